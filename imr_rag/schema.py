@@ -1,0 +1,196 @@
+"""The data model: every record the tool produces or stores, and nothing else.
+
+No I/O lives here. Every field carries a description because the LLM extractor uses these
+models as its response specification (instructor turns descriptions into the prompt).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+
+
+class LetterFormat(str, Enum):
+    """The kind of letter, which decides how it is split and parsed."""
+
+    ca_dwc_imr = "ca_dwc_imr"
+    tx_iro = "tx_iro"
+    unknown = "unknown"
+
+
+class Determination(str, Enum):
+    """Outcome of the independent review for one disputed item."""
+
+    upheld = "upheld"
+    overturned = "overturned"
+    partially_overturned = "partially_overturned"
+
+
+class Alignment(str, Enum):
+    """How a quote was found in the document text."""
+
+    exact = "exact"
+    whitespace = "whitespace"
+    fuzzy = "fuzzy"
+
+
+class Category(str, Enum):
+    """Coarse kind of the disputed service."""
+
+    medication = "medication"
+    imaging = "imaging"
+    surgery = "surgery"
+    therapy = "therapy"
+    injection = "injection"
+    dme = "DME"
+    other = "other"
+
+
+class Section(BaseModel):
+    """A named region of a document's normalised text."""
+
+    name: str = Field(description="Section name, e.g. 'header', 'clinical_case_summary', 'item'.")
+    start: int = Field(description="Start offset (inclusive) in the normalised text.")
+    end: int = Field(description="End offset (exclusive) in the normalised text.")
+    item_index: int | None = Field(
+        default=None, description="0-based index of the disputed item this section belongs to."
+    )
+
+
+class Chunk(BaseModel):
+    """A retrievable passage of one document, with its exact place in the normalised text."""
+
+    chunk_id: str = Field(description="Stable id: doc id plus the chunk's ordinal.")
+    doc_id: str = Field(description="Content-hash id of the document.")
+    text: str = Field(description="The passage, exactly text[start:end] of the document.")
+    section: str = Field(description="Section the passage comes from.")
+    item_index: int | None = Field(default=None, description="Disputed item index, if any.")
+    start: int = Field(description="Start offset in the normalised document text.")
+    end: int = Field(description="End offset in the normalised document text.")
+
+
+class Hit(BaseModel):
+    """A search result: a chunk with where it came from and how well it matched."""
+
+    chunk_id: str = Field(description="Id of the matching chunk.")
+    doc_id: str = Field(description="Content-hash id of the document.")
+    case_number: str | None = Field(default=None, description="Case number of the letter, if known.")
+    letter_format: str = Field(description="Letter format: ca_dwc_imr, tx_iro, unknown or a plugin's name.")
+    source: str = Field(description="Path of the source file.")
+    section: str = Field(description="Section the passage comes from.")
+    item_index: int | None = Field(default=None, description="Disputed item index, if any.")
+    start: int = Field(description="Start offset in the normalised document text.")
+    end: int = Field(description="End offset in the normalised document text.")
+    text: str = Field(description="The passage text.")
+    score: float = Field(description="Fused relevance score; higher is better.")
+
+
+class SearchFilters(BaseModel):
+    """Metadata equality filters for search; None means no constraint."""
+
+    case_number: str | None = Field(default=None, description="Only this case number.")
+    letter_format: str | None = Field(default=None, description="Only this letter format.")
+    section: str | None = Field(default=None, description="Only this section name.")
+    doc_id: str | None = Field(default=None, description="Only this document.")
+
+
+class Evidence(BaseModel):
+    """A verbatim quote of the document text with its exact character span."""
+
+    quote: str = Field(description="Verbatim text copied from the letter.")
+    start: int = Field(description="Start offset of the quote in the normalised document text.")
+    end: int = Field(description="End offset (exclusive) of the quote in the normalised text.")
+    alignment: Alignment = Field(description="How the quote was matched to the text.")
+
+
+class ItemEvidence(BaseModel):
+    """Grounding for one disputed item: where the letter states each claim."""
+
+    service: Evidence | None = Field(default=None, description="Where the service is named.")
+    determination: Evidence | None = Field(
+        default=None, description="Where the outcome for this item is stated."
+    )
+    rationale: Evidence | None = Field(default=None, description="The reviewer's rationale text.")
+
+
+class Guideline(BaseModel):
+    """One guideline the reviewer (or the claims administrator) relied on."""
+
+    source: str = Field(description="Guideline family: MTUS, ODG, ACOEM or other.")
+    citation: str = Field(description="The citation text as written in the letter.")
+    pages: str | None = Field(default=None, description="Pages or sections cited, if given.")
+    cited_by: str = Field(
+        default="reviewer",
+        description="Who cited it: 'reviewer' (MAXIMUS / IRO) or 'claims_administrator'.",
+    )
+
+
+class DisputedItem(BaseModel):
+    """One disputed service and the reviewer's decision on it."""
+
+    service: str = Field(description="The disputed service or portion, as the letter names it.")
+    original_request: str | None = Field(
+        default=None, description="The original request when only part of it was disputed."
+    )
+    authorized_portion: str | None = Field(
+        default=None, description="The portion the claims administrator already authorised."
+    )
+    category: Category = Field(default=Category.other, description="Kind of service.")
+    determination: Determination = Field(description="upheld, overturned or partially_overturned.")
+    medically_necessary: bool | None = Field(
+        default=None, description="Whether the reviewer concluded the service is medically necessary."
+    )
+    guidelines: list[Guideline] = Field(default_factory=list, description="Guidelines cited.")
+    rationale: str | None = Field(default=None, description="The reviewer's rationale text.")
+    evidence: ItemEvidence = Field(
+        default_factory=ItemEvidence, description="Verbatim quotes with spans for the claims above."
+    )
+
+
+class Reviewer(BaseModel):
+    """The independent reviewer, as described in the letter."""
+
+    specialty: str | None = Field(default=None, description="Board certification / specialty.")
+    licensure: list[str] = Field(default_factory=list, description="States of licensure.")
+    qualifications: str | None = Field(default=None, description="Qualifications text.")
+
+
+class Patient(BaseModel):
+    """Demographics stated in the letter (no names are extracted)."""
+
+    age: int | None = Field(default=None, description="Age in years, if stated.")
+    sex: str | None = Field(default=None, description="'male' or 'female', if stated.")
+
+
+class SourceRef(BaseModel):
+    """Where a record came from."""
+
+    path: str = Field(description="Path of the source file.")
+    doc_id: str = Field(description="Content-hash id of the document.")
+
+
+class Decision(BaseModel):
+    """One IMR/IRO decision letter as a typed record."""
+
+    model_config = ConfigDict(use_enum_values=False)
+
+    case_number: str | None = Field(default=None, description="Case number, e.g. CM16-0232543.")
+    letter_format: str = Field(description="Letter format: ca_dwc_imr, tx_iro, unknown or a plugin's name.")
+    decision_date: str | None = Field(default=None, description="Decision date (ISO yyyy-mm-dd).")
+    date_of_injury: str | None = Field(default=None, description="Date of injury (ISO).")
+    date_assigned: str | None = Field(default=None, description="Date assigned (ISO).")
+    ur_denial_date: str | None = Field(default=None, description="Utilization review denial date.")
+    application_received: str | None = Field(default=None, description="Application received date.")
+    priority: str | None = Field(default=None, description="Priority, e.g. Standard or Expedited.")
+    reviewer: Reviewer = Field(default_factory=Reviewer, description="The reviewer.")
+    patient: Patient = Field(default_factory=Patient, description="The patient.")
+    diagnoses: list[str] = Field(default_factory=list, description="Diagnoses named in the letter.")
+    items: list[DisputedItem] = Field(default_factory=list, description="Disputed items.")
+    source: SourceRef = Field(description="Where the record came from.")
+    review_flags: list[str] = Field(
+        default_factory=list,
+        description="Disagreements between backends that a human should review.",
+    )

@@ -1,0 +1,77 @@
+"""One typed settings object, read from IMR_* environment variables and a .env file.
+
+Code below the CLI never reads the environment: it is handed a Settings instance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with its default and what it does."""
+
+    model_config = SettingsConfigDict(env_prefix="IMR_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("./imr-data"),
+        description="Folder holding the Chroma store, lexical index and SQLite catalog.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server (http://host:port); the embedded store is used when unset.",
+    )
+    collection: str = Field(default="imr_chunks", description="Chroma collection name.")
+    embedding_backend: Literal["onnx", "openai"] = Field(
+        default="onnx",
+        description="'onnx': packaged all-MiniLM-L6-v2 run locally; 'openai': an embeddings endpoint.",
+    )
+    embedding_model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="Embedding model name (for 'openai', the model id sent to the endpoint).",
+    )
+    embedding_base_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible embeddings endpoint."
+    )
+    embedding_batch_size: int = Field(default=32, description="Texts per embedding batch.")
+    embedding_threads: int | None = Field(
+        default=None, description="onnxruntime intra-op threads (None: all cores)."
+    )
+    chunk_size: int = Field(default=1200, description="Maximum chunk length in characters.")
+    chunk_overlap: int = Field(default=150, description="Overlap between split chunks, in characters.")
+    rrf_k: int = Field(default=60, description="Reciprocal-rank-fusion constant for hybrid search.")
+    max_file_mb: float = Field(default=20.0, description="Files larger than this are refused.")
+    llm_base_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible chat endpoint (enables the LLM)."
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="Chat model id.")
+    llm_api_key: str = Field(default="not-needed", description="API key for the LLM endpoint.")
+    llm_mode: Literal["tools", "json", "json_schema", "md_json"] = Field(
+        default="tools", description="instructor mode; 'json' for servers without tool calling."
+    )
+    llm_max_retries: int = Field(default=2, description="Re-asks after a validation failure.")
+    llm_timeout: float = Field(default=120.0, description="Seconds per LLM HTTP request.")
+    llm_http_retries: int = Field(default=3, description="Retries on 429/5xx/timeouts, with backoff.")
+    llm_max_tokens_per_letter: int = Field(
+        default=20000, description="Token budget per letter, summed over re-asks."
+    )
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url)
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite"
+
+    @property
+    def lexical_path(self) -> Path:
+        return self.data_dir / "lexical"

@@ -1,0 +1,112 @@
+"""The dense vector store: the only module that imports chromadb.
+
+Embedded `PersistentClient` under the data directory by default, or a Chroma server when
+`chroma_url` is set. Vectors are computed by our own embedder and passed in, so Chroma never
+tries to download a model.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import numpy as np
+
+from imr_rag.catalog import ChunkRow
+from imr_rag.errors import ImrError
+from imr_rag.schema import SearchFilters
+from imr_rag.settings import Settings
+
+
+class StoreUnavailable(ImrError):
+    """The Chroma store could not be opened or reached."""
+
+
+def chroma_where(filters: SearchFilters) -> dict | None:
+    """Chroma `where` clause for the metadata filters that are set."""
+    clauses = [{k: v} for k, v in filters.model_dump().items() if v is not None]
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def chunk_metadata(row: ChunkRow) -> dict:
+    """Chroma metadata for a chunk (Chroma refuses None values, so absent ones are omitted)."""
+    meta = {
+        "doc_id": row.chunk.doc_id,
+        "letter_format": row.letter_format,
+        "section": row.chunk.section,
+        "start": row.chunk.start,
+        "end": row.chunk.end,
+        "source": row.source,
+    }
+    if row.case_number:
+        meta["case_number"] = row.case_number
+    if row.chunk.item_index is not None:
+        meta["item_index"] = row.chunk.item_index
+    return meta
+
+
+class DenseStore:
+    """A Chroma collection of chunk vectors, keyed by chunk id."""
+
+    def __init__(self, settings: Settings, embedder_name: str):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if settings.chroma_url:
+                url = urlparse(settings.chroma_url)
+                self.client = chromadb.HttpClient(
+                    host=url.hostname or "127.0.0.1",
+                    port=url.port or (443 if url.scheme == "https" else 8000),
+                    ssl=url.scheme == "https",
+                    settings=chroma_settings,
+                )
+                self.location = settings.chroma_url
+            else:
+                settings.chroma_path.mkdir(parents=True, exist_ok=True)
+                self.client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+                self.location = str(settings.chroma_path)
+            self.collection = self.client.get_or_create_collection(
+                settings.collection,
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embedder": embedder_name},
+            )
+        except Exception as exc:  # chromadb raises many types; all mean "cannot use the store"
+            where = settings.chroma_url or settings.chroma_path
+            raise StoreUnavailable(f"Chroma store at {where}: {exc}") from exc
+        stored = (self.collection.metadata or {}).get("embedder")
+        if stored and stored != embedder_name:
+            raise StoreUnavailable(
+                f"collection '{settings.collection}' holds vectors of '{stored}', not '{embedder_name}';"
+                " use another collection or data directory"
+            )
+
+    def upsert(self, rows: list[ChunkRow], vectors: np.ndarray) -> None:
+        if not rows:
+            return
+        self.collection.upsert(
+            ids=[r.chunk.chunk_id for r in rows],
+            embeddings=vectors.astype(np.float32),
+            documents=[r.chunk.text for r in rows],
+            metadatas=[chunk_metadata(r) for r in rows],
+        )
+
+    def delete_document(self, doc_id: str) -> None:
+        self.collection.delete(where={"doc_id": doc_id})
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def query(self, vector: np.ndarray, k: int, filters: SearchFilters) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the k nearest chunks that pass the filters."""
+        if self.count() == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=vector.reshape(1, -1).astype(np.float32),
+            n_results=k,
+            where=chroma_where(filters),
+            include=["distances"],
+        )
+        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]

@@ -1,0 +1,119 @@
+"""Text normalisation that remembers, for every output character, where it came from.
+
+Every step is a regex rewrite; `MappedText` composes them so that a span of the normalised
+text can always be mapped back to the source text it was derived from. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+Replacement = str | Callable[[re.Match[str]], str]
+
+_HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?\s*>")
+_HTML_BLOCK_END = re.compile(r"<\s*(?:br\s*/?|/p|/div|/h[1-6]|/li|/tr|/title)\s*>", re.IGNORECASE)
+_HTML_DROPPED = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HTML_COMMENT = re.compile(r"<!--.*?-->|<!DOCTYPE[^>]*>", re.DOTALL | re.IGNORECASE)
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_MD_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
+_MD_BOLD = re.compile(r"\*\*")
+
+
+@dataclass(frozen=True)
+class MappedText:
+    """A derived text plus `offsets`: offsets[i] is the source index of text[i].
+
+    `offsets` has len(text) + 1 entries; the last is len(source), so that an end offset maps too.
+    Characters inserted by a rewrite (a space standing for a tab, say) map to the start of the
+    source run they replace.
+    """
+
+    text: str
+    offsets: np.ndarray
+
+    @classmethod
+    def identity(cls, source: str) -> MappedText:
+        return cls(source, np.arange(len(source) + 1, dtype=np.int64))
+
+    def sub(self, pattern: re.Pattern[str], repl: Replacement) -> MappedText:
+        """Apply a regex rewrite, carrying the offsets along."""
+        texts: list[str] = []
+        maps: list[np.ndarray] = []
+        pos = 0
+        for match in pattern.finditer(self.text):
+            start, end = match.span()
+            new = repl if isinstance(repl, str) else repl(match)
+            if new == match.group(0):
+                continue
+            texts.append(self.text[pos:start])
+            maps.append(self.offsets[pos:start])
+            texts.append(new)
+            maps.append(np.full(len(new), self.offsets[start], dtype=np.int64))
+            pos = end
+        if not maps:
+            return self
+        texts.append(self.text[pos:])
+        maps.append(self.offsets[pos:])  # includes the final end sentinel
+        return MappedText("".join(texts), np.concatenate(maps))
+
+    def source_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map [start, end) of this text to the covering span of the source text."""
+        if not 0 <= start <= end <= len(self.text):
+            raise ValueError(f"span {start}:{end} outside text of length {len(self.text)}")
+        if start == end:
+            point = int(self.offsets[start])
+            return point, point
+        return int(self.offsets[start]), int(self.offsets[end - 1]) + 1
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_HTML_TAG.search(text[:20000]))
+
+
+def _entity(match: re.Match[str]) -> str:
+    return html.unescape(match.group(0))
+
+
+def _is_double_spaced(text: str) -> bool:
+    """True when most line breaks come with a blank line (the seeds' export artefact)."""
+    single = len(re.findall(r"[^\n]\n(?=[^\n])", text))
+    double = len(re.findall(r"[^\n]\n\n(?=[^\n])", text))
+    return double >= 8 and double > 2 * single
+
+
+def _collapse_blank_runs(match: re.Match[str]) -> str:
+    """In double-spaced text one blank line is a line break; two or more are a paragraph."""
+    return "\n" if len(match.group(0)) == 2 else "\n\n"
+
+
+def normalise(source: str, *, html_input: bool | None = None) -> MappedText:
+    """Clean extracted or exported letter text, keeping the map back to `source`.
+
+    Line structure is kept (headings are found by line); only artefacts are removed: CR/LF and
+    page breaks, HTML tags and entities, markdown heading marks and bold, runs of spaces and tabs,
+    the blank line between every line, and line breaks inside hyphenated words.
+    """
+    m = MappedText.identity(source)
+    m = m.sub(re.compile(r"\r\n?|\f|\v|\u2028|\u2029"), "\n")
+    if html_input if html_input is not None else looks_like_html(source):
+        m = m.sub(_HTML_DROPPED, "")
+        m = m.sub(_HTML_COMMENT, "")
+        m = m.sub(_HTML_BLOCK_END, "\n")
+        m = m.sub(_HTML_TAG, "")
+        m = m.sub(_ENTITY, _entity)
+    m = m.sub(_MD_HEADING, "")
+    m = m.sub(_MD_BOLD, "")
+    m = m.sub(re.compile(r"[ \t\u00a0\u200b]+"), " ")
+    m = m.sub(re.compile(r" +(?=\n)|(?<=\n) +|^ +| +$"), "")
+    if _is_double_spaced(m.text):
+        m = m.sub(re.compile(r"\n{2,}"), _collapse_blank_runs)
+    else:
+        m = m.sub(re.compile(r"\n{3,}"), "\n\n")
+    # A word hyphenated across a line break: keep the hyphen (it may be real), drop the break.
+    m = m.sub(re.compile(r"(?<=[A-Za-z]-)\n(?=[a-z])"), "")
+    return m.sub(re.compile(r"^\n+|\n+$"), "")
