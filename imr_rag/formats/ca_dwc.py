@@ -9,6 +9,7 @@ RATIONALES" with one block per disputed item: a heading line "<service>: Upheld|
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,10 +26,13 @@ HOW_MADE = heading_pattern("HOW THE IMR FINAL DETERMINATION WAS MADE")
 CASE_SUMMARY = heading_pattern("CLINICAL CASE SUMMARY")
 ISSUES = re.compile(r"IMR\s+ISSUES,?\s+DECISIONS,?\s+AND\s+RATIONALES?", re.IGNORECASE)
 
-OUTCOME_LINE = re.compile(
-    r"^(?P<head>.*\S)\s*:\s*(?P<outcome>partially\s+overturned|overturned|upheld)\s*\.?\s*$",
-    re.IGNORECASE,
+# "<service>: Upheld" ends a line; PDF text sometimes puts the outcome alone on the next line.
+OUTCOME = re.compile(
+    r"(?P<head>[^\n]*\S)[ \t]*:[ \t]*(?:\n[ \t]*)?"
+    r"(?P<outcome>partially\s+overturned|overturned|upheld)[ \t]*\.?[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
 )
+INTRO = re.compile(r"set\s+forth\s+below\s*:", re.IGNORECASE)
 # Lines that belong to an item's body, never to the next item's heading.
 BODY_LINE = re.compile(
     r"^\s*(claims\s+administrator\s+guideline|maximus\s+guideline|decision\s+rationale)\s*:",
@@ -70,26 +74,29 @@ def detect(text: str) -> float:
 def item_blocks(text: str, start: int, end: int) -> list[ItemBlock]:
     """Find the disputed items in text[start:end] (the decisions part of the letter)."""
     lines = line_spans(text, start, end)
-    outcome_lines = [
-        (i, m) for i, (a, b) in enumerate(lines) if (m := OUTCOME_LINE.match(text[a:b]))
-    ]
+    line_starts = [a for a, _ in lines]
     blocks: list[ItemBlock] = []
     floor = 0
-    for n, (i, match) in enumerate(outcome_lines):
+    for match in OUTCOME.finditer(text, start, end):
+        i = bisect_right(line_starts, match.start()) - 1
         first = _heading_first_line(text, lines, i, floor)
-        a, b = lines[i]
+        heading_start = lines[first][0]
+        # The first heading may share its line with "... set forth below:".
+        if intro := INTRO.search(text, heading_start, match.start("outcome")):
+            heading_start = intro.end()
+        heading_start += len(text[heading_start:match.start()]) - len(text[heading_start:match.start()].lstrip())
+        if blocks:
+            blocks[-1] = _with_end(blocks[-1], heading_start)
         blocks.append(
             ItemBlock(
-                heading_start=lines[first][0],
-                outcome_line_end=b,
+                heading_start=heading_start,
+                outcome_line_end=match.end(),
                 outcome=re.sub(r"\s+", " ", match.group("outcome").lower()),
-                outcome_start=a + match.start("outcome"),
+                outcome_start=match.start("outcome"),
                 block_end=end,
             )
         )
-        floor = i + 1
-        if n:
-            blocks[n - 1] = _with_end(blocks[n - 1], blocks[n].heading_start)
+        floor = bisect_right(line_starts, match.end() - 1)
     return blocks
 
 
@@ -109,6 +116,8 @@ def _heading_first_line(text: str, lines: list[tuple[int, int]], i: int, floor: 
     first = i
     partial = bool(PARTIAL_TAIL.search(_joined(text, lines, i, i)))
     seen_original = bool(PARTIAL_HEAD.search(_joined(text, lines, i, i)))
+    if INTRO.search(_joined(text, lines, i, i)):
+        return i
     while first - 1 >= floor and i - first < MAX_HEADING_LINES:
         a, b = lines[first - 1]
         line = text[a:b]

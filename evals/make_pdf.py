@@ -1,0 +1,58 @@
+"""Turn a plain-text letter into a real PDF, for tests that need PDF input.
+
+Used at test time on the synthetic .txt letters in evals/fixtures/synthetic/letters/:
+
+    from evals.make_pdf import write_pdf
+    write_pdf(path.read_text(encoding="utf-8"), tmp_path / "letter.pdf")
+    write_pdf(text, tmp_path / "locked.pdf", password="secret")
+
+Layout: A4, core font Helvetica 10pt, one input line per output line (long lines are
+wrapped), blank lines kept, a form feed (\\f) starts a new page. Core fonts are latin-1 only,
+so common typographic characters are mapped to ASCII and anything else becomes '?'.
+Requires fpdf2 (pinned in the project's dev dependencies); encryption uses fpdf2's own RC4
+handler, so no extra crypto package is needed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import EncryptionMethod, WrapMode
+
+_FONT = "Helvetica"
+_SIZE = 10
+_LINE_H = 4.6  # mm, about 1.3 x 10pt
+
+_ASCII = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
+    "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2022": "*", "\u2026": "...", "\u00a0": " ",
+    "\ufeff": "", "\ufffe": "", "\u200b": "", "\t": "    ",
+})
+
+
+def _latin1(line: str) -> str:
+    return line.translate(_ASCII).encode("latin-1", "replace").decode("latin-1")
+
+
+def write_pdf(text: str, path: Path, *, password: str | None = None) -> None:
+    """Write ``text`` as an A4 PDF at ``path``; encrypt with ``password`` as user password if given."""
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.set_margins(left=15, top=15, right=15)
+    pdf.set_font(_FONT, size=_SIZE)
+    if password is not None:
+        pdf.set_encryption(owner_password=password, user_password=password,
+                           encryption_method=EncryptionMethod.RC4)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for page in text.split("\f"):
+        if page.strip("\n ") == "" and pdf.page > 0:
+            continue  # a trailing form feed, as PDF extractors leave at the end
+        pdf.add_page()
+        for line in page.split("\n"):
+            pdf.multi_cell(w=0, h=_LINE_H, text=_latin1(line.rstrip()) or " ",
+                           new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.WORD)
+    if pdf.page == 0:
+        pdf.add_page()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(path))

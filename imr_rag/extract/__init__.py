@@ -1,0 +1,1 @@
+"""Extraction: letters -> typed Decision records whose claims point at exact characters."""

@@ -1,0 +1,119 @@
+"""Rules parser for Texas IRO letters ("NOTICE OF INDEPENDENT REVIEW DECISION")."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from imr_rag.extract.classify import categorize
+from imr_rag.extract.dates import DATE_PATTERN, to_iso
+from imr_rag.extract.rules_ca import _patient
+from imr_rag.extract.spans import evidence_at, labelled_value, one_line
+from imr_rag.formats.tx_iro import case_number, sections
+from imr_rag.schema import (
+    Decision,
+    Determination,
+    DisputedItem,
+    Guideline,
+    ItemEvidence,
+    LetterFormat,
+    Reviewer,
+    Section,
+    SourceRef,
+)
+
+if TYPE_CHECKING:
+    from imr_rag.documents import Document
+
+CHECKED_OUTCOME = re.compile(
+    r"\[\s*[Xx]\s*\]\s*(?P<outcome>Partially\s+Overturned|Overturned|Upheld)[^\n]*", re.IGNORECASE
+)
+CHECKED_CRITERION = re.compile(r"\[\s*[Xx]\s*\]\s*(?P<criterion>[^\n]+(?:\n(?!\s*\[)[^\n]+)?)")
+OUTCOMES = {
+    "upheld": Determination.upheld,
+    "overturned": Determination.overturned,
+    "partially overturned": Determination.partially_overturned,
+}
+NECESSITY = {Determination.upheld: False, Determination.overturned: True}
+# Screening criteria that name a guideline family; "medical judgement" is not a guideline.
+CRITERIA_FAMILIES = [
+    (re.compile(r"\bODG\b|OFFICIAL\s+DISABILITY", re.I), "ODG"),
+    (re.compile(r"\bACOEM\b", re.I), "ACOEM"),
+    (re.compile(r"MEDICAL\s+JUDGE?MENT", re.I), None),
+]
+
+
+def _body(text: str, section: Section | None) -> tuple[int, int]:
+    """The section's content after its 'HEADING ...:' label."""
+    if section is None:
+        return 0, 0
+    colon = text.find(":", section.start, section.end)
+    return (colon + 1 if colon != -1 else section.start), section.end
+
+
+def parse_tx_letter(document: Document) -> Decision:
+    text = document.text
+    parts = {s.name: s for s in sections(text)}
+    header_end = parts["services_in_dispute"].start if "services_in_dispute" in parts else min(len(text), 2000)
+    notice = labelled_value(text, "DATE NOTICE SENT TO ALL PARTIES", DATE_PATTERN, end=header_end)
+    svc_start, svc_end = _body(text, parts.get("services_in_dispute"))
+    service_ev = evidence_at(text, svc_start, svc_end)
+    outcome = CHECKED_OUTCOME.search(text, *_span(parts.get("review_outcome"), len(text)))
+    if service_ev is None or outcome is None:
+        from imr_rag.errors import ExtractionFailed
+
+        missing = "services in dispute" if service_ev is None else "a checked review outcome"
+        raise ExtractionFailed(document.path, f"Texas IRO letter without {missing}")
+    determination = OUTCOMES[one_line(outcome.group("outcome")).lower()]
+    an_start, an_end = _body(text, parts.get("analysis"))
+    rationale_ev = evidence_at(text, an_start, an_end)
+    service = one_line(service_ev.quote)
+    history = parts.get("clinical_history")
+    return Decision(
+        case_number=case_number(text),
+        letter_format=LetterFormat.tx_iro.value,
+        decision_date=to_iso(notice) if notice else None,
+        reviewer=_reviewer(text, parts.get("reviewer_qualifications")),
+        patient=_patient(text[history.start : history.end] if history else ""),
+        items=[
+            DisputedItem(
+                service=service,
+                category=categorize(service),
+                determination=determination,
+                medically_necessary=NECESSITY.get(determination),
+                guidelines=_criteria(text, parts.get("screening_criteria")),
+                rationale=one_line(rationale_ev.quote) if rationale_ev else None,
+                evidence=ItemEvidence(
+                    service=service_ev,
+                    determination=evidence_at(text, outcome.start(), outcome.end()),
+                    rationale=rationale_ev,
+                ),
+            )
+        ],
+        source=SourceRef(path=document.path, doc_id=document.doc_id),
+    )
+
+
+def _span(section: Section | None, default_end: int) -> tuple[int, int]:
+    return (section.start, section.end) if section else (0, default_end)
+
+
+def _reviewer(text: str, section: Section | None) -> Reviewer:
+    start, end = _body(text, section)
+    qualifications = one_line(text[start:end]) if end > start else None
+    specialty = None
+    if qualifications and (m := re.search(r"Board\s+Certified\s+(?:in\s+)?(.+?)(?:[.;,]|$)", qualifications, re.I)):
+        specialty = m.group(1).strip()
+    return Reviewer(specialty=specialty, licensure=[], qualifications=qualifications)
+
+
+def _criteria(text: str, section: Section | None) -> list[Guideline]:
+    if section is None:
+        return []
+    found: list[Guideline] = []
+    for match in CHECKED_CRITERION.finditer(text, section.start, section.end):
+        criterion = one_line(match.group("criterion"))
+        family = next((fam for pattern, fam in CRITERIA_FAMILIES if pattern.search(criterion)), "other")
+        if family:
+            found.append(Guideline(source=family, citation=criterion, cited_by="reviewer"))
+    return found
