@@ -9,7 +9,7 @@ Used at test time on the synthetic .txt letters in evals/fixtures/synthetic/lett
 Layout: A4, core font Helvetica 10pt, one input line per output line (long lines are
 wrapped), blank lines kept, a form feed (\\f) starts a new page. Core fonts are latin-1 only,
 so common typographic characters are mapped to ASCII and anything else becomes '?'.
-Requires fpdf2 (pinned in the project's dev dependencies); encryption uses fpdf2's own RC4
+Tested with fpdf2 2.8.9 (needs >= 2.7.6 for multi_cell(text=...)); encryption uses fpdf2's own RC4
 handler, so no extra crypto package is needed.
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.enums import EncryptionMethod, WrapMode
+from fpdf.enums import EncryptionMethod
 
 _FONT = "Helvetica"
 _SIZE = 10
@@ -51,7 +51,7 @@ def write_pdf(text: str, path: Path, *, password: str | None = None) -> None:
         pdf.add_page()
         for line in page.split("\n"):
             pdf.multi_cell(w=0, h=_LINE_H, text=_latin1(line.rstrip()) or " ",
-                           new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.WORD)
+                           new_x="LMARGIN", new_y="NEXT")
     if pdf.page == 0:
         pdf.add_page()
     Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from imr_rag.schema import Chunk
+from imr_rag.documents import Document
+from imr_rag.schema import Chunk, Decision
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -65,6 +66,42 @@ CREATE TABLE IF NOT EXISTS vectors (
     PRIMARY KEY (model, text_hash)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS decisions (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(doc_id) ON DELETE CASCADE,
+    backend TEXT NOT NULL,
+    case_number TEXT,
+    letter_format TEXT NOT NULL,
+    decision_date TEXT,
+    record TEXT NOT NULL,
+    flags INTEGER NOT NULL,
+    extracted_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_case ON decisions(case_number);
+CREATE TABLE IF NOT EXISTS items (
+    doc_id TEXT NOT NULL REFERENCES decisions(doc_id) ON DELETE CASCADE,
+    item_index INTEGER NOT NULL,
+    service TEXT NOT NULL,
+    category TEXT NOT NULL,
+    determination TEXT NOT NULL,
+    medically_necessary INTEGER,
+    guideline_sources TEXT NOT NULL,
+    determination_start INTEGER,
+    determination_end INTEGER,
+    PRIMARY KEY (doc_id, item_index)
+);
+CREATE INDEX IF NOT EXISTS items_determination ON items(determination);
+CREATE TABLE IF NOT EXISTS extraction_failures (
+    doc_id TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (doc_id, backend)
+);
+CREATE TABLE IF NOT EXISTS llm_cache (
+    key TEXT PRIMARY KEY,
+    response TEXT NOT NULL,
+    created REAL NOT NULL
+);
 """
 
 
@@ -197,11 +234,16 @@ class Catalog:
         ).fetchone()
         return StoredDocument(**dict(row)) if row else None
 
-    def document_offsets(self, doc_id: str) -> tuple[str, np.ndarray]:
-        row = self.db.execute(
-            "SELECT source_text, offsets FROM documents WHERE doc_id = ?", (doc_id,)
-        ).fetchone()
-        return zlib.decompress(row["source_text"]).decode("utf-8"), unpack_offsets(row["offsets"])
+    def load_document(self, doc_id: str) -> Document | None:
+        """The full Document (text, source text, offsets) as it was ingested."""
+        row = self.db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        return Document(
+            doc_id=row["doc_id"], path=row["path"], file_hash=row["file_hash"],
+            source_text=zlib.decompress(row["source_text"]).decode("utf-8"), text=row["text"],
+            offsets=unpack_offsets(row["offsets"]), pages=row["pages"], letter_format=row["letter_format"],
+        )
 
     def documents(self) -> list[StoredDocument]:
         rows = self.db.execute(
@@ -296,6 +338,57 @@ class Catalog:
                 [(model, h, v.astype(np.float32).tobytes()) for h, v in vectors.items()],
             )
 
+    # -- decisions ---------------------------------------------------------------------------
+    def save_decision(self, doc_id: str, backend: str, decision: Decision) -> None:
+        """Replace the document's decision and items (re-extraction never duplicates rows)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM decisions WHERE doc_id = ?", (doc_id,))
+            db.execute(
+                "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    doc_id, backend, decision.case_number, decision.letter_format, decision.decision_date,
+                    decision.model_dump_json(), len(decision.review_flags), time.time(),
+                ),
+            )
+            db.executemany(
+                "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        doc_id, n, item.service, item.category.value, item.determination.value,
+                        None if item.medically_necessary is None else int(item.medically_necessary),
+                        dumps(sorted({g.source for g in item.guidelines if g.cited_by == "reviewer"})),
+                        item.evidence.determination.start if item.evidence.determination else None,
+                        item.evidence.determination.end if item.evidence.determination else None,
+                    )
+                    for n, item in enumerate(decision.items)
+                ],
+            )
+            db.execute("DELETE FROM extraction_failures WHERE doc_id = ?", (doc_id,))
+
+    def record_extraction_failure(self, doc_id: str, backend: str, reason: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO extraction_failures VALUES (?,?,?,?)", (doc_id, backend, reason, time.time())
+            )
+
+    def decision(self, doc_id: str) -> Decision | None:
+        row = self.db.execute("SELECT record FROM decisions WHERE doc_id = ?", (doc_id,)).fetchone()
+        return Decision.model_validate_json(row["record"]) if row else None
+
+    def decisions(self) -> list[tuple[str, str, Decision]]:
+        """(doc id, backend, decision) for every extracted document, by case number."""
+        rows = self.db.execute("SELECT doc_id, backend, record FROM decisions ORDER BY case_number, doc_id")
+        return [(r["doc_id"], r["backend"], Decision.model_validate_json(r["record"])) for r in rows]
+
+    # -- LLM response cache ----------------------------------------------------------------
+    def cached_llm(self, key: str) -> str | None:
+        row = self.db.execute("SELECT response FROM llm_cache WHERE key = ?", (key,)).fetchone()
+        return row["response"] if row else None
+
+    def cache_llm(self, key: str, response: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO llm_cache VALUES (?, ?, ?)", (key, response, time.time()))
+
     # -- meta and stats ------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -322,6 +415,10 @@ class Catalog:
             "unique_chunk_texts": one("SELECT COUNT(DISTINCT text_hash) FROM chunks"),
             "formats": formats,
             "failures": failures,
+            "decisions": one("SELECT COUNT(*) FROM decisions"),
+            "items": one("SELECT COUNT(*) FROM items"),
+            "decisions_flagged": one("SELECT COUNT(*) FROM decisions WHERE flags > 0"),
+            "extraction_failures": one("SELECT COUNT(*) FROM extraction_failures"),
         }
 
 

@@ -41,6 +41,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="documents, chunks, formats, failures")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("extract", help="extract one decision record per letter")
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: everything ingested)")
+    p.add_argument("--backend", choices=["rules", "llm", "hybrid"], help="default: hybrid with an LLM, else rules")
+    p.add_argument("--output", type=Path, help="write one JSON line per document here")
+    p.add_argument("--concurrency", type=int, default=1, help="parallel LLM calls")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    p = sub.add_parser("export", help="export the decisions table from the catalog")
+    p.add_argument("--format", dest="fmt", choices=["csv", "jsonl", "parquet"], required=True)
+    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--level", choices=["decision", "item"], default="decision")
+
+    p = sub.add_parser("show", help="write an HTML page of a letter with its extracted spans highlighted")
+    p.add_argument("doc", help="doc id, case number or file path/name")
+    p.add_argument("--output", type=Path, help="HTML file (default: <case or doc id>.html)")
     return parser
 
 
@@ -63,7 +79,7 @@ def progress_bars() -> Iterator:
     def update(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="file" if stage == "parse" else "chunk",
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="chunk" if stage == "embed" else "doc",
                                      file=sys.stderr, leave=True, dynamic_ncols=True)
         bar.total = total
         bar.n = done
@@ -153,7 +169,88 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ingest": cmd_ingest, "embed": cmd_embed, "search": cmd_search, "stats": cmd_stats}
+def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+    from imr_rag.extract.service import ExtractionService, dumps_line, summarize
+    from imr_rag.library import Library
+
+    if args.concurrency < 1:
+        print("imr-rag extract: --concurrency must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        print(f"imr-rag extract: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    with Library(settings) as lib, progress_bars() as progress:
+        service = ExtractionService(settings, lib.catalog, args.backend)
+        targets, unreadable = lib.documents_to_extract(args.paths, progress=progress)
+        docs = (lib.catalog.load_document(doc_id) for _, doc_id in targets)
+        out = args.output.open("w", encoding="utf-8") if args.output else None
+        results = []
+        try:
+            for path, reason in unreadable:
+                line = json.dumps({"source": path, "doc_id": None, "decision": None, "error": reason})
+                if out:
+                    out.write(line + "\n")
+            for result in service.run(docs, len(targets), concurrency=args.concurrency, progress=progress):
+                results.append(result)
+                if out:
+                    out.write(dumps_line(result) + "\n")
+        finally:
+            if out:
+                out.close()
+    summary = summarize(results)
+    summary["failed"] += len(unreadable)
+    summary["backend"] = service.backend
+    for path, reason in unreadable:
+        print(f"FAILED {path}: {reason}", file=sys.stderr)
+    for r in results:
+        if r.error:
+            print(f"FAILED {r.source}: {r.error}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(
+            f"{summary['extracted']} decisions ({summary['items']} items) with backend {service.backend}; "
+            f"{summary['failed']} failed, {summary['flagged']} flagged for review; "
+            f"LLM calls {summary['llm_calls']} (cached {summary['cached']})"
+        )
+    return EXIT_FAILURES if summary["failed"] else EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from imr_rag.export import table, write_table
+    from imr_rag.library import Library
+
+    with Library(settings) as lib:
+        rows = table(lib.catalog.decisions(), args.level)
+    write_table(rows, args.fmt, args.output)
+    print(f"wrote {len(rows)} {args.level} rows to {args.output}")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    from imr_rag.highlight import decision_marks, letter_page
+    from imr_rag.library import Library
+
+    with Library(settings) as lib:
+        doc = lib.catalog.resolve_document(args.doc)
+        if doc is None:
+            print(f"imr-rag show: no ingested document matches '{args.doc}'", file=sys.stderr)
+            return EXIT_USAGE
+        decision = lib.catalog.decision(doc.doc_id)
+    marks = decision_marks(decision) if decision else []
+    title = f"{doc.case_number or doc.doc_id} ({Path(doc.path).name})"
+    output = args.output or Path(f"{doc.case_number or doc.doc_id}.html")
+    output.write_text(letter_page(title, doc.text, marks, decision), encoding="utf-8")
+    note = "" if decision else " (not extracted yet: run imr-rag extract)"
+    print(f"wrote {output} with {len(marks)} highlighted spans{note}")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "ingest": cmd_ingest, "embed": cmd_embed, "search": cmd_search, "stats": cmd_stats,
+    "extract": cmd_extract, "export": cmd_export, "show": cmd_show,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

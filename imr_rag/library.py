@@ -129,6 +129,25 @@ class Library:
             report.seconds["embed"] = time.perf_counter() - started
         return report
 
+    def documents_to_extract(
+        self, paths: list[Path], *, progress: Progress = _no_progress
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """(path, doc id) to extract, and (path, reason) of unreadable files.
+
+        Given paths are ingested first (parse and lexical stages only) so every decision refers
+        to a document in the catalog; with no paths, every ingested document is a target.
+        """
+        if not paths:
+            return [(d.path, d.doc_id) for d in self.catalog.documents()], []
+        report = self.ingest(paths, embed=False, progress=progress)
+        failed = dict(report.failed)
+        targets = []
+        for path in iter_letter_files(paths):
+            name = str(path)
+            if name not in failed and (doc_id := self.catalog.doc_for_path(name)):
+                targets.append((name, doc_id))
+        return targets, list(failed.items())
+
     def _ingest_one(self, path: Path, report: IngestReport, stale: list[str]) -> None:
         name = str(path)
         max_bytes = int(self.settings.max_file_mb * 2**20)

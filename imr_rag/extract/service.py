@@ -1,0 +1,176 @@
+"""One interface over the extraction backends, and the batch that stores their results.
+
+Backends: `rules` (the format plugin's deterministic parser, offline), `llm` (instructor-typed
+call, every quote aligned to the letter), `hybrid` (rules first, the LLM fills gaps; disagreements
+are flagged). LLM answers are cached in the catalog by (document hash, schema version, prompt
+hash, model), so a re-run makes no calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from imr_rag.catalog import Catalog
+from imr_rag.documents import Document
+from imr_rag.errors import ExtractionFailed, ImrError
+from imr_rag.extract.merge import merge_decisions
+from imr_rag.formats import get_format
+from imr_rag.schema import SCHEMA_VERSION, Decision
+from imr_rag.settings import Settings
+
+BACKENDS = ("rules", "llm", "hybrid")
+
+
+@dataclass
+class Extraction:
+    """The outcome for one document: a decision or an error, plus LLM accounting."""
+
+    doc_id: str
+    source: str
+    backend: str
+    decision: Decision | None = None
+    error: str | None = None
+    llm_calls: int = 0
+    llm_retries: int = 0
+    tokens: dict[str, int] = field(default_factory=dict)
+    cached: bool = False
+    seconds: float = 0.0
+
+    def as_json_line(self) -> dict:
+        return {
+            "source": self.source,
+            "doc_id": self.doc_id,
+            "decision": self.decision.model_dump(mode="json") if self.decision else None,
+            "error": self.error,
+        }
+
+
+def default_backend(settings: Settings) -> str:
+    return "hybrid" if settings.llm_enabled else "rules"
+
+
+def rules_decision(document: Document) -> Decision:
+    plugin = get_format(document.letter_format)
+    if plugin is None:
+        raise ExtractionFailed(
+            document.path,
+            f"letter format '{document.letter_format}' has no rules parser (try --backend llm)",
+        )
+    decision = plugin.parse(document)
+    if not decision.items:
+        raise ExtractionFailed(document.path, "no disputed items found in the letter")
+    return decision
+
+
+class LLMBackend:
+    """The LLM extractor behind the catalog cache."""
+
+    def __init__(self, settings: Settings, catalog: Catalog):
+        from imr_rag.extract.llm import LLMExtractor
+
+        self.settings = settings
+        self.catalog = catalog
+        self.extractor = LLMExtractor(settings)
+
+    def cache_key(self, document: Document) -> str:
+        parts = [document.file_hash, SCHEMA_VERSION, self.extractor.prompt_hash, self.settings.llm_model]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+    def extract(self, document: Document, result: Extraction) -> Decision:
+        key = self.cache_key(document)
+        if (hit := self.catalog.cached_llm(key)) is not None:
+            result.cached = True
+            decision = Decision.model_validate_json(hit)
+            # A cached record may come from the same bytes at another path.
+            return decision.model_copy(update={"source": decision.source.model_copy(update={"path": document.path})})
+        outcome = self.extractor.extract(document)
+        result.llm_calls += outcome.calls
+        result.llm_retries += outcome.retries
+        result.tokens = dict(outcome.usage)
+        self.catalog.cache_llm(key, outcome.decision.model_dump_json())
+        return outcome.decision
+
+
+class ExtractionService:
+    """Runs a backend over documents and stores each result in the catalog."""
+
+    def __init__(self, settings: Settings, catalog: Catalog, backend: str | None = None):
+        self.backend = backend or default_backend(settings)
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, not {self.backend!r}")
+        if self.backend != "rules" and not settings.llm_enabled:
+            raise ImrError(f"backend '{self.backend}' needs an LLM: set IMR_LLM_BASE_URL (and IMR_LLM_MODEL)")
+        self.settings = settings
+        self.catalog = catalog
+        self.llm = LLMBackend(settings, catalog) if self.backend != "rules" else None
+
+    def extract_one(self, document: Document) -> Extraction:
+        result = Extraction(doc_id=document.doc_id, source=document.path, backend=self.backend)
+        started = time.perf_counter()
+        try:
+            result.decision = self._decide(document, result)
+        except ImrError as exc:
+            result.error = str(getattr(exc, "reason", None) or exc)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _decide(self, document: Document, result: Extraction) -> Decision:
+        if self.backend == "rules":
+            return rules_decision(document)
+        if self.backend == "llm":
+            return self.llm.extract(document, result)
+        try:
+            rules = rules_decision(document)
+        except ExtractionFailed as exc:
+            llm = self.llm.extract(document, result)
+            return llm.model_copy(update={"review_flags": [*llm.review_flags, f"LLM only: {exc.reason}"]})
+        return merge_decisions(rules, self.llm.extract(document, result))
+
+    def run(
+        self, documents: Iterator[Document], total: int, *, concurrency: int = 1,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> Iterator[Extraction]:
+        """Extract documents (LLM calls in parallel threads), storing each result as it arrives.
+
+        Results are stored by the calling thread only: SQLite writes stay on one connection.
+        """
+        done = 0
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            for result in pool.map(self.extract_one, documents):
+                self._store(result)
+                done += 1
+                if progress:
+                    progress("extract", done, total)
+                yield result
+
+    def _store(self, result: Extraction) -> None:
+        if result.decision is not None:
+            self.catalog.save_decision(result.doc_id, self.backend, result.decision)
+        else:
+            self.catalog.record_extraction_failure(result.doc_id, self.backend, result.error or "unknown error")
+
+
+def summarize(results: list[Extraction]) -> dict:
+    ok = [r for r in results if r.decision is not None]
+    return {
+        "documents": len(results),
+        "extracted": len(ok),
+        "failed": len(results) - len(ok),
+        "items": sum(len(r.decision.items) for r in ok),
+        "flagged": sum(1 for r in ok if r.decision.review_flags),
+        "llm_calls": sum(r.llm_calls for r in results),
+        "llm_retries": sum(r.llm_retries for r in results),
+        "cached": sum(1 for r in results if r.cached),
+        "tokens": {
+            k: sum(r.tokens.get(k, 0) for r in results) for k in ("prompt_tokens", "completion_tokens", "total_tokens")
+        },
+    }
+
+
+def dumps_line(result: Extraction) -> str:
+    return json.dumps(result.as_json_line(), ensure_ascii=False)
