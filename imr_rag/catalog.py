@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS decisions (
     case_number TEXT,
     letter_format TEXT NOT NULL,
     decision_date TEXT,
+    reviewer_specialty TEXT,
     record TEXT NOT NULL,
     flags INTEGER NOT NULL,
     extracted_at REAL NOT NULL
@@ -146,6 +147,17 @@ class Catalog:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    # Columns added after a catalog may already exist on disk: (table, column, declaration).
+    ADDED_COLUMNS = [("decisions", "reviewer_specialty", "TEXT")]
+
+    def _add_missing_columns(self) -> None:
+        for table, column, declaration in self.ADDED_COLUMNS:
+            existing = {r["name"] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in existing:
+                with self.db:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def __enter__(self) -> Catalog:
         return self
@@ -344,10 +356,11 @@ class Catalog:
         with self.transaction() as db:
             db.execute("DELETE FROM decisions WHERE doc_id = ?", (doc_id,))
             db.execute(
-                "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO decisions (doc_id, backend, case_number, letter_format, decision_date,"
+                " reviewer_specialty, record, flags, extracted_at) VALUES (?,?,?,?,?,?,?,?,?)",
                 (
                     doc_id, backend, decision.case_number, decision.letter_format, decision.decision_date,
-                    decision.model_dump_json(), len(decision.review_flags), time.time(),
+                    decision.reviewer.specialty, decision.model_dump_json(), len(decision.review_flags), time.time(),
                 ),
             )
             db.executemany(
@@ -364,6 +377,16 @@ class Catalog:
                 ],
             )
             db.execute("DELETE FROM extraction_failures WHERE doc_id = ?", (doc_id,))
+
+    def item_rows(self, where: str = "", params: tuple = ()) -> list[sqlite3.Row]:
+        """Items joined with their decision's metadata, for catalog questions."""
+        return self.db.execute(
+            "SELECT i.doc_id, i.item_index, i.service, i.category, i.determination, i.guideline_sources,"
+            " i.determination_start, i.determination_end, d.case_number, d.letter_format, d.decision_date,"
+            " d.reviewer_specialty, s.path AS source FROM items i JOIN decisions d ON d.doc_id = i.doc_id"
+            " JOIN documents s ON s.doc_id = i.doc_id " + where + " ORDER BY d.case_number, i.doc_id, i.item_index",
+            params,
+        ).fetchall()
 
     def record_extraction_failure(self, doc_id: str, backend: str, reason: str) -> None:
         with self.transaction() as db:

@@ -54,6 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, required=True)
     p.add_argument("--level", choices=["decision", "item"], default="decision")
 
+    p = sub.add_parser("ask", help="answer a question with citations to the letters")
+    p.add_argument("question")
+    p.add_argument("--case-number")
+    p.add_argument("--format", dest="letter_format")
+    p.add_argument("--outcome", choices=["upheld", "overturned", "partially_overturned"])
+    p.add_argument("--date-from", help="decision date on or after (YYYY-MM-DD)")
+    p.add_argument("--date-to", help="decision date on or before (YYYY-MM-DD)")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("show", help="write an HTML page of a letter with its extracted spans highlighted")
     p.add_argument("doc", help="doc id, case number or file path/name")
     p.add_argument("--output", type=Path, help="HTML file (default: <case or doc id>.html)")
@@ -228,6 +237,36 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from imr_rag.chat import ChatEngine
+    from imr_rag.library import Library
+    from imr_rag.schema import AnswerFilters
+
+    filters = AnswerFilters(
+        case_number=args.case_number, letter_format=args.letter_format, determination=args.outcome,
+        date_from=args.date_from, date_to=args.date_to,
+    )
+    with Library(settings) as lib:
+        answer = ChatEngine(lib, settings).answer(args.question, filters=filters)
+    if args.json:
+        keys = ("n", "doc_id", "case_number", "source", "section", "start", "end", "quote")
+        print(json.dumps({
+            "answer": answer.text,
+            "kind": answer.kind,
+            "mode": answer.mode,
+            "citations": [{k: getattr(c, k) for k in keys} for c in answer.citations],
+        }, indent=2))
+        return EXIT_OK
+    print(answer.text)
+    if answer.citations:
+        print()
+    for c in answer.citations:
+        quote = " ".join(c.quote.split())
+        print(f"[{c.n}] {c.case_number or c.doc_id} {Path(c.source).name} {c.start}-{c.end}: "
+              f"{quote[:200]}{'...' if len(quote) > 200 else ''}")
+    return EXIT_OK
+
+
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     from imr_rag.highlight import decision_marks, letter_page
     from imr_rag.library import Library
@@ -249,7 +288,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 COMMANDS = {
     "ingest": cmd_ingest, "embed": cmd_embed, "search": cmd_search, "stats": cmd_stats,
-    "extract": cmd_extract, "export": cmd_export, "show": cmd_show,
+    "extract": cmd_extract, "export": cmd_export, "show": cmd_show, "ask": cmd_ask,
 }
 
 

@@ -194,3 +194,46 @@ class Decision(BaseModel):
         default_factory=list,
         description="Disagreements between backends that a human should review.",
     )
+
+
+class AnswerFilters(BaseModel):
+    """Restrictions a user puts on a question (the app's filter widgets)."""
+
+    case_number: str | None = Field(default=None, description="Only this case number.")
+    letter_format: str | None = Field(default=None, description="Only this letter format.")
+    determination: Determination | None = Field(default=None, description="Only items with this outcome.")
+    date_from: str | None = Field(default=None, description="Decision date on or after (ISO).")
+    date_to: str | None = Field(default=None, description="Decision date on or before (ISO).")
+
+
+class Citation(BaseModel):
+    """A numbered reference from an answer to an exact passage of a letter."""
+
+    n: int = Field(description="Citation number, sequential in order of first use.")
+    doc_id: str = Field(description="Document cited.")
+    case_number: str | None = Field(default=None, description="Case number of the cited letter.")
+    source: str = Field(description="Path of the cited letter.")
+    section: str | None = Field(default=None, description="Section of the cited passage.")
+    start: int = Field(description="Start offset of the quote in the normalised letter text.")
+    end: int = Field(description="End offset of the quote in the normalised letter text.")
+    quote: str = Field(description="The cited text, exactly text[start:end].")
+
+
+class AnswerSentence(BaseModel):
+    """One sentence of an answer and the citations it relies on."""
+
+    text: str = Field(description="The sentence.")
+    citations: list[int] = Field(default_factory=list, description="Citation numbers supporting it.")
+
+
+class Answer(BaseModel):
+    """An answer to a question, every sentence tied to cited passages."""
+
+    question: str = Field(description="The question as asked.")
+    text: str = Field(description="The full answer, with [n] citation markers.")
+    sentences: list[AnswerSentence] = Field(default_factory=list, description="The answer by sentence.")
+    citations: list[Citation] = Field(default_factory=list, description="Cited passages, by number.")
+    mode: str = Field(description="'llm' or 'offline'.")
+    kind: str = Field(
+        description="How it was answered: 'decision', 'count', 'passages', 'llm' or 'none' (nothing found)."
+    )

@@ -1,0 +1,367 @@
+"""The one service the web app calls: answers with sources, letters with highlights, the decisions table.
+
+No gradio here. The app (app.py) only turns widget values into calls on `AppService` and its
+results into widgets, so everything the UI shows can be tested without a browser.
+
+On first start with an empty catalog the bundled synthetic letters are ingested and extracted
+(rules backend) so the app has something to answer from out of the box.
+"""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+import re
+import shutil
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imr_rag.export import FORMATS, table, write_table
+from imr_rag.extract.service import ExtractionService, default_backend
+from imr_rag.highlight import KIND_COLOURS, Mark, decision_marks, highlight_fragment
+from imr_rag.library import Library
+from imr_rag.schema import Answer, AnswerFilters, Citation, Determination
+from imr_rag.settings import Settings
+
+SAMPLE_LETTERS = Path(__file__).resolve().parents[1] / "evals" / "fixtures" / "synthetic" / "letters"
+DETERMINATIONS = tuple(d.value for d in Determination)
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ANY = "any"
+
+# The item-table columns the app shows; exports carry every column of export.table.
+TABLE_COLUMNS = (
+    "case_number", "decision_date", "letter_format", "item", "service", "category", "determination",
+    "guideline_sources", "file",
+)
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total), as the library reports it."""
+
+SourceRef = int | Citation | tuple[str, int, int]
+"""A passage to show: a citation number of the last answer, a Citation, or (doc id, start, end)."""
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+# -- pure helpers -------------------------------------------------------------------------
+def make_filters(
+    letter_format: str | None = None,
+    determination: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    case_number: str | None = None,
+) -> AnswerFilters:
+    """Filters from widget values; blank or 'any' means no constraint. Bad dates raise ValueError."""
+
+    def value(raw: str | None) -> str | None:
+        text = (raw or "").strip()
+        return None if not text or text.lower() == ANY else text
+
+    dates = {}
+    for name, raw in (("date_from", date_from), ("date_to", date_to)):
+        text = value(raw)
+        if text is not None and not ISO_DATE.match(text):
+            raise ValueError(f"{name.replace('_', ' ')} must be an ISO date (yyyy-mm-dd), not {text!r}")
+        dates[name] = text
+    if dates["date_from"] and dates["date_to"] and dates["date_from"] > dates["date_to"]:
+        raise ValueError(f"date from ({dates['date_from']}) is after date to ({dates['date_to']})")
+    outcome = value(determination)
+    if outcome is not None and outcome not in DETERMINATIONS:
+        raise ValueError(f"outcome must be one of {', '.join(DETERMINATIONS)}, not {outcome!r}")
+    case = value(case_number)
+    return AnswerFilters(
+        letter_format=value(letter_format),
+        determination=Determination(outcome) if outcome else None,
+        case_number=case.upper() if case else None,
+        **dates,
+    )
+
+
+def row_matches(row: dict, filters: AnswerFilters) -> bool:
+    """Whether an item row (export.table level 'item') passes the filters."""
+    if filters.case_number and (row.get("case_number") or "").upper() != filters.case_number.upper():
+        return False
+    if filters.letter_format and row.get("letter_format") != filters.letter_format:
+        return False
+    if filters.determination and row.get("determination") != filters.determination.value:
+        return False
+    date = row.get("decision_date")
+    if filters.date_from and (not date or date < filters.date_from):
+        return False
+    if filters.date_to and (not date or date > filters.date_to):
+        return False
+    return True
+
+
+def display_row(row: dict) -> dict:
+    """The columns of TABLE_COLUMNS from a full item row."""
+    return {
+        "case_number": row["case_number"],
+        "decision_date": row["decision_date"],
+        "letter_format": row["letter_format"],
+        "item": row["item_index"] + 1,
+        "service": row["service"],
+        "category": row["category"],
+        "determination": row["determination"],
+        "guideline_sources": row["guideline_sources"],
+        "file": Path(row["source"]).name,
+    }
+
+
+def source_label(c: Citation, width: int = 90) -> str:
+    """One line naming a cited passage: number, letter, section and the start of the quote."""
+    where = c.case_number or Path(c.source).name
+    quote = " ".join(c.quote.split())
+    if len(quote) > width:
+        quote = quote[: width - 1].rstrip() + "…"
+    section = f" · {c.section}" if c.section else ""
+    return f"[{c.n}] {where}{section} — “{quote}”"
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer text (with its [n] markers) and a one-line note of how it was produced."""
+    note = f"*{answer.mode} answer · {answer.kind} · {len(answer.citations)} cited passage(s)*"
+    return f"{answer.text.strip()}\n\n{note}"
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_auth(raw: str | None) -> tuple[str, str] | None:
+    """'user:pass' -> (user, pass); None or blank -> None; anything else raises ValueError."""
+    if raw is None or not raw.strip():
+        return None
+    user, sep, password = raw.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("auth must be given as user:pass (both non-empty)")
+    return user, password
+
+
+def bind_problem(host: str, auth: tuple[str, str] | None) -> str | None:
+    """Why serving on `host` with `auth` is refused, or None when it is allowed."""
+    if not is_loopback(host) and auth is None:
+        return (
+            f"refusing to serve on non-loopback host {host!r} without a login: pass --auth user:pass "
+            "or set IMR_AUTH=user:pass (or bind 127.0.0.1)"
+        )
+    return None
+
+
+# -- results ------------------------------------------------------------------------------
+@dataclass
+class UploadSummary:
+    """What adding files through the app did: ingest and extraction, with every failure's reason."""
+
+    ingested: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    extracted: list[str] = field(default_factory=list)
+    items: int = 0
+    failures: list[tuple[str, str, str]] = field(default_factory=list)
+    """(file name, stage 'ingest' or 'extract', reason)."""
+
+    def message(self) -> str:
+        parts = [
+            f"ingested {len(self.ingested)}", f"replaced {len(self.replaced)}",
+            f"unchanged {len(self.unchanged)}", f"extracted {len(self.extracted)} ({self.items} items)",
+            f"failed {len(self.failures)}",
+        ]
+        return ", ".join(parts)
+
+
+@dataclass
+class ChatResult:
+    """What the chat tab shows for one question."""
+
+    markdown: str
+    sources: list[dict]
+    answer: Answer | None = None
+
+
+# -- the service --------------------------------------------------------------------------
+class AppService:
+    """Library + ChatEngine built once; every method the web app needs.
+
+    A lock serialises catalog access: the app calls in from several worker threads, and all
+    of them share one SQLite connection.
+    """
+
+    def __init__(self, settings: Settings, *, seed: bool = True, sample_dir: Path = SAMPLE_LETTERS):
+        self.settings = settings
+        self.library = Library(settings)
+        self._lock = threading.RLock()
+        self._export_dir = Path(tempfile.mkdtemp(prefix="imr-rag-export-"))
+        self.last_answer: Answer | None = None
+        self.seeded: UploadSummary | None = None
+        if seed and self.library.catalog.stats()["documents"] == 0 and sample_dir.is_dir():
+            self.seeded = self.add_paths([sample_dir], backend="rules")
+        from imr_rag.chat import ChatEngine
+
+        self.engine = ChatEngine(self.library, settings)
+
+    def close(self) -> None:
+        self.library.close()
+        shutil.rmtree(self._export_dir, ignore_errors=True)
+
+    def __enter__(self) -> AppService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- chat ---------------------------------------------------------------------------
+    def ask(
+        self, question: str, history: list[tuple[str, str]] | None = None, filters: AnswerFilters | None = None
+    ) -> tuple[str, list[dict]]:
+        """(answer markdown with [n] markers, cited passages for the sources panel)."""
+        result = self.ask_full(question, history, filters)
+        return result.markdown, result.sources
+
+    def ask_full(
+        self, question: str, history: list[tuple[str, str]] | None = None, filters: AnswerFilters | None = None
+    ) -> ChatResult:
+        question = (question or "").strip()
+        if not question:
+            return ChatResult("Type a question about the decision letters.", [])
+        with self._lock:
+            answer = self.engine.answer(question, history=history or None, filters=filters)
+        self.last_answer = answer
+        sources = [
+            {**c.model_dump(), "label": source_label(c)} for c in sorted(answer.citations, key=lambda c: c.n)
+        ]
+        return ChatResult(answer_markdown(answer), sources, answer)
+
+    # -- a letter with its cited passage ------------------------------------------------
+    def source_html(self, ref: SourceRef) -> str:
+        """The whole letter as an HTML fragment: the cited passage marked 'passage' with
+        id="anchor" (to scroll to), and the extracted decision spans marked by kind."""
+        doc_id, start, end, n = self._resolve_ref(ref)
+        with self._lock:
+            doc = self.library.catalog.document(doc_id)
+            decision = self.library.catalog.decision(doc_id) if doc else None
+        if doc is None:
+            raise KeyError(f"no ingested document {doc_id!r}")
+        if not 0 <= start < end <= len(doc.text):
+            raise ValueError(f"span {start}-{end} is outside the letter ({len(doc.text)} characters)")
+        label = f"cited passage [{n}]" if n is not None else "cited passage"
+        marks = [*(decision_marks(decision) if decision else []), Mark(start, end, label, "passage")]
+        title = f"{doc.case_number or doc.doc_id} — {Path(doc.path).name}"
+        legend = " ".join(
+            f'<mark style="background:{colour}">{"cited passage" if kind == "passage" else kind}</mark>'
+            for kind, colour in KIND_COLOURS.items()
+        )
+        return (
+            f'<div class="letter-view"><h3 style="margin:0 0 .3em">{html.escape(title)}</h3>'
+            f'<p style="margin:0 0 .5em;font-size:.9em">{legend}</p>'
+            f'<div id="letter-scroll" style="max-height:34em;overflow-y:auto;border:1px solid #ccc;'
+            f'padding:.6em;background:#fff;color:#111">'
+            f"{highlight_fragment(doc.text, marks, anchor=label)}</div></div>"
+        )
+
+    def _resolve_ref(self, ref: SourceRef) -> tuple[str, int, int, int | None]:
+        if isinstance(ref, Citation):
+            return ref.doc_id, ref.start, ref.end, ref.n
+        if isinstance(ref, int):
+            cited = {c.n: c for c in (self.last_answer.citations if self.last_answer else [])}
+            if ref not in cited:
+                raise KeyError(f"the last answer has no citation [{ref}]")
+            c = cited[ref]
+            return c.doc_id, c.start, c.end, c.n
+        doc_id, start, end = ref
+        return doc_id, int(start), int(end), None
+
+    # -- decisions ------------------------------------------------------------------------
+    def item_rows(self, filters: AnswerFilters | None = None) -> list[dict]:
+        """Every column of the item-level export, filtered."""
+        with self._lock:
+            decisions = self.library.catalog.decisions()
+        rows = table(decisions, "item")
+        return [r for r in rows if row_matches(r, filters or AnswerFilters())]
+
+    def decisions_table(self, filters: AnswerFilters | None = None) -> list[dict]:
+        """One row per disputed item, TABLE_COLUMNS only."""
+        return [display_row(r) for r in self.item_rows(filters)]
+
+    def outcome_counts(self, filters: AnswerFilters | None = None) -> dict[str, int]:
+        counts = Counter(r["determination"] for r in self.item_rows(filters))
+        return {d: counts.get(d, 0) for d in DETERMINATIONS}
+
+    def outcomes_by_category(self, filters: AnswerFilters | None = None) -> list[dict]:
+        """[{category, determination, count}] for a grouped bar chart, largest categories first."""
+        counts = Counter((r["category"], r["determination"]) for r in self.item_rows(filters))
+        totals = Counter()
+        for (category, _), n in counts.items():
+            totals[category] += n
+        return [
+            {"category": category, "determination": det, "count": counts[(category, det)]}
+            for category in sorted(totals, key=lambda c: (-totals[c], c))
+            for det in DETERMINATIONS
+            if counts[(category, det)]
+        ]
+
+    def export_file(self, fmt: str, filters: AnswerFilters | None = None) -> Path:
+        """Write the item table (all columns, filtered) as csv/jsonl/parquet in a temp folder."""
+        if fmt not in FORMATS:
+            raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
+        # A folder per call: concurrent sessions never write the same file.
+        path = Path(tempfile.mkdtemp(dir=self._export_dir)) / f"imr-decisions-items.{fmt}"
+        write_table(self.item_rows(filters), fmt, path)
+        return path
+
+    def stats(self) -> dict:
+        with self._lock:
+            return self.library.stats()
+
+    # -- adding letters -------------------------------------------------------------------
+    def upload(self, paths: list[Path | str], progress: Progress = _no_progress) -> UploadSummary:
+        """Copy uploaded files into the data folder (they outlive the web server's temp files),
+        then ingest and extract them. Failures are reported per file with the reason."""
+        uploads = self.settings.data_dir / "uploads"
+        uploads.mkdir(parents=True, exist_ok=True)
+        kept: list[Path] = []
+        for raw in paths:
+            src = Path(raw)
+            dest = uploads / src.name
+            if src.resolve() != dest.resolve():
+                shutil.copyfile(src, dest)
+            kept.append(dest)
+        return self.add_paths(kept, progress=progress)
+
+    def add_paths(
+        self, paths: list[Path], *, backend: str | None = None, progress: Progress = _no_progress
+    ) -> UploadSummary:
+        """Ingest (with embedding) and extract files or folders already on disk."""
+        summary = UploadSummary()
+        with self._lock:
+            report = self.library.ingest(list(paths), progress=progress)
+            summary.ingested = [Path(p).name for p in report.ingested]
+            summary.replaced = [Path(p).name for p in report.replaced]
+            summary.unchanged = [Path(p).name for p in report.unchanged]
+            summary.failures = [(Path(p).name, "ingest", reason) for p, reason in report.failed]
+            extractor = ExtractionService(self.settings, self.library.catalog, backend or default_backend(self.settings))
+            catalog = self.library.catalog
+            targets = [
+                doc_id for name in (*report.ingested, *report.replaced, *report.unchanged)
+                if (doc_id := catalog.doc_for_path(name)) and catalog.decision(doc_id) is None
+            ]
+            docs = (catalog.load_document(doc_id) for doc_id in targets)
+            for result in extractor.run(docs, len(targets), progress=progress):
+                name = Path(result.source).name
+                if result.decision is not None:
+                    summary.extracted.append(name)
+                    summary.items += len(result.decision.items)
+                else:
+                    summary.failures.append((name, "extract", result.error or "unknown error"))
+        return summary

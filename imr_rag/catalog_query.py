@@ -1,0 +1,173 @@
+"""Questions about the decisions catalog: selecting, matching and counting disputed items.
+
+`CatalogQuery` is the typed tool an LLM fills in for counting and comparison questions; the
+offline engine builds the same object from the question's words. Selection itself is pure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from imr_rag.schema import AnswerFilters, Category, Determination
+from imr_rag.textutil import content_words, idf_weights, overlap_score, words
+
+CASE_NUMBER = re.compile(r"\b([A-Z]{2,3}\d{2}-\d{5,8})\b", re.IGNORECASE)
+MATCH_THRESHOLD = 0.45
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """A disputed item as the catalog lists it, with where its outcome is stated."""
+
+    doc_id: str
+    item_index: int
+    service: str
+    category: str
+    determination: str
+    guideline_sources: tuple[str, ...]
+    determination_start: int | None
+    determination_end: int | None
+    case_number: str | None
+    letter_format: str
+    decision_date: str | None
+    reviewer_specialty: str | None
+    source: str
+
+
+class CatalogQuery(BaseModel):
+    """A query over the extracted decisions: which items to count, and how to group them."""
+
+    service_terms: list[str] = Field(
+        default_factory=list,
+        description="Words that must all appear in the disputed service, e.g. ['baclofen', 'pump'].",
+    )
+    category: Category | None = Field(default=None, description="Only services of this category.")
+    determination: Determination | None = Field(default=None, description="Only items with this outcome.")
+    case_number: str | None = Field(default=None, description="Only this letter.")
+    group_by: Literal["none", "specialty", "category", "determination"] = Field(
+        default="none", description="Group the counted items by reviewer specialty, category or outcome."
+    )
+
+
+def outcome_in(question: str) -> Determination | None:
+    """The single outcome a question asks about, if it names exactly one."""
+    q = question.lower()
+    found = set()
+    if re.search(r"partial(ly)?\s+overturn", q):
+        found.add(Determination.partially_overturned)
+        q = re.sub(r"partial(ly)?\s+overturn\w*", " ", q)
+    if re.search(r"\boverturn", q):
+        found.add(Determination.overturned)
+    if re.search(r"\buph(e|o)ld|\bdenied\b|\bdenial", q):
+        found.add(Determination.upheld)
+    return found.pop() if len(found) == 1 else None
+
+
+def is_count_question(question: str) -> bool:
+    return bool(re.search(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\b|\bhow\s+often\b", question, re.I))
+
+
+def group_in(question: str) -> str:
+    q = question.lower()
+    if "specialt" in q:
+        return "specialty"
+    if re.search(r"\bcategor|\bkinds?\s+of\s+(service|treatment)", q):
+        return "category"
+    return "none"
+
+
+GROUPING_WORDS = frozenset(
+    "specialty specialties category categories kind kinds type types service services treatment treatments "
+    "reviewer reviewers by per each".split()
+)
+CATEGORY_WORDS = {
+    **{c.value.lower(): c for c in Category},
+    **{c.value.lower() + "s": c for c in Category},
+    "surgeries": Category.surgery, "medications": Category.medication, "drugs": Category.medication,
+    "therapies": Category.therapy, "equipment": Category.dme,
+}
+
+
+def query_from_question(question: str) -> CatalogQuery:
+    """The offline reading of a counting or grouping question.
+
+    A question whose only subject word is a category ("how many imaging requests ...") counts
+    that category; otherwise every subject word must appear in the service.
+    """
+    case = CASE_NUMBER.search(question)
+    group_by = group_in(question)
+    terms = [w for w in content_words(question) if not CASE_NUMBER.fullmatch(w)]
+    if group_by != "none":
+        terms = [t for t in terms if t not in GROUPING_WORDS]
+    category = CATEGORY_WORDS.get(terms[0]) if len(terms) == 1 else None
+    return CatalogQuery(
+        service_terms=[] if category else terms,
+        category=category,
+        determination=outcome_in(question),
+        case_number=case.group(1).upper() if case else None,
+        group_by=group_by,
+    )
+
+
+def passes(item: ItemRef, filters: AnswerFilters) -> bool:
+    if filters.case_number and item.case_number != filters.case_number.upper():
+        return False
+    if filters.letter_format and item.letter_format != filters.letter_format:
+        return False
+    if filters.determination and item.determination != Determination(filters.determination).value:
+        return False
+    if filters.date_from and (item.decision_date is None or item.decision_date < filters.date_from):
+        return False
+    if filters.date_to and (item.decision_date is None or item.decision_date > filters.date_to):
+        return False
+    return True
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def select(items: list[ItemRef], query: CatalogQuery) -> list[ItemRef]:
+    """Items satisfying every part of the query (service terms matched word by word, plural-blind)."""
+    terms = {_stem(t.lower()) for t in query.service_terms if t.strip()}
+    chosen = []
+    for item in items:
+        service = {_stem(w) for w in words(item.service)}
+        if not terms <= service:
+            continue
+        if query.category and item.category != query.category.value:
+            continue
+        if query.determination and item.determination != query.determination.value:
+            continue
+        if query.case_number and item.case_number != query.case_number.upper():
+            continue
+        chosen.append(item)
+    return chosen
+
+
+def best_matches(items: list[ItemRef], question: str) -> list[tuple[ItemRef, float]]:
+    """Items whose service the question names, best first (ties kept: the same service in
+    several letters is several answers)."""
+    q_words = {_stem(w) for w in content_words(question)}
+    if not q_words:
+        return []
+    service_words = [{_stem(w) for w in content_words(i.service)} for i in items]
+    idf = idf_weights(service_words)
+    normalised_q = " ".join(words(question))
+    scored = []
+    for item, s_words in zip(items, service_words):
+        if not s_words:
+            continue
+        score = overlap_score(q_words, s_words, idf, default_idf=max(idf.values(), default=1.0))
+        if " ".join(words(item.service)) in normalised_q:
+            score += 1.0  # the question quotes the service as the letter names it
+        if score >= MATCH_THRESHOLD:
+            scored.append((item, score))
+    if not scored:
+        return []
+    top = max(s for _, s in scored)
+    return sorted(((i, s) for i, s in scored if s >= top - 0.05), key=lambda p: -p[1])

@@ -1,0 +1,483 @@
+"""Extract a Decision from a letter with an OpenAI-compatible chat model, through instructor.
+
+The model answers an LLM-facing record (`LLMDecision`) whose items carry verbatim quotes instead
+of spans. Validators check every quote against the letter (`align_quote`); a quote that is not
+there makes instructor re-ask, up to `llm_max_retries`. Accepted quotes become Evidence spans.
+
+Three limits apply per letter: validation re-asks (`llm_max_retries`), HTTP retries with
+exponential backoff on 429/5xx/timeouts/connection errors (`llm_http_retries`), and a token
+budget summed over every request made for the letter (`llm_max_tokens_per_letter`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import instructor
+import openai
+import pydantic
+from instructor.core import Hooks, IncompleteOutputException, InstructorError, ResponseParsingError
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo
+from tenacity import Retrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity.stop import stop_base
+
+from imr_rag.documents import Document
+from imr_rag.errors import ExtractionFailed, LLMUnavailable
+from imr_rag.extract.align import align_quote
+from imr_rag.prompts import prompt_hash, render
+from imr_rag.schema import (
+    SCHEMA_VERSION,
+    Category,
+    Decision,
+    Determination,
+    DisputedItem,
+    Evidence,
+    Guideline,
+    ItemEvidence,
+    Patient,
+    Reviewer,
+    SourceRef,
+)
+from imr_rag.settings import Settings
+
+PROMPT_NAME = "extract_decision"
+MODES = {
+    "tools": instructor.Mode.TOOLS,
+    "json": instructor.Mode.JSON,
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+    "md_json": instructor.Mode.MD_JSON,
+}
+# What instructor re-asks on (as its own default predicate does); anything else ends the call.
+_REASKABLE = (pydantic.ValidationError, json.JSONDecodeError, ResponseParsingError)
+_TRANSIENT_STATUS = {408, 409, 429}
+_LETTER_REJECTED_STATUS = {400, 413, 422}  # this request is refused; the endpoint itself works
+
+
+# -- the record the model fills ---------------------------------------------------------------
+
+
+def _described(model: type[BaseModel], name: str) -> str | None:
+    """Reuse the schema's field description so the prompt and the data model cannot drift."""
+    return model.model_fields[name].description
+
+
+def _quote_in_letter(value: str, info: ValidationInfo) -> str:
+    text = (info.context or {}).get("text")
+    if text is None:
+        return value
+    if align_quote(text, value) is None:
+        raise ValueError(
+            f"quote not found in the letter: {value!r}. Copy the passage verbatim from the letter."
+        )
+    return value
+
+
+# A string the letter must contain (checked against validation context {"text": letter text}).
+VerbatimQuote = Annotated[str, AfterValidator(_quote_in_letter)]
+
+
+class LLMDisputedItem(BaseModel):
+    """One disputed service, its outcome, and verbatim quotes that ground them."""
+
+    service: str = Field(description=_described(DisputedItem, "service"))
+    original_request: str | None = Field(
+        default=None, description=_described(DisputedItem, "original_request")
+    )
+    authorized_portion: str | None = Field(
+        default=None, description=_described(DisputedItem, "authorized_portion")
+    )
+    category: Category = Field(default=Category.other, description=_described(DisputedItem, "category"))
+    determination: Determination = Field(description=_described(DisputedItem, "determination"))
+    medically_necessary: bool | None = Field(
+        default=None, description=_described(DisputedItem, "medically_necessary")
+    )
+    guidelines: list[Guideline] = Field(
+        default_factory=list, description=_described(DisputedItem, "guidelines")
+    )
+    service_quote: VerbatimQuote = Field(
+        description="Verbatim passage of the letter naming the service."
+    )
+    determination_quote: VerbatimQuote = Field(
+        description="Verbatim passage of the letter stating the outcome for this item."
+    )
+    rationale_quote: VerbatimQuote | None = Field(
+        default=None,
+        description="Verbatim sentence(s) of the reviewer's rationale for this item, or null.",
+    )
+
+
+class LLMDecision(BaseModel):
+    """The decision letter as a record: every Decision field the letter states, items quoted."""
+
+    case_number: str | None = Field(default=None, description=_described(Decision, "case_number"))
+    decision_date: str | None = Field(default=None, description=_described(Decision, "decision_date"))
+    date_of_injury: str | None = Field(default=None, description=_described(Decision, "date_of_injury"))
+    date_assigned: str | None = Field(default=None, description=_described(Decision, "date_assigned"))
+    ur_denial_date: str | None = Field(default=None, description=_described(Decision, "ur_denial_date"))
+    application_received: str | None = Field(
+        default=None, description=_described(Decision, "application_received")
+    )
+    priority: str | None = Field(default=None, description=_described(Decision, "priority"))
+    reviewer: Reviewer = Field(default_factory=Reviewer, description=_described(Decision, "reviewer"))
+    patient: Patient = Field(default_factory=Patient, description=_described(Decision, "patient"))
+    diagnoses: list[str] = Field(default_factory=list, description=_described(Decision, "diagnoses"))
+    items: list[LLMDisputedItem] = Field(
+        default_factory=list, description="Every disputed item, in the order the letter lists them."
+    )
+
+
+# -- from the model's answer to the schema record ---------------------------------------------
+
+
+def to_decision(answer: LLMDecision, document: Document) -> Decision:
+    """Turn a validated answer into a Decision whose evidence spans slice `document.text`."""
+    items: list[DisputedItem] = []
+    cursor = 0
+    for item in answer.items:
+        converted = _to_item(item, document, cursor)
+        items.append(converted)
+        cursor = max(ev.end for ev in _spans(converted.evidence))
+    letter_fields = answer.model_dump(exclude={"items", "reviewer", "patient"})
+    return Decision(
+        **letter_fields,
+        reviewer=answer.reviewer,
+        patient=answer.patient,
+        letter_format=document.letter_format,
+        items=items,
+        source=SourceRef(path=document.path, doc_id=document.doc_id),
+    )
+
+
+def _to_item(item: LLMDisputedItem, document: Document, cursor: int) -> DisputedItem:
+    """Align the quotes; items are listed in order, so each is looked for after the previous."""
+    determination = _align(document, item.determination_quote, cursor)
+    service = _align(document, item.service_quote, determination.start)
+    rationale = (
+        _align(document, item.rationale_quote, determination.end) if item.rationale_quote else None
+    )
+    fields = item.model_dump(exclude={"service_quote", "determination_quote", "rationale_quote"})
+    return DisputedItem(
+        **fields,
+        rationale=rationale.quote if rationale else None,
+        evidence=ItemEvidence(service=service, determination=determination, rationale=rationale),
+    )
+
+
+def _align(document: Document, quote: str, hint: int) -> Evidence:
+    evidence = align_quote(document.text, quote, hint=hint)
+    if evidence is None:  # validators passed, so only a context-less validation gets here
+        raise ExtractionFailed(document.path, f"quote not found in the letter: {quote!r}")
+    return evidence
+
+
+def _spans(evidence: ItemEvidence) -> list[Evidence]:
+    return [ev for ev in (evidence.service, evidence.determination, evidence.rationale) if ev]
+
+
+# -- accounting --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """Tokens reported by the endpoint, summed over requests."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.total_tokens + other.total_tokens,
+        )
+
+
+@dataclass
+class _Meter:
+    """Counts every request made for one letter, fed by instructor hooks.
+
+    Usage is copied out of each raw response as it arrives: instructor later overwrites a
+    response's usage object in place with its running total, and it restarts that total on
+    every `create` call, so neither covers re-asks and HTTP retries together.
+    """
+
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    calls: int = 0
+    reasks: int = 0
+    http_retries: int = 0
+
+    def hooks(self) -> Hooks:
+        hooks = Hooks()
+        hooks.on("completion:kwargs", self._on_request)
+        hooks.on("completion:response", self._on_response)
+        hooks.on("parse:error", self._on_parse_error)
+        return hooks
+
+    def _on_request(self, *args: Any, **kwargs: Any) -> None:
+        self.calls += 1
+
+    def _on_response(self, response: Any) -> None:
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            self.usage += TokenUsage(
+                int(usage.prompt_tokens or 0),
+                int(usage.completion_tokens or 0),
+                int(usage.total_tokens or 0),
+            )
+
+    def _on_parse_error(self, error: Exception, **kwargs: Any) -> None:
+        self.reasks += 1
+
+
+class _BudgetSpent(stop_base):
+    """Stop re-asking once the letter's summed usage reaches its token budget."""
+
+    def __init__(self, meter: _Meter, budget: int) -> None:
+        self.meter = meter
+        self.budget = budget
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.meter.usage.total_tokens >= self.budget
+
+
+@dataclass(frozen=True)
+class LLMResult:
+    """A decision and what it cost."""
+
+    decision: Decision
+    usage: TokenUsage  # summed over every request: first ask, re-asks and HTTP retries
+    calls: int  # chat requests sent, including failed ones
+    retries: int  # validation re-asks
+    http_retries: int  # requests repeated after 429/5xx/timeout/connection errors
+    seconds: float  # wall time, backoff included
+    fingerprint: str  # what the answer depends on besides the letter (see cache_fingerprint)
+
+
+# -- the extractor -----------------------------------------------------------------------------
+
+
+class _Transient(Exception):
+    """A failure worth retrying after a pause (429, 5xx, timeout, connection)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class LLMExtractor:
+    """Extract decisions through one configured OpenAI-compatible endpoint.
+
+    `backoff_base` is the first pause in seconds before an HTTP retry; it doubles each time,
+    capped at `max_backoff` (a Retry-After header is honoured within the same cap).
+    """
+
+    def __init__(self, settings: Settings, *, backoff_base: float = 1.0, max_backoff: float = 30.0):
+        if not settings.llm_base_url:
+            raise LLMUnavailable("no LLM endpoint configured (set IMR_LLM_BASE_URL)")
+        self.settings = settings
+        self.endpoint = settings.llm_base_url
+        self.backoff_base = backoff_base
+        self.max_backoff = max_backoff
+        self.prompt_hash = prompt_hash(PROMPT_NAME)
+        self.client = instructor.from_openai(
+            openai.OpenAI(
+                base_url=settings.llm_base_url,
+                api_key=settings.llm_api_key,
+                timeout=settings.llm_timeout,
+                max_retries=0,  # retries are ours: counted, budgeted, and reported
+            ),
+            mode=MODES[settings.llm_mode],
+        )
+
+    def cache_fingerprint(self) -> str:
+        """sha256 over everything but the letter that decides the answer; see cache_parts."""
+        return hashlib.sha256(json.dumps(self.cache_parts(), sort_keys=True).encode()).hexdigest()
+
+    def cache_parts(self) -> dict[str, str]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "response_model": response_model_hash(),
+            "prompt": self.prompt_hash,
+            "model": self.settings.llm_model,
+            "endpoint": self.endpoint,  # one model name can mean different models on two servers
+            "mode": self.settings.llm_mode,
+        }
+
+    def extract(self, document: Document) -> LLMResult:
+        """One Decision for `document`, or ExtractionFailed / LLMUnavailable."""
+        started = time.monotonic()
+        meter = _Meter()
+        messages = [{"role": "user", "content": self._prompt(document)}]
+        answer = self._ask_with_backoff(messages, document, meter)
+        return LLMResult(
+            decision=to_decision(answer, document),
+            usage=meter.usage,
+            calls=meter.calls,
+            retries=meter.reasks,
+            http_retries=meter.http_retries,
+            seconds=time.monotonic() - started,
+            fingerprint=self.cache_fingerprint(),
+        )
+
+    def _prompt(self, document: Document) -> str:
+        return render(PROMPT_NAME, letter=document.text, letter_format=document.letter_format)
+
+    def _ask_with_backoff(
+        self, messages: list[dict[str, str]], document: Document, meter: _Meter
+    ) -> LLMDecision:
+        attempts = self.settings.llm_http_retries + 1
+        for attempt in range(attempts):
+            self._check_budget(document, meter)
+            try:
+                return self._ask(messages, document, meter)
+            except _Transient as exc:
+                if attempt == attempts - 1:
+                    raise LLMUnavailable(
+                        f"LLM endpoint {self.endpoint} unavailable after {attempts} attempt(s): "
+                        f"{exc.reason}"
+                    ) from exc
+                meter.http_retries += 1
+                time.sleep(self._pause(attempt, exc.retry_after))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _pause(self, attempt: int, retry_after: float | None) -> float:
+        pause = self.backoff_base * 2**attempt
+        if retry_after is not None:
+            pause = max(pause, retry_after)
+        return min(pause, self.max_backoff)
+
+    def _check_budget(self, document: Document, meter: _Meter) -> None:
+        budget = self.settings.llm_max_tokens_per_letter
+        if meter.usage.total_tokens >= budget:
+            raise ExtractionFailed(document.path, _budget_reason(meter, budget))
+
+    def _ask(self, messages: list[dict[str, str]], document: Document, meter: _Meter) -> LLMDecision:
+        """One instructor call (a first ask plus its re-asks); failures are translated."""
+        try:
+            return self.client.create(
+                model=self.settings.llm_model,
+                response_model=LLMDecision,
+                messages=messages,
+                max_retries=self._reask_policy(meter),
+                context={"text": document.text},
+                strict=False,  # let small local models write 58 as "58"
+                hooks=meter.hooks(),
+            )
+        except IncompleteOutputException as exc:
+            raise ExtractionFailed(
+                document.path, "the model's answer was cut off (output token limit reached)"
+            ) from exc
+        except InstructorError as exc:
+            raise self._translate(exc, document, meter) from exc
+
+    def _reask_policy(self, meter: _Meter) -> Retrying:
+        return Retrying(
+            stop=stop_after_attempt(self.settings.llm_max_retries + 1)
+            | _BudgetSpent(meter, self.settings.llm_max_tokens_per_letter),
+            retry=retry_if_exception_type(_REASKABLE),
+            reraise=True,
+        )
+
+    def _translate(self, exc: InstructorError, document: Document, meter: _Meter) -> Exception:
+        api_error = _find_cause(exc, openai.APIError)
+        if api_error is not None:
+            return self._api_failure(api_error, document)
+        budget = self.settings.llm_max_tokens_per_letter
+        if meter.usage.total_tokens >= budget:
+            return ExtractionFailed(document.path, f"{_budget_reason(meter, budget)}; last error: "
+                                    f"{_describe_failure(exc)}")
+        return ExtractionFailed(
+            document.path,
+            f"LLM answer failed validation after {meter.calls} attempt(s): {_describe_failure(exc)}",
+        )
+
+    def _api_failure(self, error: openai.APIError, document: Document) -> Exception:
+        if isinstance(error, openai.APITimeoutError):
+            return _Transient(f"timed out after {self.settings.llm_timeout:g} s")
+        if isinstance(error, openai.APIConnectionError):
+            return _Transient(f"connection failed ({_cause_text(error)})")
+        if isinstance(error, openai.APIStatusError):
+            status = error.status_code
+            reason = f"HTTP {status}: {_status_message(error)}"
+            if status in _TRANSIENT_STATUS or status >= 500:
+                return _Transient(reason, _retry_after(error))
+            if status in _LETTER_REJECTED_STATUS:
+                return ExtractionFailed(document.path, f"LLM endpoint rejected the request: {reason}")
+            return LLMUnavailable(f"LLM endpoint {self.endpoint} refused the request: {reason}")
+        return LLMUnavailable(f"LLM endpoint {self.endpoint}: {error}")
+
+
+def response_model_hash() -> str:
+    """sha256 of the JSON schema the model is asked to fill (its descriptions are prompt too)."""
+    schema = json.dumps(LLMDecision.model_json_schema(), sort_keys=True)
+    return hashlib.sha256(schema.encode()).hexdigest()
+
+
+# -- error text --------------------------------------------------------------------------------
+
+
+def _find_cause(exc: BaseException, kind: type[BaseException]) -> Any:
+    """instructor wraps the SDK's exception; walk the cause chain to find it."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _describe_failure(exc: BaseException) -> str:
+    """One line: the first validation error (and how many there were) or the parse error."""
+    attempts = getattr(exc, "failed_attempts", None)
+    if attempts:  # instructor's own message is a multi-line XML-ish dump
+        exc = attempts[-1].exception
+    validation = _find_cause(exc, pydantic.ValidationError)
+    if validation is not None:
+        errors = validation.errors()
+        first = errors[0]
+        where = ".".join(str(part) for part in first["loc"]) or "answer"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return f"{where}: {first['msg']}{more}"
+    decode = _find_cause(exc, json.JSONDecodeError)
+    if decode is not None:
+        return f"answer is not valid JSON ({decode.msg})"
+    return _first_line(str(exc))
+
+
+def _budget_reason(meter: _Meter, budget: int) -> str:
+    return (
+        f"token budget of {budget} per letter exhausted ({meter.usage.total_tokens} tokens "
+        f"over {meter.calls} request(s))"
+    )
+
+
+def _status_message(error: openai.APIStatusError) -> str:
+    body = error.body
+    if isinstance(body, dict):
+        message = body.get("message") or (body.get("error") or {}).get("message")
+        if message:
+            return _first_line(str(message))
+    return _first_line(error.message)
+
+
+def _retry_after(error: openai.APIStatusError) -> float | None:
+    try:
+        return float(error.response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+
+
+def _cause_text(error: BaseException) -> str:
+    cause = error.__cause__
+    return _first_line(str(cause)) if cause else type(error).__name__
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "no detail"
+    return line if len(line) <= limit else line[: limit - 3] + "..."

@@ -1,0 +1,68 @@
+"""Pure text helpers shared by the answer engine: words, sentences with offsets, overlap scores."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.\-/][a-z0-9]+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z(\"'])|\n\s*\n|(?<=:)\s*\n")
+
+# Words that carry no meaning for matching a question to a service or passage.
+QUESTION_WORDS = frozenset(
+    """a an and are as at be been but by can could did do does for from had has have how i if in
+    into is it its me of on or please request requests requested requesting show tell that the
+    their them then there these they this to was were what when where which who whom why will with
+    would about any all case cases letter letters decision decisions decided review reviewer
+    upheld uphold overturned overturn overturns partially partial denied approved outcome
+    determination many number count much most least""".split()
+)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words(text) if w not in QUESTION_WORDS and not (len(w) == 1 and not w.isdigit())]
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in text[start:end], trimmed of surrounding whitespace."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        spans.append((pos, match.start()))
+        pos = match.end()
+    spans.append((pos, end))
+    trimmed = []
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            trimmed.append((a, b))
+    return trimmed
+
+
+def idf_weights(documents: Iterable[Iterable[str]]) -> dict[str, float]:
+    """Inverse document frequency of each word over a collection of word sets."""
+    counts: dict[str, int] = {}
+    n = 0
+    for doc in documents:
+        n += 1
+        for w in set(doc):
+            counts[w] = counts.get(w, 0) + 1
+    return {w: math.log(1 + n / c) for w, c in counts.items()}
+
+
+def overlap_score(query: set[str], candidate: set[str], idf: dict[str, float], default_idf: float = 1.0) -> float:
+    """Weighted overlap: how much of the query and of the candidate the shared words cover (0..1)."""
+    shared = query & candidate
+    if not shared:
+        return 0.0
+    weight = lambda ws: sum(idf.get(w, default_idf) for w in ws)  # noqa: E731
+    return 0.5 * weight(shared) / weight(query) + 0.5 * weight(shared) / weight(candidate)

@@ -1,0 +1,97 @@
+"""The dense store against a real Chroma server (`chroma run`) instead of the embedded client."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from helpers import VENV_BIN, clean_env, free_port, make_settings
+from imr_rag.library import Library
+from imr_rag.schema import SearchFilters
+
+pytestmark = pytest.mark.slow
+STARTUP_TIMEOUT = 60.0
+
+
+def _wait_for_heartbeat(url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"chroma server exited with {server.returncode}: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"chroma server at {url} did not answer within {STARTUP_TIMEOUT:.0f} s: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    exe = VENV_BIN / "chroma"
+    if not exe.exists():
+        pytest.skip(f"chroma executable not found next to {VENV_BIN}")
+    root = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = root / "server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [str(exe), "run", "--path", str(root / "db"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env=clean_env(ANONYMIZED_TELEMETRY="False"),
+        )
+    try:
+        _wait_for_heartbeat(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=15)
+
+
+def test_ingest_and_search_through_a_chroma_server(chroma_url: str, synthetic_paths: list[Path], tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data", chroma_url=chroma_url, collection="server_test")
+    with Library(settings) as lib:
+        report = lib.ingest(list(synthetic_paths))
+        assert not report.failed and len(report.ingested) == len(synthetic_paths)
+        assert lib.dense.location == chroma_url
+        assert lib.dense.count() == lib.stats()["chunks"] == report.chunks_embedded
+        assert lib.stats()["dense_store"] == chroma_url
+        # The embedded store was not used: nothing was written under the data dir's chroma folder.
+        assert not settings.chroma_path.exists()
+
+        hits = lib.search("semi-electric hospital bed rental", k=3, mode="dense")
+        assert hits and hits[0].case_number == "CM99-0000008"
+        hits = lib.search("carpal tunnel release", k=5, mode="dense", filters=SearchFilters(letter_format="tx_iro"))
+        assert hits and all(h.letter_format == "tx_iro" for h in hits)
+        assert Path(hits[0].source).name == "tx_iro_upheld.txt"
+
+        again = lib.ingest(list(synthetic_paths))
+        assert len(again.unchanged) == len(synthetic_paths) and again.chunks_embedded == 0
+        assert lib.dense.count() == lib.stats()["chunks"]
+
+    # A second client (another process, say) sees the same vectors on the server.
+    with Library(settings) as other:
+        assert other.dense.count() == report.chunks_embedded
+        assert other.search("Lyrica neuropathic pain", k=1, mode="dense")[0].case_number == "CM99-0000001"
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    from imr_rag.store import StoreUnavailable
+
+    url = f"http://127.0.0.1:{free_port()}"
+    with Library(make_settings(tmp_path / "data", chroma_url=url)) as lib:
+        lib.ingest([], embed=False)
+        with pytest.raises(StoreUnavailable, match="127.0.0.1"):
+            lib.dense.count()
