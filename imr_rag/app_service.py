@@ -127,7 +127,8 @@ def source_label(c: Citation, width: int = 90) -> str:
 def answer_markdown(answer: Answer) -> str:
     """The answer text (with its [n] markers) and a one-line note of how it was produced."""
     note = f"*{answer.mode} answer · {answer.kind} · {len(answer.citations)} cited passage(s)*"
-    return f"{answer.text.strip()}\n\n{note}"
+    body = "  \n".join(line.rstrip() for line in answer.text.strip().splitlines())  # keep its line breaks
+    return f"{body}\n\n{note}"
 
 
 def is_loopback(host: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, required=True)
     p.add_argument("--level", choices=["decision", "item"], default="decision")
 
+    p = sub.add_parser("demo", help="ingest, extract and query the dev letters (or the bundled samples)")
+    p.add_argument("--corpus", type=Path, help="letters folder (default ../shared/corpus/dwc-dev, else the samples)")
+
     p = sub.add_parser("ask", help="answer a question with citations to the letters")
     p.add_argument("question")
     p.add_argument("--case-number")
@@ -66,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="write an HTML page of a letter with its extracted spans highlighted")
     p.add_argument("doc", help="doc id, case number or file path/name")
     p.add_argument("--output", type=Path, help="HTML file (default: <case or doc id>.html)")
+
+    p = sub.add_parser("serve", help="run the web app (chat with citations, decisions table, uploads)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", help="user:pass login (or IMR_AUTH); required for any non-loopback --host")
     return parser
 
 
@@ -237,6 +246,40 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+SAMPLE_LETTERS = Path(__file__).resolve().parents[1] / "evals" / "fixtures" / "synthetic" / "letters"
+DEMO_QUESTIONS = {
+    "dwc-dev": ["Was the request for a hospital bed upheld or overturned?",
+                "How many requests for physical therapy were upheld?"],
+    "samples": ["Was the request for Lyrica 75mg #60 upheld or overturned?",
+                "How many requests for physical therapy were overturned?"],
+}
+
+
+def default_corpus(settings: Settings) -> tuple[Path, str]:
+    shared = Path(os.environ.get("IMR_SHARED_DIR", Path.cwd().parent / "shared"))
+    dev = shared / "corpus" / "dwc-dev"
+    return (dev, "dwc-dev") if dev.is_dir() else (SAMPLE_LETTERS, "samples")
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """The main job end to end on the embedded defaults: ingest, extract, search, ask."""
+    corpus, kind = (args.corpus, "dwc-dev") if args.corpus else default_corpus(settings)
+    if not corpus.is_dir():
+        print(f"imr-rag demo: no such folder: {corpus}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"== ingest {corpus}")
+    status = cmd_ingest(argparse.Namespace(paths=[corpus], no_embed=False, json=False), settings)
+    print("== extract (rules backend)")
+    status |= cmd_extract(argparse.Namespace(paths=[], backend="rules", output=None, concurrency=1, json=False), settings)
+    for question in DEMO_QUESTIONS[kind]:
+        print(f"\n== ask {question!r}")
+        cmd_ask(argparse.Namespace(question=question, case_number=None, letter_format=None, outcome=None,
+                                   date_from=None, date_to=None, json=False), settings)
+    print("\nNext: imr-rag search \"...\", imr-rag ask \"...\", imr-rag export --format csv --output decisions.csv,"
+          " imr-rag serve (the app on http://127.0.0.1:7860)")
+    return status
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from imr_rag.chat import ChatEngine
     from imr_rag.library import Library
@@ -286,9 +329,39 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import importlib.util
+    import os
+
+    import imr_rag
+    from imr_rag.app_service import bind_problem, parse_auth
+
+    try:
+        auth = parse_auth(args.auth or os.environ.get("IMR_AUTH"))
+    except ValueError as exc:
+        print(f"imr-rag serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if problem := bind_problem(args.host, auth):
+        print(f"imr-rag serve: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    app_path = Path(imr_rag.__file__).resolve().parents[1] / "app.py"
+    if not app_path.is_file():
+        print(
+            f"imr-rag serve: the web app {app_path} is missing (it ships with the source checkout, "
+            "not inside the imr_rag package); run from a checkout installed with pip install -e .",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURES
+    spec = importlib.util.spec_from_file_location("imr_rag_web_app", app_path)
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)  # imports gradio: only now, only for this command
+    app.launch(settings, host=args.host, port=args.port, auth=auth)
+    return EXIT_OK
+
+
 COMMANDS = {
     "ingest": cmd_ingest, "embed": cmd_embed, "search": cmd_search, "stats": cmd_stats,
-    "extract": cmd_extract, "export": cmd_export, "show": cmd_show, "ask": cmd_ask,
+    "extract": cmd_extract, "export": cmd_export, "show": cmd_show, "ask": cmd_ask, "demo": cmd_demo, "serve": cmd_serve,
 }
 
 

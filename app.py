@@ -1,0 +1,217 @@
+"""The web app: Gradio widgets over `imr_rag.app_service.AppService`. No logic of its own.
+
+Run it with `imr-rag serve` (binds 127.0.0.1:7860; any other host needs --auth or IMR_AUTH), or
+`python app.py [--host H] [--port P] [--auth user:pass]`, which goes through the same command.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no calls home
+
+import sys  # noqa: E402
+
+import gradio as gr  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from imr_rag.app_service import (  # noqa: E402
+    ANY,
+    DETERMINATIONS,
+    TABLE_COLUMNS,
+    AppService,
+    make_filters,
+)
+from imr_rag.schema import AnswerFilters, Citation  # noqa: E402
+from imr_rag.settings import Settings  # noqa: E402
+
+LETTER_FORMATS = (ANY, "ca_dwc_imr", "tx_iro", "unknown")
+EMPTY_LETTER = "<p style='color:#666'>Click a source to read it, highlighted, in its letter.</p>"
+SCROLL_TO_ANCHOR = """() => { setTimeout(() => {
+  const el = document.querySelector('#letter-view #anchor');
+  if (el) el.scrollIntoView({block: 'center'});
+}, 150); }"""
+CSS = "#answer {min-height: 4em} #sources label {white-space: normal}"
+
+
+def build_app(service: AppService) -> gr.Blocks:
+    """The three tabs (Chat, Decisions, Library) wired to the service."""
+    with gr.Blocks(title="IMR decision letters") as demo:
+        gr.Markdown("## IMR decision letters\nAsk about the letters, read the cited passages, export the decisions.")
+        history = gr.State([])
+        cited = gr.State([])
+
+        with gr.Accordion("Filters (chat answers and the decisions table)", open=False, elem_id="filters"):
+            with gr.Row():
+                letter_format = gr.Dropdown(list(LETTER_FORMATS), value=ANY, label="Letter format", elem_id="filter-format")
+                outcome = gr.Dropdown([ANY, *DETERMINATIONS], value=ANY, label="Outcome", elem_id="filter-outcome")
+                date_from = gr.Textbox(label="Decided on or after", placeholder="yyyy-mm-dd", elem_id="filter-date-from")
+                date_to = gr.Textbox(label="Decided on or before", placeholder="yyyy-mm-dd", elem_id="filter-date-to")
+                case_number = gr.Textbox(label="Case number", placeholder="e.g. CM16-0232543", elem_id="filter-case")
+            filter_note = gr.Markdown(elem_id="filter-note")
+        filter_inputs = [letter_format, outcome, date_from, date_to, case_number]
+
+        with gr.Tabs():
+            with gr.Tab("Chat", elem_id="tab-chat"):
+                with gr.Row():
+                    with gr.Column(scale=5):
+                        question = gr.Textbox(
+                            label="Question", placeholder="e.g. Was the request for Lyrica 75mg #60 upheld or overturned?",
+                            elem_id="question",
+                        )
+                        with gr.Row():
+                            ask = gr.Button("Ask", variant="primary", elem_id="ask")
+                            new_chat = gr.Button("New conversation", elem_id="new-chat")
+                        answer = gr.Markdown(elem_id="answer")
+                        sources = gr.Radio(
+                            [], type="index", label="Sources (click one to read it in its letter)", elem_id="sources"
+                        )
+                    with gr.Column(scale=6):
+                        letter = gr.HTML(EMPTY_LETTER, elem_id="letter-view")
+
+            with gr.Tab("Decisions", elem_id="tab-decisions"):
+                counts = gr.Markdown(elem_id="outcome-counts")
+                with gr.Row():
+                    refresh = gr.Button("Refresh", size="sm", elem_id="refresh-decisions")
+                    download_csv = gr.DownloadButton("Download CSV", size="sm", elem_id="download-csv")
+                    download_jsonl = gr.DownloadButton("Download JSONL", size="sm", elem_id="download-jsonl")
+                    download_parquet = gr.DownloadButton("Download Parquet", size="sm", elem_id="download-parquet")
+                table = gr.Dataframe(
+                    headers=list(TABLE_COLUMNS), interactive=False, wrap=True, max_height=480,
+                    label="Disputed items (click a header to sort)", elem_id="decisions-table",
+                )
+                chart = gr.BarPlot(
+                    x="category", y="count", color="determination", title="Outcomes by service category",
+                    height=280, elem_id="outcome-chart",
+                )
+
+            with gr.Tab("Library", elem_id="tab-library"):
+                library_stats = gr.Markdown(elem_id="library-stats")
+                files = gr.File(
+                    file_count="multiple", file_types=[".pdf", ".txt", ".md", ".html", ".htm"],
+                    label="Letters to add (PDF, txt, md, html)", elem_id="upload-files",
+                )
+                add = gr.Button("Ingest and extract", variant="primary", elem_id="upload-run")
+                upload_summary = gr.Markdown(elem_id="upload-summary")
+                upload_failures = gr.Dataframe(
+                    headers=["file", "stage", "reason"], interactive=False, wrap=True, label="Failures",
+                    elem_id="upload-failures",
+                )
+
+        # -- handlers: widget values in, service calls, widget values out ------------------
+        def filters_or_error(*values: str) -> tuple[AnswerFilters | None, str]:
+            try:
+                return make_filters(*values), ""
+            except ValueError as exc:
+                return None, f"**Filter not applied:** {exc}"
+
+        def on_ask(text, turns, *filter_values):
+            filters, problem = filters_or_error(*filter_values)
+            if filters is None:
+                return problem, gr.Radio(choices=[], value=None), [], turns, EMPTY_LETTER, problem
+            result = service.ask_full(text, turns, filters)
+            if result.answer is not None:
+                turns = [*turns, (result.answer.question, result.answer.text)]
+            labels = [s["label"] for s in result.sources]
+            return result.markdown, gr.Radio(choices=labels, value=None), result.sources, turns, EMPTY_LETTER, ""
+
+        def on_source(index, sources_shown):
+            if index is None or not 0 <= index < len(sources_shown):
+                return EMPTY_LETTER
+            fields = Citation.model_fields
+            return service.source_html(Citation(**{k: v for k, v in sources_shown[index].items() if k in fields}))
+
+        def on_new_chat():
+            return "", gr.Radio(choices=[], value=None), [], [], EMPTY_LETTER, ""
+
+        def on_decisions(*filter_values):
+            filters, problem = filters_or_error(*filter_values)
+            if filters is None:
+                return (problem,) + (gr.skip(),) * 6
+            rows = service.decisions_table(filters)
+            frame = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+            outcome_counts = service.outcome_counts(filters)
+            summary = f"**{len(rows)} disputed items:** " + " · ".join(f"{k} {v}" for k, v in outcome_counts.items())
+            chart_frame = pd.DataFrame(service.outcomes_by_category(filters), columns=["category", "determination", "count"])
+            return (
+                "", summary, frame, chart_frame,
+                str(service.export_file("csv", filters)),
+                str(service.export_file("jsonl", filters)),
+                str(service.export_file("parquet", filters)),
+            )
+
+        def on_stats():
+            s = service.stats()
+            failures = "".join(f"\n- `{f['path']}`: {f['reason']}" for f in s["failures"])
+            return (
+                f"**{s['documents']} letters** ({s['decisions']} extracted, {s['items']} disputed items, "
+                f"{s['extraction_failures']} not extractable); {s['chunks']} passages indexed. "
+                f"Data folder: `{s['data_dir']}`" + (f"\n\nFiles that could not be read:{failures}" if failures else "")
+            )
+
+        def on_upload(paths, progress=gr.Progress()):
+            if not paths:
+                return "Choose one or more files first.", pd.DataFrame(columns=["file", "stage", "reason"])
+
+            def report(stage: str, done: int, total: int) -> None:
+                progress((done, total) if total else None, desc=stage)
+
+            summary = service.upload(paths, progress=report)
+            failures = pd.DataFrame(summary.failures, columns=["file", "stage", "reason"])
+            return summary.message(), failures
+
+        decision_outputs = [filter_note, counts, table, chart, download_csv, download_jsonl, download_parquet]
+        ask_outputs = [answer, sources, cited, history, letter, filter_note]
+        ask_inputs = [question, history, *filter_inputs]
+        ask.click(on_ask, ask_inputs, ask_outputs)
+        question.submit(on_ask, ask_inputs, ask_outputs)
+        new_chat.click(on_new_chat, None, ask_outputs)
+        sources.input(on_source, [sources, cited], letter).then(None, None, None, js=SCROLL_TO_ANCHOR)
+
+        refresh.click(on_decisions, filter_inputs, decision_outputs)
+        for dropdown in (letter_format, outcome):
+            dropdown.change(on_decisions, filter_inputs, decision_outputs)
+        for box in (date_from, date_to, case_number):
+            box.submit(on_decisions, filter_inputs, decision_outputs)
+            box.blur(on_decisions, filter_inputs, decision_outputs)
+
+        add.click(on_upload, files, [upload_summary, upload_failures]).then(on_stats, None, library_stats).then(
+            on_decisions, filter_inputs, decision_outputs
+        )
+        demo.load(on_decisions, filter_inputs, decision_outputs)
+        demo.load(on_stats, None, library_stats)
+    return demo
+
+
+def launch(
+    settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None,
+    *, block: bool = True,
+) -> gr.Blocks:
+    """Build the service and the app, serve it (never a share link) and print the URL."""
+    service = AppService(settings)
+    demo = build_app(service)
+    demo.queue(default_concurrency_limit=4)
+    demo.launch(
+        server_name=host, server_port=port, auth=auth, share=False, prevent_thread_lock=True,
+        show_error=True, quiet=True, css=CSS,
+    )
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    where = " (listening on all interfaces)" if host in ("0.0.0.0", "::") else ""
+    print(f"imr-rag serve: http://{shown}:{port}/{where}", flush=True)
+    if block:
+        try:
+            demo.block_thread()
+        finally:
+            service.close()
+    return demo
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python app.py ...` is `imr-rag serve ...` (same options, same rules for host and auth)."""
+    from imr_rag.cli import main as cli_main
+
+    return cli_main(["serve", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
