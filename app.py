@@ -31,6 +31,7 @@ SCROLL_TO_ANCHOR = """() => { setTimeout(() => {
   const el = document.querySelector('#letter-view #anchor');
   if (el) el.scrollIntoView({block: 'center'});
 }, 150); }"""
+OUTCOME_COLOURS = {"upheld": "#c0392b", "overturned": "#27ae60", "partially_overturned": "#f39c12"}
 CSS = "#answer {min-height: 4em} #sources label {white-space: normal}"
 
 
@@ -78,11 +79,12 @@ def build_app(service: AppService) -> gr.Blocks:
                     download_parquet = gr.DownloadButton("Download Parquet", size="sm", elem_id="download-parquet")
                 table = gr.Dataframe(
                     headers=list(TABLE_COLUMNS), interactive=False, wrap=True, max_height=480,
+                    column_widths=["9em", "8em", "4em", "9em", "7em", "24em", "8em", "7em", "12em"],
                     label="Disputed items (click a header to sort)", elem_id="decisions-table",
                 )
                 chart = gr.BarPlot(
                     x="category", y="count", color="determination", title="Outcomes by service category",
-                    height=280, elem_id="outcome-chart",
+                    color_map=OUTCOME_COLOURS, height=280, elem_id="outcome-chart",
                 )
 
             with gr.Tab("Library", elem_id="tab-library"):

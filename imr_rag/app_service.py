@@ -34,9 +34,11 @@ ANY = "any"
 
 # The item-table columns the app shows; exports carry every column of export.table.
 TABLE_COLUMNS = (
-    "case_number", "decision_date", "letter_format", "item", "service", "category", "determination",
-    "guideline_sources", "file",
+    "case_number", "decision_date", "item", "determination", "category", "service", "guideline_sources",
+    "letter_format", "file",
 )
+# The cited passage is outlined: nested inside a service or determination mark its own colour is hidden.
+PASSAGE_STYLE = "<style>.letter-view mark.passage{outline:2px solid #c2185b;outline-offset:1px}</style>"
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total), as the library reports it."""
@@ -104,12 +106,12 @@ def display_row(row: dict) -> dict:
     return {
         "case_number": row["case_number"],
         "decision_date": row["decision_date"],
-        "letter_format": row["letter_format"],
         "item": row["item_index"] + 1,
-        "service": row["service"],
-        "category": row["category"],
         "determination": row["determination"],
+        "category": row["category"],
+        "service": row["service"],
         "guideline_sources": row["guideline_sources"],
+        "letter_format": row["letter_format"],
         "file": Path(row["source"]).name,
     }
 
@@ -264,7 +266,7 @@ class AppService:
             for kind, colour in KIND_COLOURS.items()
         )
         return (
-            f'<div class="letter-view"><h3 style="margin:0 0 .3em">{html.escape(title)}</h3>'
+            f'{PASSAGE_STYLE}<div class="letter-view"><h3 style="margin:0 0 .3em">{html.escape(title)}</h3>'
             f'<p style="margin:0 0 .5em;font-size:.9em">{legend}</p>'
             f'<div id="letter-scroll" style="max-height:34em;overflow-y:auto;border:1px solid #ccc;'
             f'padding:.6em;background:#fff;color:#111">'

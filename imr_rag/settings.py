@@ -41,7 +41,10 @@ class Settings(BaseSettings):
     embedding_threads: int | None = Field(
         default=None, description="onnxruntime intra-op threads (None: all cores)."
     )
-    chunk_size: int = Field(default=1200, description="Maximum chunk length in characters.")
+    chunk_size: int = Field(
+        default=1000,
+        description="Maximum chunk length in characters (MiniLM reads at most 256 tokens, about 1,000 characters).",
+    )
     chunk_overlap: int = Field(default=150, description="Overlap between split chunks, in characters.")
     rrf_k: int = Field(default=60, description="Reciprocal-rank-fusion constant for hybrid search.")
     max_file_mb: float = Field(default=20.0, description="Files larger than this are refused.")

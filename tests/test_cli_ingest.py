@@ -31,7 +31,7 @@ def corpus() -> Path:
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("cli")
-    return {"cwd": root, "data": root / "imr-data"}
+    return {"cwd": root, "data": root / "isolated-data"}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_ingest_of_the_dev_corpus(first_ingest: subprocess.CompletedProcess, wor
     assert report["chunks_embedded"] == report["chunks_added"] > 25
     assert 0 < report["vectors_computed"] <= report["chunks_embedded"]
     assert (workspace["data"] / "catalog.sqlite").exists()
-    assert not (workspace["cwd"] / "imr-data" / "nothing").exists()
+    assert not (workspace["cwd"] / "imr-data").exists(), "IMR_DATA_DIR was ignored"
 
 
 def test_reingest_is_all_unchanged(first_ingest, corpus: Path, workspace: dict[str, Path]) -> None:
