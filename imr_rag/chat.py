@@ -114,7 +114,7 @@ class ChatEngine:
         question = question.strip()
         filters = filters or AnswerFilters()
         if not question:
-            return self._nothing(question, "Ask a question about the letters.")
+            return self.nothing(question, "Ask a question about the letters.")
         if self._llm is not None:
             return self._llm.answer(question, history or [], filters)
         return self.offline_answer(question, filters)
@@ -240,7 +240,7 @@ class ChatEngine:
     # -- answers from passages -----------------------------------------------------------
     def passage_answer(self, question: str, filters: AnswerFilters, k: int = 5) -> Answer:
         b = self.builder()
-        hits = self.library.search(question, k=k, filters=_search_filters(filters))
+        hits = self.library.search(question, k=k, filters=search_filters(filters))
         q_words = set(content_words(question))
         quoted = 0
         for hit in hits:
@@ -256,10 +256,10 @@ class ChatEngine:
             b.say(f'{where} ({hit.section.replace("_", " ")}): "{_squash(text[a:e])}"', [n])
             quoted += 1
         if not quoted:
-            return self._nothing(question, "I found nothing in the ingested letters that answers this question.")
+            return self.nothing(question, "I found nothing in the ingested letters that answers this question.")
         return b.answer(question, "passages")
 
-    def _nothing(self, question: str, message: str) -> Answer:
+    def nothing(self, question: str, message: str) -> Answer:
         return Answer(question=question, text=message, sentences=[AnswerSentence(text=message)],
                       citations=[], mode="llm" if self._llm else "offline", kind="none")
 
@@ -275,7 +275,7 @@ def _best_sentence(hit: Hit, q_words: set[str]) -> tuple[tuple[int, int], float]
     return best
 
 
-def _search_filters(filters: AnswerFilters) -> SearchFilters:
+def search_filters(filters: AnswerFilters) -> SearchFilters:
     return SearchFilters(case_number=filters.case_number.upper() if filters.case_number else None,
                          letter_format=filters.letter_format)
 

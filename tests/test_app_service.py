@@ -1,0 +1,279 @@
+"""The web app's service layer, on a real Library in tmp_path (no gradio, no mocks)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from helpers import SYNTHETIC_GOLD, SYNTHETIC_LETTERS, make_settings
+from imr_rag.app_service import (
+    TABLE_COLUMNS,
+    AppService,
+    bind_problem,
+    is_loopback,
+    make_filters,
+    parse_auth,
+    row_matches,
+)
+from imr_rag.schema import AnswerFilters, Determination
+
+LYRICA = "Was the request for Lyrica 75mg #60 upheld or overturned?"
+
+
+class PassageText(HTMLParser):
+    """Text inside <mark class="passage"> elements, and whether one of them has id="anchor"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[bool] = []
+        self.parts: list[str] = []
+        self.anchor_in_passage = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "mark":
+            a = dict(attrs)
+            is_passage = a.get("class") == "passage"
+            self.stack.append(is_passage)
+            if is_passage and a.get("id") == "anchor":
+                self.anchor_in_passage = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "mark":
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if any(self.stack):
+            self.parts.append(data)
+
+    @classmethod
+    def of(cls, fragment: str) -> PassageText:
+        parser = cls()
+        parser.feed(fragment)
+        return parser
+
+
+def gold_item_count() -> int:
+    return sum(len(json.loads(p.read_text())["items"]) for p in SYNTHETIC_GOLD.glob("*.json"))
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory):
+    """An app service that seeded itself with the synthetic letters. Read-only for the tests."""
+    if not SYNTHETIC_LETTERS.is_dir():
+        pytest.skip("no synthetic letters in evals/fixtures/synthetic/letters")
+    data_dir = tmp_path_factory.mktemp("app-service")
+    svc = AppService(make_settings(data_dir))
+    try:
+        yield svc
+    finally:
+        svc.close()
+
+
+# -- pure helpers ---------------------------------------------------------------------------
+def test_make_filters_blank_and_any_mean_no_constraint() -> None:
+    assert make_filters("any", "any", "", "  ", "") == AnswerFilters()
+    f = make_filters("ca_dwc_imr", "overturned", "2022-01-01", "2022-12-31", " cm99-0000001 ")
+    assert f.letter_format == "ca_dwc_imr"
+    assert f.determination is Determination.overturned
+    assert (f.date_from, f.date_to) == ("2022-01-01", "2022-12-31")
+    assert f.case_number == "CM99-0000001"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"date_from": "01/02/2022"}, "date from must be an ISO date"),
+        ({"date_to": "2022-1-2"}, "date to must be an ISO date"),
+        ({"date_from": "2023-01-01", "date_to": "2022-01-01"}, "is after date to"),
+        ({"determination": "denied"}, "outcome must be one of"),
+    ],
+)
+def test_make_filters_rejects_bad_values_with_a_reason(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make_filters(**kwargs)
+
+
+def test_row_matches_dates_exclude_rows_without_a_date() -> None:
+    row = {"case_number": "CM1", "letter_format": "tx_iro", "determination": "upheld", "decision_date": None}
+    assert row_matches(row, AnswerFilters())
+    assert not row_matches(row, AnswerFilters(date_from="2020-01-01"))
+    dated = {**row, "decision_date": "2021-05-05"}
+    assert row_matches(dated, AnswerFilters(date_from="2021-05-05", date_to="2021-05-05", case_number="cm1"))
+    assert not row_matches(dated, AnswerFilters(determination=Determination.overturned))
+
+
+def test_serving_beyond_loopback_needs_a_login() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5") and not is_loopback("example.org")
+    assert bind_problem("127.0.0.1", None) is None
+    assert bind_problem("0.0.0.0", ("u", "p")) is None
+    problem = bind_problem("0.0.0.0", None)
+    assert problem and "--auth" in problem and "IMR_AUTH" in problem
+    assert parse_auth("alice:s3:cret") == ("alice", "s3:cret")
+    assert parse_auth(None) is None and parse_auth("  ") is None
+    for bad in ("alice", ":pw", "alice:"):
+        with pytest.raises(ValueError, match="user:pass"):
+            parse_auth(bad)
+
+
+# -- the seeded service ---------------------------------------------------------------------
+def test_first_start_seeds_the_sample_letters(service: AppService) -> None:
+    seeded = service.seeded
+    assert seeded is not None
+    letters = [p for p in SYNTHETIC_LETTERS.iterdir() if p.is_file()]
+    assert len(seeded.ingested) == len(letters)
+    assert "dwc_cm99_0000001.txt" in seeded.extracted
+    # The generic appeal letter is no IMR letter: it is kept, but cannot be extracted, and says why.
+    reasons = {name: (stage, reason) for name, stage, reason in seeded.failures}
+    assert reasons["appeal_letter_generic.txt"][0] == "extract"
+    assert "no rules parser" in reasons["appeal_letter_generic.txt"][1]
+
+
+def test_ask_answers_with_a_numbered_citation(service: AppService) -> None:
+    markdown, sources = service.ask(LYRICA)
+    assert "overturned" in markdown.lower()
+    assert "[1]" in markdown
+    first = sources[0]
+    assert first["n"] == 1 and first["label"].startswith("[1] ")
+    assert first["case_number"] == "CM99-0000001"
+    text = service.library.catalog.document(first["doc_id"]).text
+    assert text[first["start"]:first["end"]] == first["quote"]
+
+
+def test_ask_without_a_question_asks_for_one(service: AppService) -> None:
+    markdown, sources = service.ask("   ")
+    assert "question" in markdown.lower()
+    assert sources == []
+
+
+def test_source_html_highlights_the_cited_passage_with_an_anchor(service: AppService) -> None:
+    _, sources = service.ask(LYRICA)
+    fragment = service.source_html(1)
+    passage = PassageText.of(fragment)
+    assert passage.anchor_in_passage
+    assert "".join(passage.parts) == sources[0]["quote"]
+    assert 'class="determination"' in fragment  # the extracted decision spans are shown too
+    assert "CM99-0000001" in fragment
+    by_span = service.source_html((sources[0]["doc_id"], sources[0]["start"], sources[0]["end"]))
+    assert "".join(PassageText.of(by_span).parts) == sources[0]["quote"]
+
+
+def test_source_html_refuses_what_it_cannot_show(service: AppService) -> None:
+    service.ask(LYRICA)
+    with pytest.raises(KeyError, match="no citation"):
+        service.source_html(99)
+    with pytest.raises(KeyError, match="no ingested document"):
+        service.source_html(("0" * 16, 0, 5))
+    doc_id = service.last_answer.citations[0].doc_id
+    with pytest.raises(ValueError, match="outside the letter"):
+        service.source_html((doc_id, 10, 10_000_000))
+
+
+def test_decisions_table_has_one_row_per_disputed_item(service: AppService) -> None:
+    rows = service.decisions_table()
+    assert rows and all(tuple(r) == TABLE_COLUMNS for r in rows)
+    assert len(rows) == gold_item_count()
+    lyrica = [r for r in rows if r["service"] == "Lyrica 75mg #60"]
+    assert lyrica == [
+        {
+            "case_number": "CM99-0000001", "decision_date": "2022-04-18", "item": 1,
+            "determination": "overturned", "category": "medication", "service": "Lyrica 75mg #60",
+            "guideline_sources": "MTUS", "letter_format": "ca_dwc_imr", "file": "dwc_cm99_0000001.txt",
+        }
+    ]
+
+
+def test_decisions_filters(service: AppService) -> None:
+    upheld = service.decisions_table(make_filters(determination="upheld"))
+    assert upheld and all(r["determination"] == "upheld" for r in upheld)
+    one_case = service.decisions_table(make_filters(case_number="cm99-0000001"))
+    assert [r["service"] for r in one_case] == [
+        "Lyrica 75mg #60", "TENS unit 30 day home trial", "MRI of the lumbar spine without contrast",
+    ]
+    in_2022 = service.decisions_table(make_filters(date_from="2022-01-01", date_to="2022-12-31"))
+    assert in_2022 and all("2022-01-01" <= r["decision_date"] <= "2022-12-31" for r in in_2022)
+    texas = service.decisions_table(make_filters(letter_format="tx_iro"))
+    assert {r["file"] for r in texas} == {"tx_iro_upheld.txt", "tx_iro_overturned.txt", "tx_iro_partial.txt"}
+
+
+def test_counts_and_chart_data_agree_with_the_table(service: AppService) -> None:
+    rows = service.decisions_table()
+    counts = service.outcome_counts()
+    assert set(counts) == {"upheld", "overturned", "partially_overturned"}
+    assert sum(counts.values()) == len(rows)
+    assert counts["partially_overturned"] == 1
+    bars = service.outcomes_by_category()
+    assert sum(b["count"] for b in bars) == len(rows)
+    assert {"category": "medication", "determination": "overturned"} in [
+        {k: b[k] for k in ("category", "determination")} for b in bars
+    ]
+    only_upheld = service.outcome_counts(make_filters(determination="upheld"))
+    assert only_upheld["overturned"] == 0 and only_upheld["upheld"] == counts["upheld"]
+
+
+def test_export_files_in_every_format(service: AppService) -> None:
+    import pyarrow.parquet as pq
+
+    total = len(service.decisions_table())
+    path = service.export_file("csv")
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == total
+    assert {"doc_id", "case_number", "service", "determination", "rationale"} <= set(rows[0])
+    lines = service.export_file("jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == total and json.loads(lines[0])["service"]
+    assert pq.read_table(service.export_file("parquet")).num_rows == total
+    filtered = service.export_file("csv", make_filters(case_number="CM99-0000001"))
+    assert len(filtered.read_text(encoding="utf-8").splitlines()) == 1 + 3
+    assert filtered != path  # each export gets its own file
+    with pytest.raises(ValueError, match="format must be one of"):
+        service.export_file("xlsx")
+
+
+# -- starting again, and adding letters -----------------------------------------------------
+def test_a_second_start_does_not_seed_again(tmp_path: Path) -> None:
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    shutil.copy(SYNTHETIC_LETTERS / "tx_iro_upheld.txt", letters)
+    settings = make_settings(tmp_path / "data")
+    with AppService(settings, sample_dir=letters) as first:
+        assert first.seeded is not None and first.seeded.extracted == ["tx_iro_upheld.txt"]
+    with AppService(settings, sample_dir=letters) as second:
+        assert second.seeded is None
+        assert len(second.decisions_table()) == 1
+
+
+def test_upload_ingests_extracts_and_reports_each_failure(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    good = Path(shutil.copy(SYNTHETIC_LETTERS / "dwc_cm99_0000001.txt", inbox))
+    appeal = Path(shutil.copy(SYNTHETIC_LETTERS / "appeal_letter_generic.txt", inbox))
+    empty = inbox / "empty.txt"
+    empty.write_text("")
+    fake_pdf = inbox / "scan.pdf"
+    fake_pdf.write_bytes(b"this is not a pdf at all")
+    calls: list[tuple[str, int, int]] = []
+    settings = make_settings(tmp_path / "data")
+    with AppService(settings, seed=False) as svc:
+        assert svc.seeded is None and svc.decisions_table() == []
+        summary = svc.upload([good, appeal, empty, fake_pdf], progress=lambda *a: calls.append(a))
+        assert sorted(summary.ingested) == ["appeal_letter_generic.txt", "dwc_cm99_0000001.txt"]
+        assert summary.extracted == ["dwc_cm99_0000001.txt"] and summary.items == 3
+        failures = {name: (stage, reason) for name, stage, reason in summary.failures}
+        assert failures["empty.txt"] == ("ingest", "empty file")
+        assert failures["scan.pdf"][0] == "ingest" and "not a PDF" in failures["scan.pdf"][1]
+        assert failures["appeal_letter_generic.txt"][0] == "extract"
+        assert "failed 3" in summary.message()
+        assert {stage for stage, _, _ in calls} >= {"parse", "embed", "extract"}
+        # The files were kept in the data folder, so the catalog does not point at a temp upload.
+        assert (settings.data_dir / "uploads" / "dwc_cm99_0000001.txt").exists()
+        assert len(svc.decisions_table()) == 3
+        again = svc.upload([good])
+        assert again.unchanged == ["dwc_cm99_0000001.txt"] and again.extracted == [] and again.failures == []
+        markdown, sources = svc.ask(LYRICA)
+        assert "overturned" in markdown.lower() and sources
