@@ -79,7 +79,7 @@ def build_app(service: AppService) -> gr.Blocks:
                     download_parquet = gr.DownloadButton("Download Parquet", size="sm", elem_id="download-parquet")
                 table = gr.Dataframe(
                     headers=list(TABLE_COLUMNS), interactive=False, wrap=True, max_height=480,
-                    column_widths=["9em", "8em", "4em", "9em", "7em", "24em", "8em", "7em", "12em"],
+                    column_widths=["10%", "9%", "5%", "11%", "9%", "26%", "9%", "9%", "12%"],
                     label="Disputed items (click a header to sort)", elem_id="decisions-table",
                 )
                 chart = gr.BarPlot(

@@ -88,6 +88,7 @@ CREATE TABLE IF NOT EXISTS items (
     guideline_sources TEXT NOT NULL,
     determination_start INTEGER,
     determination_end INTEGER,
+    authorized_portion TEXT,
     PRIMARY KEY (doc_id, item_index)
 );
 CREATE INDEX IF NOT EXISTS items_determination ON items(determination);
@@ -150,7 +151,7 @@ class Catalog:
         self._add_missing_columns()
 
     # Columns added after a catalog may already exist on disk: (table, column, declaration).
-    ADDED_COLUMNS = [("decisions", "reviewer_specialty", "TEXT")]
+    ADDED_COLUMNS = [("decisions", "reviewer_specialty", "TEXT"), ("items", "authorized_portion", "TEXT")]
 
     def _add_missing_columns(self) -> None:
         for table, column, declaration in self.ADDED_COLUMNS:
@@ -364,7 +365,9 @@ class Catalog:
                 ),
             )
             db.executemany(
-                "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO items (doc_id, item_index, service, category, determination, medically_necessary,"
+                " guideline_sources, determination_start, determination_end, authorized_portion)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         doc_id, n, item.service, item.category.value, item.determination.value,
@@ -372,6 +375,7 @@ class Catalog:
                         dumps(sorted({g.source for g in item.guidelines if g.cited_by == "reviewer"})),
                         item.evidence.determination.start if item.evidence.determination else None,
                         item.evidence.determination.end if item.evidence.determination else None,
+                        item.authorized_portion,
                     )
                     for n, item in enumerate(decision.items)
                 ],
@@ -381,7 +385,7 @@ class Catalog:
     def item_rows(self, where: str = "", params: tuple = ()) -> list[sqlite3.Row]:
         """Items joined with their decision's metadata, for catalog questions."""
         return self.db.execute(
-            "SELECT i.doc_id, i.item_index, i.service, i.category, i.determination, i.guideline_sources,"
+            "SELECT i.doc_id, i.item_index, i.service, i.authorized_portion, i.category, i.determination, i.guideline_sources,"
             " i.determination_start, i.determination_end, d.case_number, d.letter_format, d.decision_date,"
             " d.reviewer_specialty, s.path AS source FROM items i JOIN decisions d ON d.doc_id = i.doc_id"
             " JOIN documents s ON s.doc_id = i.doc_id " + where + " ORDER BY d.case_number, i.doc_id, i.item_index",

@@ -26,6 +26,7 @@ class ItemRef:
     doc_id: str
     item_index: int
     service: str
+    partly_authorized: bool
     category: str
     determination: str
     guideline_sources: tuple[str, ...]
@@ -48,6 +49,11 @@ class CatalogQuery(BaseModel):
     category: Category | None = Field(default=None, description="Only services of this category.")
     determination: Determination | None = Field(default=None, description="Only items with this outcome.")
     case_number: str | None = Field(default=None, description="Only this letter.")
+    partly_authorized: bool = Field(
+        default=False,
+        description="Only items where the claims administrator had already authorised part of the request.",
+    )
+    count_letters: bool = Field(default=False, description="Count letters rather than disputed items.")
     group_by: Literal["none", "specialty", "category", "determination"] = Field(
         default="none", description="Group the counted items by reviewer specialty, category or outcome."
     )
@@ -80,6 +86,10 @@ def group_in(question: str) -> str:
     return "none"
 
 
+# Words that name what is counted rather than which service: "how many disputed items ...".
+COUNTED_WORDS = frozenset("disputed item items reviewed service services treatment treatments".split())
+PARTLY_AUTHORIZED = re.compile(r"\b(part|portion|partially)\b.*\bauthori[sz]ed|\bauthori[sz]ed\b.*\b(part|portion)\b", re.I)
+COUNT_LETTERS = re.compile(r"how\s+many\s+(letters|cases|decisions)\b|in\s+how\s+many\s+(letters|cases)", re.I)
 GROUPING_WORDS = frozenset(
     "specialty specialties category categories kind kinds type types service services treatment treatments "
     "reviewer reviewers by per each".split()
@@ -100,7 +110,10 @@ def query_from_question(question: str) -> CatalogQuery:
     """
     case = CASE_NUMBER.search(question)
     group_by = group_in(question)
-    terms = [w for w in content_words(question) if not CASE_NUMBER.fullmatch(w)]
+    partly = bool(PARTLY_AUTHORIZED.search(question))
+    terms = [w for w in content_words(question) if not CASE_NUMBER.fullmatch(w) and w not in COUNTED_WORDS]
+    if partly:
+        terms = []
     if group_by != "none":
         terms = [t for t in terms if t not in GROUPING_WORDS]
     category = CATEGORY_WORDS.get(terms[0]) if len(terms) == 1 else None
@@ -109,6 +122,8 @@ def query_from_question(question: str) -> CatalogQuery:
         category=category,
         determination=outcome_in(question),
         case_number=case.group(1).upper() if case else None,
+        partly_authorized=partly,
+        count_letters=bool(COUNT_LETTERS.search(question)),
         group_by=group_by,
     )
 
@@ -144,6 +159,8 @@ def select(items: list[ItemRef], query: CatalogQuery) -> list[ItemRef]:
         if query.determination and item.determination != query.determination.value:
             continue
         if query.case_number and item.case_number != query.case_number.upper():
+            continue
+        if query.partly_authorized and not item.partly_authorized:
             continue
         chosen.append(item)
     return chosen

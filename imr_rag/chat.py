@@ -35,6 +35,9 @@ MAX_CITED = 25
 PASSAGE_MIN_SCORE = 0.34
 """Share of the question's content words a quoted sentence must contain."""
 CONCLUSION = re.compile(r"medically\s+necessary|not\s+recommended|is\s+recommended|appropriate", re.I)
+DECISION_QUESTION = re.compile(
+    r"upheld|overturned|approved|denied|decided|decision|outcome|medically\s+necessary|happened", re.I
+)
 OUTCOME_WORDS = {"upheld": "upheld", "overturned": "overturned", "partially_overturned": "partially overturned"}
 
 
@@ -97,7 +100,8 @@ class ChatEngine:
         rows = self.library.catalog.item_rows()
         refs = [
             ItemRef(
-                doc_id=r["doc_id"], item_index=r["item_index"], service=r["service"], category=r["category"],
+                doc_id=r["doc_id"], item_index=r["item_index"], service=r["service"],
+                partly_authorized=r["authorized_portion"] is not None, category=r["category"],
                 determination=r["determination"], guideline_sources=tuple(_json_list(r["guideline_sources"])),
                 determination_start=r["determination_start"], determination_end=r["determination_end"],
                 case_number=r["case_number"], letter_format=r["letter_format"], decision_date=r["decision_date"],
@@ -131,7 +135,24 @@ class ChatEngine:
             return self._decision_answer(question, [m for m, _ in matches])
         if case and items:
             return self._decision_answer(question, items, whole_case=True)
+        if DECISION_QUESTION.search(question):
+            item = self._item_from_passages(question, filters, items)
+            if item is not None:
+                return self._decision_answer(question, [item])
         return self.passage_answer(question, filters)
+
+    def _item_from_passages(self, question: str, filters: AnswerFilters, items: list[ItemRef]) -> ItemRef | None:
+        """The disputed item whose block holds the best passage, when the question asks for an outcome
+        in words the service name does not use."""
+        q_words = set(content_words(question))
+        by_key = {(i.doc_id, i.item_index): i for i in items}
+        for hit in self.library.search(question, k=3, filters=search_filters(filters)):
+            best = _best_sentence(hit, q_words)
+            if best is None or best[1] < PASSAGE_MIN_SCORE:
+                continue
+            if hit.item_index is not None and (hit.doc_id, hit.item_index) in by_key:
+                return by_key[(hit.doc_id, hit.item_index)]
+        return None
 
     # -- answers from the catalog --------------------------------------------------------
     def _decision_answer(self, question: str, items: list[ItemRef], whole_case: bool = False) -> Answer:
@@ -195,6 +216,8 @@ class ChatEngine:
             return self._grouped_answer(question, query, select(items, query.model_copy(update={"determination": None})), b)
         chosen = select(items, query)
         described = " ".join(query.service_terms) or (query.category.value if query.category else "all services")
+        if query.partly_authorized:
+            described += " (part already authorised by the claims administrator)"
         outcome = OUTCOME_WORDS.get(query.determination.value) if query.determination else None
         letters = {i.doc_id for i in chosen}
         if not chosen:
@@ -202,7 +225,11 @@ class ChatEngine:
                   f"{len({i.doc_id for i in items})} extracted letters.")
             return b.answer(question, "none")
         cites = [n for item in chosen[:MAX_CITED] for n in self._cite_item(b, item)]
-        if outcome:
+        if query.count_letters:
+            b.say(f"{len(letters)} letter{'s' if len(letters) != 1 else ''} had {outcome + ' ' if outcome else ''}"
+                  f"requests for {described} ({len(chosen)} disputed item{'s' if len(chosen) != 1 else ''}): "
+                  + ", ".join(sorted({i.case_number or _file_name(i.source) for i in chosen})) + ".", cites)
+        elif outcome:
             b.say(f"{len(chosen)} request{'s' if len(chosen) != 1 else ''} for {described} "
                   f"{'were' if len(chosen) != 1 else 'was'} {outcome}, in {len(letters)} letter"
                   f"{'s' if len(letters) != 1 else ''}.", cites)

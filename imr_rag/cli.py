@@ -75,6 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--auth", help="user:pass login (or IMR_AUTH); required for any non-loopback --host")
+
+    p = sub.add_parser("eval", help="score extraction, retrieval and answers against the gold fixtures")
+    p.add_argument("--backend", action="append", choices=["rules", "llm", "hybrid"],
+                   help="extraction backend; repeat to compare backends (default rules)")
+    p.add_argument("--suite", choices=["extraction", "retrieval", "answers", "all"], default="all")
+    p.add_argument("--fixtures", nargs="+", action="extend", type=Path, metavar="DIR",
+                   help="fixture sets, folders of sets, or the shared letters folder (default: evals/fixtures/"
+                        "synthetic, plus dwc-dev and seeds when ../shared or IMR_SHARED_DIR exists)")
+    p.add_argument("--output", type=Path, metavar="DIR", help="report folder (default evals/reports/<timestamp>)")
+    p.add_argument("--baseline", type=Path, metavar="REPORT", help="report.json to compare with; exit 1 on a drop")
+    p.add_argument("--tolerance", type=float, default=0.01, help="allowed drop per metric (default 0.01)")
+    p.add_argument("--price-per-1k-tokens", type=float, metavar="X", help="LLM price, for cost per 1,000 letters")
+    p.add_argument("--data-dir", dest="eval_data_dir", type=Path, metavar="DIR",
+                   help="build the eval library here instead of a fresh temporary folder")
     return parser
 
 
@@ -359,7 +373,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    import imr_rag
+
+    repo_root = Path(imr_rag.__file__).resolve().parents[1]
+    if not (repo_root / "evals" / "__init__.py").is_file():
+        print(f"imr-rag eval: no evals/ folder next to the imr_rag package ({repo_root}); the eval suites "
+              "run from a source checkout installed with pip install -e .", file=sys.stderr)
+        return EXIT_USAGE
+    if str(repo_root) not in sys.path:
+        sys.path.insert(0, str(repo_root))
+    from evals.command import run_command
+
+    return run_command(args, settings)
+
+
 COMMANDS = {
+    "eval": cmd_eval,
     "ingest": cmd_ingest, "embed": cmd_embed, "search": cmd_search, "stats": cmd_stats,
     "extract": cmd_extract, "export": cmd_export, "show": cmd_show, "ask": cmd_ask, "demo": cmd_demo, "serve": cmd_serve,
 }

@@ -93,14 +93,6 @@ def test_source_span_of_html_text_renormalises_to_the_same_words(source: str, da
     _assert_span_round_trips(source, True, data)
 
 
-@PROPERTY
-@given(source=letterish)
-def test_normalise_is_idempotent_on_its_own_output_text(source: str) -> None:
-    once = normalise(source, html_input=False).text
-    # Double-spacing detection can fire only once: its output has no blank line between lines.
-    assert normalise(once, html_input=False).text == once
-
-
 # -- source_span edge cases -------------------------------------------------------------------
 def test_source_span_empty_and_out_of_range() -> None:
     m = normalise("Hello\r\n\r\nworld")

@@ -7,16 +7,14 @@ invented, and a quote that matches nothing well enough gives None. Pure: no I/O.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
-from collections import Counter
-from difflib import SequenceMatcher
 from functools import lru_cache
 
 from imr_rag.schema import Alignment, Evidence
 
 _NON_SPACE = re.compile(r"\S")
-_TOKEN = re.compile(r"\S+")
 
 
 def align_quote(
@@ -26,8 +24,9 @@ def align_quote(
 
     1. exact: `quote` occurs verbatim;
     2. whitespace: equal once all whitespace is ignored (line breaks, doubled or missing spaces);
-    3. fuzzy: the run of whole words most similar to the quote (difflib ratio on
-       whitespace-normalised strings) scores at least `fuzzy_threshold`.
+    3. fuzzy: the passage with the fewest character edits from the quote (whitespace ignored),
+       if similarity = 1 - edits / quote length is at least `fuzzy_threshold`; the span is
+       widened to whole words.
     """
     if not quote.strip() or not text:
         return None
@@ -89,61 +88,67 @@ def _whitespace_span(text: str, quote: str, hint: int) -> tuple[int, int] | None
     return start, positions[first + len(squeezed_quote) - 1] + 1
 
 
-@lru_cache(maxsize=16)
-def _tokens(text: str) -> tuple[tuple[int, int, str], ...]:
-    return tuple((m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text))
-
-
 def _fuzzy_span(text: str, quote: str, hint: int, threshold: float) -> tuple[int, int] | None:
-    """Best-scoring window of whole words; ties go to the window nearest `hint`."""
-    tokens = _tokens(text)
-    target = " ".join(quote.split())
-    matcher = SequenceMatcher(None, autojunk=False)
-    matcher.set_seq2(target)
-    best: tuple[float, int, int, int] | None = None  # (score, -distance, start, end)
-    for size in _window_sizes(len(quote.split()), len(tokens), threshold):
-        for first in _plausible_windows(tokens, target, size, threshold):
-            window = tokens[first : first + size]
-            matcher.set_seq1(" ".join(t[2] for t in window))
-            score = matcher.ratio()
-            if score < threshold:
-                continue
-            start, end = window[0][0], window[-1][1]
-            key = (score, -abs(start - hint), start, end)
-            if best is None or key[:2] > best[:2]:
-                best = key
-    return None if best is None else (best[2], best[3])
+    """The passage within `(1 - threshold) * len(quote)` edits of the quote (whitespace
+    ignored) with the fewest edits, nearest `hint` among equals, widened to whole words."""
+    squeezed_text, positions = _squeezed(text)
+    pattern, _ = _squeezed(quote)
+    max_edits = math.floor(len(pattern) * (1 - threshold) + 1e-9)
+    if max_edits == 0 or not squeezed_text:
+        return None  # no edits allowed: the whitespace pass already said no
+    scores = _edit_scores(pattern, squeezed_text, anchored=False)
+    fewest = min(scores)
+    if fewest > max_edits:
+        return None
+    hint_at = bisect.bisect_left(positions, hint)
+    end = min(
+        (j for j, score in enumerate(scores) if score == fewest),
+        key=lambda j: (abs(j + 1 - len(pattern) - hint_at), j),
+    )
+    start = _match_start(pattern, squeezed_text, end, fewest, max_edits)
+    return _whole_words(text, positions[start], positions[end] + 1)
 
 
-def _window_sizes(words: int, available: int, threshold: float) -> range:
-    """Window lengths (in words) worth scoring: a few more or fewer words than the quote."""
-    slack = max(2, math.ceil(2 * words * (1 - threshold) / max(threshold, 1e-9)))
-    return range(max(1, words - slack), min(available, words + slack) + 1)
+def _edit_scores(pattern: str, text: str, *, anchored: bool) -> list[int]:
+    """Edit distance between `pattern` and the best passage of `text` ending at each index.
+
+    Myers' bit-parallel algorithm (Hyyro's formulation): one pass, the pattern's DP column
+    packed into Python integers. `anchored` makes passages start at text[0] (plain edit
+    distance of prefixes) instead of anywhere.
+    """
+    mask = (1 << len(pattern)) - 1
+    high = 1 << (len(pattern) - 1)
+    peq: dict[str, int] = {}
+    for i, ch in enumerate(pattern):
+        peq[ch] = peq.get(ch, 0) | (1 << i)
+    pv, mv, score, carry = mask, 0, len(pattern), int(anchored)
+    scores: list[int] = []
+    for ch in text:
+        eq = peq.get(ch, 0)
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = mv | (~(xh | pv) & mask)
+        mh = pv & xh
+        score += 1 if ph & high else -1 if mh & high else 0
+        ph = ((ph << 1) | carry) & mask
+        mh = (mh << 1) & mask
+        pv = mh | (~(xv | ph) & mask)
+        mv = ph & xv
+        scores.append(score)
+    return scores
 
 
-def _plausible_windows(
-    tokens: tuple[tuple[int, int, str], ...], target: str, size: int, threshold: float
-) -> list[int]:
-    """First-token indexes of windows whose character-count bound (difflib's quick_ratio,
-    kept up to date as the window slides) can still reach the threshold."""
-    want = Counter(target)
-    have: Counter[str] = Counter()
-    shared = 0  # sum over characters of min(have, want), not counting the joining spaces
-    length = 0
-    spaces = min(size - 1, want[" "])
-    found: list[int] = []
-    for index, (_, _, word) in enumerate(tokens):
-        for ch in word:
-            shared += have[ch] < want[ch]
-            have[ch] += 1
-        length += len(word)
-        if index >= size:
-            for ch in tokens[index - size][2]:
-                have[ch] -= 1
-                shared -= have[ch] < want[ch]
-            length -= len(tokens[index - size][2])
-        if index >= size - 1:
-            window_length = length + size - 1
-            if 2 * (shared + spaces) >= threshold * (window_length + len(target)):
-                found.append(index - size + 1)
-    return found
+def _match_start(pattern: str, text: str, end: int, edits: int, max_edits: int) -> int:
+    """Start of the shortest passage ending at `end` that is `edits` edits from the pattern."""
+    low = max(0, end + 1 - len(pattern) - max_edits)
+    backwards = _edit_scores(pattern[::-1], text[low : end + 1][::-1], anchored=True)
+    return end - next(i for i, score in enumerate(backwards) if score == edits)
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span that cuts a word so that it covers the whole word."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return start, end

@@ -1,0 +1,194 @@
+"""The report: flat comparable metrics, baseline comparison, and markdown tables.
+
+`flatten_metrics` turns a report into `{"suite/.../metric": number}`; a baseline comparison is
+done on those names only, so two reports of different fixture sets compare on what they share.
+Every metric is higher-is-better except the rates of failures named in LOWER_IS_BETTER.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+LOWER_IS_BETTER = ("no_valid_citation_rate",)
+ANSWER_METRICS = ("correctness", "citation_precision", "citation_recall", "no_valid_citation_rate", "faithfulness")
+NA = "n/a"
+
+
+# -- flat metrics and the baseline -------------------------------------------------------------
+def flatten_metrics(report: dict) -> dict[str, float]:
+    out: dict[str, object] = {}
+    for backend, per_set in (report.get("extraction") or {}).items():
+        for set_name, summary in per_set.items():
+            base = f"extraction/{backend}/{set_name}"
+            for field_name, counts in summary["fields"].items():
+                for m in ("precision", "recall", "f1"):
+                    out[f"{base}/{field_name}/{m}"] = counts[m]
+            out[f"{base}/exact_match_rate"] = summary["exact_match_rate"]
+            out[f"{base}/grounding_rate"] = summary["grounding_rate"]
+    for set_name, per_mode in (report.get("retrieval") or {}).items():
+        for mode, summary in per_mode.items():
+            if mode == "per_question":
+                continue
+            for key, value in summary.items():
+                if "recall@" in key or key.endswith("mrr"):
+                    out[f"retrieval/{set_name}/{mode}/{key}"] = value
+    for set_name, summary in (report.get("answers") or {}).items():
+        for key in ANSWER_METRICS:
+            out[f"answers/{set_name}/{key}"] = summary.get(key)
+    return {k: float(v) for k, v in out.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+@dataclass
+class MetricChange:
+    name: str
+    baseline: float
+    current: float
+    delta: float
+    regressed: bool
+
+
+def lower_is_better(name: str) -> bool:
+    return name.rsplit("/", 1)[-1] in LOWER_IS_BETTER
+
+
+def compare_to_baseline(current: dict[str, float], baseline: dict[str, float], tolerance: float) -> dict:
+    """Per-metric differences; a metric regressed when it got worse by more than the tolerance."""
+    changes = []
+    for name in sorted(current.keys() & baseline.keys()):
+        delta = current[name] - baseline[name]
+        worse = delta if lower_is_better(name) else -delta
+        changes.append(MetricChange(name, baseline[name], current[name], delta, worse > tolerance + 1e-12))
+    return {
+        "tolerance": tolerance,
+        "compared": len(changes),
+        "regressions": [asdict(c) for c in changes if c.regressed],
+        "changes": [asdict(c) for c in changes if abs(c.delta) > 1e-12],
+        "only_in_baseline": sorted(baseline.keys() - current.keys()),
+        "only_in_current": sorted(current.keys() - baseline.keys()),
+    }
+
+
+def baseline_metrics(baseline_report: dict) -> dict[str, float]:
+    metrics = baseline_report.get("metrics")
+    if isinstance(metrics, dict):
+        return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return flatten_metrics(baseline_report)
+
+
+# -- markdown ----------------------------------------------------------------------------------
+def fmt(value: object, digits: int = 3) -> str:
+    if value is None:
+        return NA
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def table(header: list[str], rows: list[list[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(fmt(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(report: dict) -> str:
+    parts = [f"# imr-rag eval report ({report['created']})", ""]
+    parts.append(
+        f"Suites: {', '.join(report['suites'])}. Backends: {', '.join(report['backends'])}. "
+        f"imr-rag {report['version']}, {report.get('seconds', 0)} s."
+    )
+    parts += ["", table(["fixture set", "letters", "missing letters", "questions"],
+                        [[s["name"], s["letters"], s["missing_letters"], s["questions"]] for s in report["fixture_sets"]])]
+    for note in report.get("notes") or []:
+        parts.append(f"\nNote: {note}")
+    for failure in (report.get("ingest") or {}).get("failed") or []:
+        parts.append(f"\nUnreadable: {failure['path']}: {failure['reason']}")
+    if report.get("extraction"):
+        parts += ["", _extraction_md(report["extraction"])]
+        parts += ["", _usage_md(report.get("llm_usage") or {}, report["settings"].get("price_per_1k_tokens"))]
+    if report.get("retrieval"):
+        parts += ["", _retrieval_md(report["retrieval"])]
+    if report.get("answers"):
+        parts += ["", _answers_md(report["answers"])]
+    if report.get("baseline"):
+        parts += ["", _baseline_md(report["baseline"])]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _extraction_md(extraction: dict) -> str:
+    parts = ["## Extraction"]
+    for backend, per_set in extraction.items():
+        for set_name, s in per_set.items():
+            parts += ["", f"### backend {backend}, {set_name} ({s['letters']} letters, {s.get('failed', 0)} failed)", ""]
+            rows = [[name, c["precision"], c["recall"], c["f1"], c["tp"], c["fp"], c["fn"]] for name, c in s["fields"].items()]
+            parts.append(table(["field", "precision", "recall", "F1", "tp", "fp", "fn"], rows))
+            parts.append(
+                f"\nExact-match rate per letter: {fmt(s['exact_match_rate'])}. "
+                f"Grounding rate: {fmt(s['grounding_rate'])} of {s['evidence_spans']} evidence spans."
+            )
+            imperfect = [r for r in s.get("per_letter") or [] if not r["exact"]]
+            if imperfect:
+                parts.append("\nLetters not matched exactly:")
+                parts += [
+                    f"- {r['letter']}: " + (f"error: {r['error']}" if r["error"] else ", ".join(r["imperfect_fields"]))
+                    + f" (items gold {r['gold_items']}, extracted {r['extracted_items']}, matched {r['matched_items']})"
+                    for r in imperfect
+                ]
+    return "\n".join(parts)
+
+
+def _usage_md(usage: dict, price: float | None) -> str:
+    rows = [
+        [backend, u["letters"], u["cached"], u["llm_calls"], u["llm_retries"], u["tokens"]["prompt_tokens"],
+         u["tokens"]["completion_tokens"], u["tokens_per_letter"], u["seconds_per_letter"], u["cost_per_1000_letters"]]
+        for backend, u in usage.items()
+    ]
+    price_note = f"at {price} per 1,000 tokens" if price is not None else "(give --price-per-1k-tokens for a cost)"
+    return "\n".join([
+        "## LLM usage and cost", "",
+        table(["backend", "letters", "cached", "calls", "retries", "prompt tokens", "completion tokens",
+               "tokens/letter", "seconds/letter", "cost / 1,000 letters"], rows),
+        f"\nCost per 1,000 letters {price_note}; per-letter means exclude cached letters.",
+    ])
+
+
+def _retrieval_md(retrieval: dict) -> str:
+    parts = ["## Retrieval"]
+    for set_name, per_mode in retrieval.items():
+        modes = {m: s for m, s in per_mode.items() if m != "per_question"}
+        first = next(iter(modes.values()))
+        ks = [key.split("@")[1] for key in first if key.startswith("recall@")]
+        header = ["mode", *[f"recall@{k}" for k in ks], "MRR", *[f"passage recall@{k}" for k in ks], "passage MRR"]
+        rows = [[m, *[s[f"recall@{k}"] for k in ks], s["mrr"], *[s[f"passage_recall@{k}"] for k in ks], s["passage_mrr"]]
+                for m, s in modes.items()]
+        parts += ["", f"### {set_name} ({first['questions']} questions, {first['passage_questions']} with a passage)", "",
+                  table(header, rows)]
+    parts.append("\nRelevant: a hit from an expected letter (file or case number); passage-level also needs the"
+                 " expected quote inside the hit (whitespace-normalised).")
+    return "\n".join(parts)
+
+
+def _answers_md(answers: dict) -> str:
+    rows = [[name, s["questions"], s["correctness"], s["citation_precision"], s["citation_recall"],
+             s["no_valid_citation_rate"], s["faithfulness"]] for name, s in answers.items()]
+    return "\n".join([
+        "## Answers", "",
+        table(["fixture set", "questions", "correctness", "citation precision", "citation recall",
+               "no valid citation", "faithfulness"], rows),
+    ])
+
+
+def _baseline_md(baseline: dict) -> str:
+    parts = [
+        f"## Compared with baseline {baseline.get('path', '')}", "",
+        f"{baseline['compared']} metrics compared, {len(baseline['regressions'])} dropped by more than "
+        f"{baseline['tolerance']}; {len(baseline['only_in_baseline'])} only in the baseline.",
+    ]
+    if baseline["changes"]:
+        rows = [[c["name"], c["baseline"], c["current"], f"{c['delta']:+.3f}", "REGRESSION" if c["regressed"] else ""]
+                for c in baseline["changes"]]
+        parts += ["", table(["metric", "baseline", "current", "delta", ""], rows)]
+    else:
+        parts.append("\nNo metric changed.")
+    return "\n".join(parts)

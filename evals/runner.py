@@ -1,0 +1,310 @@
+"""Run the eval suites on a library built from the fixture letters; return the report as a dict.
+
+Suites: `extraction` (each backend's records vs the gold records), `retrieval` (recall@k and MRR
+of the three search modes on the questions) and `answers` (ChatEngine answers on the questions:
+correctness, citation precision/recall, answers without a valid citation, faithfulness).
+All scoring is in `evals.metrics`; this module only drives the library and collects results.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from evals import metrics
+from evals.cases import FixtureSet, Question
+from imr_rag import __version__
+from imr_rag.library import SEARCH_MODES, Library
+from imr_rag.settings import Settings
+
+SUITES = ("extraction", "retrieval", "answers")
+K_VALUES = (1, 5, 10)
+ALL = "all"  # the pooled row over every fixture set
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class EvalOptions:
+    """What to run: fixture sets, suites, extraction backends, and the token price for costs."""
+
+    sets: list[FixtureSet]
+    suites: tuple[str, ...] = SUITES
+    backends: tuple[str, ...] = ("rules",)
+    k_values: tuple[int, ...] = K_VALUES
+    price_per_1k_tokens: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _quiet(message: str) -> None:
+    return None
+
+
+def run_eval(options: EvalOptions, settings: Settings, *, judge=None, log: Log = _quiet) -> dict:
+    started = time.perf_counter()
+    report: dict = {
+        "tool": "imr-rag eval",
+        "version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "suites": list(options.suites),
+        "backends": list(options.backends),
+        "settings": {
+            "embedding_model": settings.embedding_model, "chunk_size": settings.chunk_size,
+            "chunk_overlap": settings.chunk_overlap, "rrf_k": settings.rrf_k,
+            "llm_model": settings.llm_model if settings.llm_enabled else None,
+            "price_per_1k_tokens": options.price_per_1k_tokens,
+        },
+        "fixture_sets": [s.describe() for s in options.sets],
+        "notes": list(options.notes),
+    }
+    needs_dense = "retrieval" in options.suites or "answers" in options.suites
+    with Library(settings) as lib:
+        letters = [p for s in options.sets for p in s.letters]
+        log(f"ingesting {len(letters)} letters{' (with embeddings)' if needs_dense else ''}")
+        ingest = lib.ingest(letters, embed=needs_dense)
+        report["ingest"] = {"letters": len(letters), "failed": [{"path": p, "reason": r} for p, r in ingest.failed],
+                            "chunks": lib.catalog.stats()["chunks"], "seconds": ingest.as_dict()["seconds"]}
+        doc_ids = {str(p): lib.catalog.doc_for_path(str(p)) for p in letters}
+        if "extraction" in options.suites or "answers" in options.suites:
+            backends = options.backends if "extraction" in options.suites else options.backends[:1]
+            report["extraction"], report["llm_usage"] = {}, {}
+            for backend in backends:
+                log(f"extracting with backend {backend}")
+                per_set, usage = run_extraction(lib, settings, options.sets, doc_ids, backend,
+                                                options.price_per_1k_tokens)
+                report["extraction"][backend], report["llm_usage"][backend] = per_set, usage
+            report["answers_decisions_backend"] = backends[-1]
+            if "extraction" not in options.suites:
+                del report["extraction"], report["llm_usage"]  # run only to give the chat engine decisions
+        if "retrieval" in options.suites:
+            report["retrieval"] = run_retrieval(lib, options.sets, options.k_values, log)
+        if "answers" in options.suites:
+            report["answers"] = run_answers(lib, settings, options.sets, doc_ids, judge, log)
+    report["seconds"] = round(time.perf_counter() - started, 2)
+    return report
+
+
+# -- extraction --------------------------------------------------------------------------------
+def run_extraction(
+    lib: Library, settings: Settings, sets: list[FixtureSet], doc_ids: dict[str, str | None],
+    backend: str, price_per_1k_tokens: float | None,
+) -> tuple[dict, dict]:
+    """Per fixture set: field scores and per-letter rows; and the backend's LLM usage."""
+    from imr_rag.extract.service import ExtractionService
+
+    service = ExtractionService(settings, lib.catalog, backend)
+    wanted = sorted({d for d in doc_ids.values() if d})
+    documents = (lib.catalog.load_document(d) for d in wanted)
+    results = {r.doc_id: r for r in service.run(documents, len(wanted))}
+    texts = {d: lib.catalog.document(d).text for d in wanted}
+    per_set: dict = {}
+    every_score, every_grounding, rows_all = [], [], []
+    for fixture in sets:
+        scores, grounded, rows = [], [], []
+        for path in fixture.letters:
+            gold = fixture.gold[path.name]
+            doc_id = doc_ids.get(str(path))
+            result = results.get(doc_id) if doc_id else None
+            predicted = result.decision.model_dump(mode="json") if result and result.decision else None
+            score = metrics.score_letter(gold, predicted)
+            spans = metrics.grounding(predicted, texts[doc_id]) if doc_id else (0, 0)
+            scores.append(score)
+            grounded.append(spans)
+            rows.append(_letter_row(path.name, gold, result, score, spans))
+        summary = metrics.summarize_letters(scores, grounded)
+        summary["failed"] = sum(1 for r in rows if r["error"])
+        summary["per_letter"] = rows
+        per_set[fixture.name] = summary
+        every_score += scores
+        every_grounding += grounded
+        rows_all += rows
+    if len(sets) > 1:
+        pooled = metrics.summarize_letters(every_score, every_grounding)
+        pooled["failed"] = sum(1 for r in rows_all if r["error"])
+        per_set[ALL] = pooled
+    return per_set, llm_usage(rows_all, price_per_1k_tokens)
+
+
+def _letter_row(name: str, gold: dict, result, score: metrics.LetterScore, spans: tuple[int, int]) -> dict:
+    error = "not ingested" if result is None else result.error
+    return {
+        "letter": name,
+        "case_number": gold.get("case_number"),
+        "error": error,
+        "exact": score.exact,
+        "gold_items": len(gold.get("items") or []),
+        "matched_items": len(score.pairs),
+        "extracted_items": len(result.decision.items) if result and result.decision else 0,
+        "imperfect_fields": [n for n, c in score.fields.items() if not c.perfect],
+        "grounded_spans": list(spans),
+        "llm_calls": result.llm_calls if result else 0,
+        "llm_retries": result.llm_retries if result else 0,
+        "tokens": dict(result.tokens) if result else {},
+        "cached": bool(result and result.cached),
+        "seconds": round(result.seconds, 4) if result else 0.0,
+    }
+
+
+def llm_usage(rows: list[dict], price_per_1k_tokens: float | None) -> dict:
+    """Calls, retries, tokens and wall time over letters; cost per 1,000 letters at the price.
+
+    Per-letter means are over letters that were not answered from the LLM cache.
+    """
+    fresh = [r for r in rows if not r["cached"]]
+    tokens = {k: sum(r["tokens"].get(k, 0) for r in rows) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
+    per_letter = tokens["total_tokens"] / len(fresh) if fresh else None
+    return {
+        "letters": len(rows),
+        "cached": len(rows) - len(fresh),
+        "llm_calls": sum(r["llm_calls"] for r in rows),
+        "llm_retries": sum(r["llm_retries"] for r in rows),
+        "tokens": tokens,
+        "tokens_per_letter": per_letter,
+        "seconds": round(sum(r["seconds"] for r in rows), 3),
+        "seconds_per_letter": sum(r["seconds"] for r in fresh) / len(fresh) if fresh else None,
+        "cost_per_1000_letters": (
+            per_letter * price_per_1k_tokens if per_letter is not None and price_per_1k_tokens is not None else None
+        ),
+    }
+
+
+# -- retrieval ---------------------------------------------------------------------------------
+def run_retrieval(lib: Library, sets: list[FixtureSet], k_values: tuple[int, ...], log: Log) -> dict:
+    """Per fixture set and mode: recall@k and MRR, letter-level and (for passage questions) passage-level."""
+    depth = max(k_values)
+    out: dict = {}
+    pooled: dict[str, tuple[list, list]] = {mode: ([], []) for mode in SEARCH_MODES}
+    for fixture in sets:
+        if not fixture.questions:
+            continue
+        log(f"retrieval: {fixture.name} ({len(fixture.questions)} questions)")
+        per_mode, rows = {}, {q.id: {"id": q.id, "question": q.question, "kind": q.kind} for q in fixture.questions}
+        for mode in SEARCH_MODES:
+            ranks, passage_ranks = [], []
+            for q in fixture.questions:
+                hits = lib.search(q.question, k=depth, mode=mode)
+                rank = metrics.first_relevant_rank(hits, q)
+                ranks.append(rank)
+                rows[q.id][f"{mode}_rank"] = rank
+                if metrics.is_passage_question(q):
+                    passage_rank = metrics.first_relevant_rank(hits, q, passage=True)
+                    passage_ranks.append(passage_rank)
+                    rows[q.id][f"{mode}_passage_rank"] = passage_rank
+            per_mode[mode] = retrieval_summary(ranks, passage_ranks, k_values)
+            pooled[mode][0].extend(ranks)
+            pooled[mode][1].extend(passage_ranks)
+        per_mode["per_question"] = list(rows.values())
+        out[fixture.name] = per_mode
+    if len(out) > 1:
+        out[ALL] = {mode: retrieval_summary(r, p, k_values) for mode, (r, p) in pooled.items()}
+    return out
+
+
+def retrieval_summary(ranks: list, passage_ranks: list, k_values: tuple[int, ...]) -> dict:
+    summary: dict = {"questions": len(ranks), "passage_questions": len(passage_ranks)}
+    for k in k_values:
+        summary[f"recall@{k}"] = metrics.recall_at_k(ranks, k)
+    summary["mrr"] = metrics.mean_reciprocal_rank(ranks)
+    for k in k_values:
+        summary[f"passage_recall@{k}"] = metrics.recall_at_k(passage_ranks, k)
+    summary["passage_mrr"] = metrics.mean_reciprocal_rank(passage_ranks)
+    return summary
+
+
+# -- answers ---------------------------------------------------------------------------------
+NOT_JUDGED = "n/a"
+
+
+def run_answers(lib: Library, settings: Settings, sets: list[FixtureSet], doc_ids: dict[str, str | None],
+                judge, log: Log) -> dict:
+    """Per fixture set: answer metrics over the questions, with the answers themselves."""
+    from imr_rag.chat import ChatEngine
+
+    engine = ChatEngine(lib, settings)
+    texts = _DocTexts(lib)
+    out: dict = {}
+    pooled: list[metrics.AnswerScore] = []
+    judged_any = False
+    for fixture in sets:
+        if not fixture.questions:
+            continue
+        log(f"answers: {fixture.name} ({len(fixture.questions)} questions)")
+        by_name = {p.name: doc_ids.get(str(p)) for p in fixture.letters}
+        scores, rows = [], []
+        for q in fixture.questions:
+            expected_docs = _expected_doc_ids(lib, q, by_name)
+            spans = _expected_spans(q, expected_docs, texts)
+            answer = engine.answer(q.question)
+            cited_texts = {c.doc_id: texts.get(c.doc_id) for c in answer.citations}
+            score = metrics.score_answer(answer.text, answer.citations, q, spans, expected_docs,
+                                         {d: t for d, t in cited_texts.items() if t is not None})
+            if judge is not None and answer.mode == "llm":
+                score.faithfulness = _judge(judge, q, answer)
+                judged_any = judged_any or score.faithfulness is not None
+            scores.append(score)
+            rows.append(_answer_row(q, answer, score))
+        summary = metrics.summarize_answers(scores)
+        summary["per_question"] = rows
+        out[fixture.name] = summary
+        pooled += scores
+    if len(out) > 1:
+        out[ALL] = metrics.summarize_answers(pooled)
+    for summary in out.values():
+        if summary["faithfulness"] is None:
+            summary["faithfulness"] = NOT_JUDGED
+    if not judged_any:
+        log("answers: faithfulness n/a (no LLM answers or no judge model)")
+    return out
+
+
+class _DocTexts:
+    """Document texts from the catalog, read once."""
+
+    def __init__(self, lib: Library):
+        self.lib = lib
+        self.cache: dict[str, str | None] = {}
+
+    def get(self, doc_id: str) -> str | None:
+        if doc_id not in self.cache:
+            doc = self.lib.catalog.document(doc_id)
+            self.cache[doc_id] = doc.text if doc else None
+        return self.cache[doc_id]
+
+
+def _expected_doc_ids(lib: Library, q: Question, by_name: dict[str, str | None]) -> set[str]:
+    found = {by_name[name] for name in q.expected_source_files if by_name.get(name)}
+    for number in q.expected_case_numbers:
+        rows = lib.catalog.db.execute("SELECT doc_id FROM documents WHERE case_number = ?", (number,))
+        found.update(r["doc_id"] for r in rows)
+    return found
+
+
+def _expected_spans(q: Question, doc_ids: set[str], texts: _DocTexts) -> list[tuple[str, int, int]]:
+    spans = []
+    for doc_id in sorted(doc_ids):
+        text = texts.get(doc_id)
+        span = metrics.quote_span(text, q.expected_quote) if text and q.expected_quote else None
+        if span:
+            spans.append((doc_id, *span))
+    return spans
+
+
+def _judge(judge, q: Question, answer) -> float | None:
+    from evals.judge import answer_sentences
+
+    try:
+        return judge.faithfulness(q.question, answer_sentences(answer), [c.quote for c in answer.citations])
+    except Exception:  # noqa: BLE001  a failed judgement is 'not judged', never a failed eval
+        return None
+
+
+def _answer_row(q: Question, answer, score: metrics.AnswerScore) -> dict:
+    return {
+        "id": q.id, "question": q.question, "kind": q.kind, "answer_kind": answer.kind, "mode": answer.mode,
+        "correct": score.correct, "citations": score.citations, "valid_citations": score.valid_citations,
+        "supporting_citations": score.supporting_citations, "expected_cited": score.expected_cited,
+        "faithfulness": score.faithfulness, "answer": answer.text[:500],
+    }

@@ -1,0 +1,189 @@
+"""The web app end to end: `imr-rag serve` in a subprocess, driven by a real (Debian) chromium.
+
+The server seeds itself with the synthetic letters on first start. Chromium must be the system
+one at /usr/bin/chromium (never `playwright install`); without it the browser test is skipped
+locally and fails on CI.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from helpers import REPO_ROOT, SYNTHETIC_LETTERS, VENV_BIN, clean_env, free_port, run_cli
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+STARTUP_SECONDS = 180
+QUESTION = "Was the request for Lyrica 75mg #60 upheld or overturned?"  # gold: overturned
+
+
+def require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"chromium not found at {CHROMIUM} (apt-get install chromium; never `playwright install`)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"imr-rag serve exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"imr-rag serve did not answer HTTP 200 within {timeout:.0f}s:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of `imr-rag serve` on a free port, with an empty data folder (so it seeds itself)."""
+    require_chromium()
+    exe = VENV_BIN / "imr-rag"
+    if not exe.exists():
+        pytest.skip(f"imr-rag console script not found in {VENV_BIN}")
+    work = tmp_path_factory.mktemp("served-app")
+    port = free_port()
+    log = work / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(exe), "serve", "--port", str(port)], cwd=work, stdout=out, stderr=subprocess.STDOUT,
+            env=clean_env(IMR_DATA_DIR=str(work / "data")),
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_http(url, proc, log, STARTUP_SECONDS)
+        assert url in log.read_text(), "serve should print the URL it listens on"
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+@pytest.fixture
+def page(app_url: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            page.goto(app_url, wait_until="load")  # never networkidle: gradio keeps a connection open
+            page.locator("#question textarea").wait_for()
+            yield page
+        finally:
+            browser.close()
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_ask_read_the_cited_passage_and_download_the_table(page, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        # Chat: the answer states the determination and cites [1].
+        page.locator("#question textarea").fill(QUESTION)
+        page.locator("#ask").click()
+        answer = page.locator("#answer")
+        expect(answer).to_contain_text("[1]")
+        said = answer.inner_text().lower()
+        assert "overturned" in said and "upheld" not in said
+
+        # Sources: clicking [1] shows its letter with the passage highlighted and scrolled to.
+        first = page.locator("#sources label").filter(has_text=re.compile(r"^\s*\[1\]"))
+        label = first.inner_text()
+        first.click()
+        anchor = page.locator("#letter-view mark.passage#anchor")
+        expect(anchor).to_be_visible()
+        expect(anchor).to_be_in_viewport()
+        passage = squash("".join(page.locator("#letter-view mark.passage").all_text_contents()))
+        quoted = squash(label.split("“", 1)[1].rsplit("”", 1)[0])  # the quote as the source label shows it
+        assert passage.startswith(quoted.rstrip("…"))
+        assert "Lyrica 75mg #60" in passage
+        expect(page.locator("#letter-view")).to_contain_text("CM99-0000001")
+        page.screenshot(path=str(ARTIFACTS / "app.png"))
+
+        # Decisions: the item table, and the CSV download.
+        page.get_by_role("tab", name="Decisions").click()
+        expect(page.locator("#decisions-table")).to_contain_text("Lyrica 75mg #60")
+        expect(page.locator("#outcome-counts")).to_contain_text("overturned")
+        with page.expect_download() as info:
+            page.locator("#download-csv").click()
+        download = info.value
+        assert download.suggested_filename.endswith(".csv")
+        saved = tmp_path / download.suggested_filename
+        download.save_as(saved)
+        with saved.open(encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        assert rows, "the CSV should have rows under its header"
+        assert {"case_number", "service", "determination"} <= set(rows[0])
+        lyrica = [r for r in rows if r["service"] == "Lyrica 75mg #60"]
+        assert [r["determination"] for r in lyrica] == ["overturned"]
+        page.screenshot(path=str(ARTIFACTS / "app-decisions.png"), full_page=True)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "app-failure.png"), full_page=True)
+        raise
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_library_upload_reports_each_failure_with_its_reason(page, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    not_a_pdf = tmp_path / "scanned.pdf"
+    not_a_pdf.write_bytes(b"plain bytes, no PDF header")
+    letter = Path(shutil.copy(SYNTHETIC_LETTERS / "tx_iro_upheld.txt", tmp_path / "tx_copy.txt"))
+    page.get_by_role("tab", name="Library").click()
+    expect(page.locator("#library-stats")).to_contain_text("letters")
+    page.locator("#upload-files input[type=file]").set_input_files([str(not_a_pdf), str(letter)])
+    expect(page.locator("#upload-files")).to_contain_text("tx_copy.txt")
+    page.locator("#upload-run").click()
+    expect(page.locator("#upload-summary")).to_contain_text("failed 1", timeout=60_000)
+    failures = page.locator("#upload-failures")
+    expect(failures).to_contain_text("scanned.pdf")
+    expect(failures).to_contain_text("not a PDF")
+
+
+def test_serve_beyond_loopback_without_a_login_is_refused(tmp_path: Path) -> None:
+    result = run_cli(["serve", "--host", "0.0.0.0"], data_dir=tmp_path / "data", cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert "non-loopback" in result.stderr and "--auth" in result.stderr and "IMR_AUTH" in result.stderr
+    assert not (tmp_path / "data").exists(), "nothing should start (or seed) before the check"
+
+
+def test_serve_rejects_a_malformed_login(tmp_path: Path) -> None:
+    result = run_cli(["serve", "--host", "0.0.0.0", "--auth", "nopassword"], data_dir=tmp_path / "d", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "user:pass" in result.stderr
