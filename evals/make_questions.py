@@ -45,7 +45,7 @@ RETRIEVAL_QUESTIONS = [
     ("Was an injection to destroy nerves in the low back approved?",
      ["CM16-0247274.pdf"], "upheld", "Injection of neurolytic substance, lumbar spine: Upheld"),
     ("Was a test of how much physical work the injured worker can do approved?",
-     ["CM16-0248698.pdf", "CM17-0006634.pdf"], None, "Functional capacity evaluation"),
+     ["CM16-0248698.pdf", "CM17-0006634.pdf"], "upheld", "Functional capacity evaluation"),
     ("Was an electrical nerve stimulation unit for pain approved?",
      ["CM17-0006634.pdf"], "upheld", "TENS unit: Upheld"),
 ]

@@ -292,6 +292,7 @@ class AnswerScore:
     valid_citations: int
     supporting_citations: int
     expected_cited: bool | None
+    section_supporting_citations: int = 0
     faithfulness: float | None = None
 
 
@@ -302,12 +303,15 @@ def score_answer(
     expected_spans: Sequence[tuple[str, int, int]],
     expected_doc_ids: set[str],
     doc_texts: dict[str, str],
+    support_regions: Sequence[tuple[str, int, int]] | None = None,
 ) -> AnswerScore:
     """Score an answer against a question.
 
     expected_spans: (doc id, start, end) of the expected quote in the expected letters.
     A citation supports the answer when it is valid and overlaps an expected span; for count and
     case questions (answered from a whole letter) any valid citation of an expected letter does.
+    support_regions (default: the expected spans) are wider regions, such as the letter section
+    that holds the quote, for the looser section-level precision.
     """
     if question.expected_determination is not None:
         correct = parse_determination(answer_text) == question.expected_determination
@@ -317,17 +321,23 @@ def score_answer(
         correct = None
     valid = [c for c in citations if citation_is_valid(c, doc_texts.get(c.doc_id))]
 
-    def on_quote(c: Any) -> bool:
-        return any(doc == c.doc_id and overlaps((c.start, c.end), (s, e)) for doc, s, e in expected_spans)
+    regions = expected_spans if support_regions is None else support_regions
 
-    def supports(c: Any) -> bool:
-        return on_quote(c) or (question.kind in DOC_LEVEL_KINDS and c.doc_id in expected_doc_ids)
+    def within(c: Any, spans: Sequence[tuple[str, int, int]]) -> bool:
+        return any(doc == c.doc_id and overlaps((c.start, c.end), (s, e)) for doc, s, e in spans)
+
+    def on_quote(c: Any) -> bool:
+        return within(c, expected_spans)
+
+    def supports(c: Any, spans: Sequence[tuple[str, int, int]]) -> bool:
+        return within(c, spans) or (question.kind in DOC_LEVEL_KINDS and c.doc_id in expected_doc_ids)
 
     return AnswerScore(
         correct=correct,
         citations=len(citations),
         valid_citations=len(valid),
-        supporting_citations=sum(1 for c in valid if supports(c)),
+        supporting_citations=sum(1 for c in valid if supports(c, expected_spans)),
+        section_supporting_citations=sum(1 for c in valid if supports(c, regions)),
         expected_cited=any(on_quote(c) for c in valid) if expected_spans else None,
     )
 
@@ -343,6 +353,9 @@ def summarize_answers(scores: Sequence[AnswerScore]) -> dict:
         "correctness": _mean(s.correct for s in scores),
         "graded": sum(1 for s in scores if s.correct is not None),
         "citation_precision": _ratio(sum(s.supporting_citations for s in scores), sum(s.citations for s in scores)),
+        "citation_precision_section": _ratio(
+            sum(s.section_supporting_citations for s in scores), sum(s.citations for s in scores)
+        ),
         "citation_recall": _mean(s.expected_cited for s in scores),
         "no_valid_citation_rate": _ratio(sum(1 for s in scores if s.valid_citations == 0), len(scores)),
         "faithfulness": _mean(s.faithfulness for s in scores),

@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 LOWER_IS_BETTER = ("no_valid_citation_rate",)
-ANSWER_METRICS = ("correctness", "citation_precision", "citation_recall", "no_valid_citation_rate", "faithfulness")
+ANSWER_METRICS = (
+    "correctness", "citation_precision", "citation_precision_section", "citation_recall", "no_valid_citation_rate",
+    "faithfulness",
+)
 NA = "n/a"
 
 
@@ -106,7 +109,9 @@ def render_markdown(report: dict) -> str:
         parts.append(f"\nUnreadable: {failure['path']}: {failure['reason']}")
     if report.get("extraction"):
         parts += ["", _extraction_md(report["extraction"])]
-        parts += ["", _usage_md(report.get("llm_usage") or {}, report["settings"].get("price_per_1k_tokens"))]
+        usage = {b: u for b, u in (report.get("llm_usage") or {}).items() if b != "rules" or u["llm_calls"]}
+        if usage:
+            parts += ["", _usage_md(usage, report["settings"].get("price_per_1k_tokens"))]
     if report.get("retrieval"):
         parts += ["", _retrieval_md(report["retrieval"])]
     if report.get("answers"):
@@ -170,12 +175,19 @@ def _retrieval_md(retrieval: dict) -> str:
 
 
 def _answers_md(answers: dict) -> str:
-    rows = [[name, s["questions"], s["correctness"], s["citation_precision"], s["citation_recall"],
-             s["no_valid_citation_rate"], s["faithfulness"]] for name, s in answers.items()]
+    rows = [[name, s["questions"], s["correctness"], s["citation_precision"], s["citation_precision_section"],
+             s["citation_recall"], s["no_valid_citation_rate"], s["faithfulness"]] for name, s in answers.items()]
     return "\n".join([
         "## Answers", "",
-        table(["fixture set", "questions", "correctness", "citation precision", "citation recall",
-               "no valid citation", "faithfulness"], rows),
+        table(["fixture set", "questions", "correctness", "citation precision", "citation precision (section)",
+               "citation recall", "no valid citation", "faithfulness"], rows),
+        "",
+        "Correctness: the determination or count parsed from the answer text, on questions that expect one."
+        " Citation precision: share of citations whose passage overlaps the expected quote (count and case"
+        " questions: any passage of an expected letter); (section): overlapping the letter section that holds"
+        " the quote. Citation recall: answers citing the expected quote. No valid citation: answers none of"
+        " whose citations slice their letter to the quoted text. Faithfulness: share of sentences a judge"
+        " model finds supported by the cited passages (LLM answers only).",
     ])
 
 

@@ -240,7 +240,8 @@ def run_answers(lib: Library, settings: Settings, sets: list[FixtureSet], doc_id
             answer = engine.answer(q.question)
             cited_texts = {c.doc_id: texts.get(c.doc_id) for c in answer.citations}
             score = metrics.score_answer(answer.text, answer.citations, q, spans, expected_docs,
-                                         {d: t for d, t in cited_texts.items() if t is not None})
+                                         {d: t for d, t in cited_texts.items() if t is not None},
+                                         support_regions=_section_regions(lib, spans, texts))
             if judge is not None and answer.mode == "llm":
                 score.faithfulness = _judge(judge, q, answer)
                 judged_any = judged_any or score.faithfulness is not None
@@ -292,6 +293,19 @@ def _expected_spans(q: Question, doc_ids: set[str], texts: _DocTexts) -> list[tu
     return spans
 
 
+def _section_regions(lib: Library, spans: list[tuple[str, int, int]], texts: _DocTexts) -> list[tuple[str, int, int]]:
+    """For each expected span, the item section of its letter that holds it (else the span)."""
+    from imr_rag.formats import split_sections
+
+    regions = []
+    for doc_id, start, end in spans:
+        doc = lib.catalog.document(doc_id)
+        sections = split_sections(doc.text, doc.letter_format) if doc else []
+        holder = next((s for s in sections if s.item_index is not None and s.start <= start < s.end), None)
+        regions.append((doc_id, holder.start, max(holder.end, end)) if holder else (doc_id, start, end))
+    return regions
+
+
 def _judge(judge, q: Question, answer) -> float | None:
     from evals.judge import answer_sentences
 
@@ -305,6 +319,7 @@ def _answer_row(q: Question, answer, score: metrics.AnswerScore) -> dict:
     return {
         "id": q.id, "question": q.question, "kind": q.kind, "answer_kind": answer.kind, "mode": answer.mode,
         "correct": score.correct, "citations": score.citations, "valid_citations": score.valid_citations,
-        "supporting_citations": score.supporting_citations, "expected_cited": score.expected_cited,
+        "supporting_citations": score.supporting_citations,
+        "section_supporting_citations": score.section_supporting_citations, "expected_cited": score.expected_cited,
         "faithfulness": score.faithfulness, "answer": answer.text[:500],
     }

@@ -146,7 +146,9 @@ class ChatEngine:
         in words the service name does not use."""
         q_words = set(content_words(question))
         by_key = {(i.doc_id, i.item_index): i for i in items}
-        for hit in self.library.search(question, k=3, filters=search_filters(filters)):
+        # Outcome words match every letter's outcome lines; search by the subject words only.
+        subject = " ".join(content_words(question)) or question
+        for hit in self.library.search(subject, k=5, filters=search_filters(filters)):
             best = _best_sentence(hit, q_words)
             if best is None or best[1] < PASSAGE_MIN_SCORE:
                 continue

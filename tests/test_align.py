@@ -79,9 +79,11 @@ def test_invented_quote_returns_none():
 
 
 def test_threshold_decides_between_fuzzy_and_none():
-    quote = "Repeat imaging is reserved for a major change in symptoms."
-    assert align_quote(LETTER, quote, fuzzy_threshold=0.99) is None
-    assert align_quote(LETTER, quote, fuzzy_threshold=0.8) is not None
+    quote = "Repeat imagng is reservd for a signifcant chnge in symptms."  # 5 of 52 letters gone
+    assert align_quote(LETTER, quote, fuzzy_threshold=0.95) is None
+    assert align_quote(LETTER, quote, fuzzy_threshold=0.9).quote == (
+        "Repeat imaging is reserved for a significant change in symptoms."
+    )
 
 
 def test_empty_or_blank_quote_and_empty_text_return_none():
