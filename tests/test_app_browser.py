@@ -168,7 +168,7 @@ def test_library_upload_reports_each_failure_with_its_reason(page, tmp_path: Pat
     page.get_by_role("tab", name="Library").click()
     expect(page.locator("#library-stats")).to_contain_text("letters")
     page.locator("#upload-files input[type=file]").set_input_files([str(not_a_pdf), str(letter)])
-    expect(page.locator("#upload-files")).to_contain_text("tx_copy.txt")
+    expect(page.locator("#upload-files")).to_contain_text("tx_copy")  # name and extension render apart
     page.locator("#upload-run").click()
     expect(page.locator("#upload-summary")).to_contain_text("failed 1", timeout=60_000)
     failures = page.locator("#upload-failures")

@@ -1,0 +1,210 @@
+"""The answer engine on a real library of the synthetic letters (ingested, embedded, extracted).
+
+Offline answers are checked for the right outcome and the right cited sentence; the LLM path
+runs the real openai + instructor code against the scripted server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import SYNTHETIC_LETTERS, make_settings
+from llm_server import scripted_llm_server
+
+from imr_rag.chat import ChatEngine
+from imr_rag.extract.service import ExtractionService
+from imr_rag.library import Library
+from imr_rag.schema import AnswerFilters, Determination
+
+QUESTIONS = Path(__file__).resolve().parents[1] / "evals" / "fixtures" / "synthetic" / "questions.jsonl"
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory: pytest.TempPathFactory):
+    """A library of every synthetic letter with rules-extracted decisions. Read-only."""
+    settings = make_settings(tmp_path_factory.mktemp("chat-library"))
+    lib = Library(settings)
+    lib.ingest([SYNTHETIC_LETTERS])
+    service = ExtractionService(settings, lib.catalog, "rules")
+    docs = [lib.catalog.load_document(d.doc_id) for d in lib.catalog.documents()]
+    list(service.run(iter(docs), len(docs)))
+    yield lib, settings
+    lib.close()
+
+
+@pytest.fixture(scope="module")
+def engine(extracted) -> ChatEngine:
+    lib, settings = extracted
+    return ChatEngine(lib, settings)
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def questions(kind: str) -> list[dict]:
+    rows = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
+    return [q for q in rows if q["kind"] == kind]
+
+
+def assert_citations_real(engine: ChatEngine, answer) -> None:
+    """Every citation slices its letter to exactly its quote; numbers are 1..n in order of use."""
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    used = [n for s in answer.sentences for n in s.citations]
+    assert sorted(set(used)) == [c.n for c in answer.citations]
+    first_use = list(dict.fromkeys(used))
+    assert first_use == sorted(first_use)
+    for c in answer.citations:
+        assert engine.text_of(c.doc_id)[c.start : c.end] == c.quote
+
+
+@pytest.mark.parametrize("q", questions("determination"), ids=lambda q: q["id"])
+def test_offline_determination_questions(engine: ChatEngine, q: dict) -> None:
+    answer = engine.answer(q["question"])
+    assert answer.mode == "offline"
+    assert answer.kind == "decision"
+    first_line = answer.text.splitlines()[0].lower()
+    assert q["expected_determination"].replace("_", " ") in first_line
+    assert_citations_real(engine, answer)
+    assert any(Path(c.source).name in q["expected_source_files"] for c in answer.citations)
+
+
+def test_offline_answer_cites_the_outcome_sentence(engine: ChatEngine) -> None:
+    answer = engine.answer("Was the request for Lyrica 75mg upheld or overturned?")
+    first = answer.citations[0]
+    assert squash(first.quote) == "Lyrica 75mg #60: Overturned"
+    assert first.case_number == "CM99-0000001"
+    assert "medically necessary" in answer.citations[1].quote
+
+
+def test_offline_case_number_question(engine: ChatEngine) -> None:
+    answer = engine.answer("What was decided in case CM99-0000007?")
+    assert answer.kind == "decision"
+    assert {c.case_number for c in answer.citations} == {"CM99-0000007"}
+    assert "Cymbalta 30mg #30: Overturned" in [squash(c.quote) for c in answer.citations]
+    assert_citations_real(engine, answer)
+
+
+@pytest.mark.parametrize("q", questions("count"), ids=lambda q: q["id"])
+def test_offline_counting_questions(engine: ChatEngine, q: dict) -> None:
+    answer = engine.answer(q["question"])
+    assert answer.kind == "count"
+    assert answer.text.split()[0] == str(q["expected_count"])
+    assert_citations_real(engine, answer)
+    cited_files = {Path(c.source).name for c in answer.citations}
+    assert cited_files <= set(q["expected_source_files"])
+
+
+def test_grouped_question_reports_rates(engine: ChatEngine) -> None:
+    answer = engine.answer("Which specialties overturn most?")
+    assert answer.kind == "count"
+    assert "of" in answer.sentences[1].text and answer.sentences[1].citations
+    assert_citations_real(engine, answer)
+
+
+def test_passage_question_quotes_the_supporting_sentence(engine: ChatEngine) -> None:
+    answer = engine.answer("Why did the IRO find the carpal tunnel release not medically necessary?")
+    assert answer.kind in {"passages", "decision"}
+    assert any("tx_iro_upheld.txt" == Path(c.source).name for c in answer.citations)
+    assert_citations_real(engine, answer)
+
+
+def test_no_support_says_so(engine: ChatEngine) -> None:
+    answer = engine.answer("What is the boiling point of liquid nitrogen on Mars?")
+    assert answer.kind == "none"
+    assert answer.citations == []
+    assert "nothing" in answer.text.lower()
+
+
+def test_filters_narrow_the_answer(engine: ChatEngine) -> None:
+    answer = engine.answer(
+        "How many requests were overturned?", filters=AnswerFilters(case_number="CM99-0000006")
+    )
+    assert answer.text.startswith("6 ")
+    only_upheld = engine.answer(
+        "How many requests for physical therapy were decided?",
+        filters=AnswerFilters(determination=Determination.upheld),
+    )
+    assert "overturned" not in only_upheld.text.split("[")[0]
+
+
+# -- the LLM path, against the scripted OpenAI-compatible server ------------------------------
+
+
+@pytest.fixture()
+def llm_engine(extracted):
+    lib, settings = extracted
+    with scripted_llm_server() as server:
+        llm_settings = settings.model_copy(update={"llm_base_url": server.base_url, "llm_max_retries": 1})
+        yield ChatEngine(lib, llm_settings), server
+
+
+def passages_sent(request: dict) -> str:
+    return request["messages"][0]["content"]
+
+
+def test_llm_answer_with_valid_citation(llm_engine) -> None:
+    engine, server = llm_engine
+    question = "Was the Lyrica request overturned?"
+    # Quote the first retrieved passage, as a model would.
+    quote = engine.library.search(question, k=6)[0].text.split("\n")[0][:60]
+    server.enqueue({"kind": "passages", "query": None})
+    server.enqueue({
+        "supported": True,
+        "sentences": [{"text": "The Lyrica request in case CM99-0000001 was overturned.",
+                       "citations": [{"passage": 1, "quote": quote}]}],
+    })
+    answer = engine.answer(question)
+    assert answer.mode == "llm" and answer.kind == "llm"
+    assert answer.text.endswith("[1]")
+    assert answer.citations[0].quote == quote
+    assert_citations_real(engine, answer)
+    assert "[1]" in passages_sent(server.requests[1])
+
+
+def test_llm_invented_citation_is_reasked(llm_engine) -> None:
+    engine, server = llm_engine
+    question = "Why was the lumbar support brace not medically necessary?"
+    hits = engine.library.search(question, k=6)
+    real_quote = hits[0].text[:50]
+    server.enqueue({"kind": "passages", "query": None})
+    server.enqueue({"supported": True, "sentences": [
+        {"text": "It was not necessary.", "citations": [{"passage": 9, "quote": "invented words"}]}]})
+    server.enqueue({"supported": True, "sentences": [
+        {"text": "It was not necessary.", "citations": [{"passage": 1, "quote": real_quote}]}]})
+    answer = engine.answer(question)
+    assert answer.kind == "llm"
+    assert len(server.requests) == 3
+    assert "Validation Error" in json.dumps(server.requests[2]["messages"])
+    assert_citations_real(engine, answer)
+
+
+def test_llm_unsupported_answer_says_so(llm_engine) -> None:
+    engine, server = llm_engine
+    server.enqueue({"kind": "passages", "query": None}, {"supported": False, "sentences": []})
+    answer = engine.answer("What colour is the reviewer's car?")
+    assert answer.kind == "none" and answer.citations == []
+    assert "do not answer" in answer.text
+
+
+def test_llm_routes_counting_to_the_catalog_query_tool(llm_engine) -> None:
+    engine, server = llm_engine
+    server.enqueue({"kind": "catalog", "query": {"service_terms": [], "case_number": "CM99-0000006",
+                                                 "determination": "overturned", "group_by": "none"}})
+    answer = engine.answer("How many items did the reviewer overturn in CM99-0000006?")
+    assert answer.mode == "llm" and answer.kind == "count"
+    assert answer.text.startswith("6 ")
+    assert {c.case_number for c in answer.citations} == {"CM99-0000006"}
+    assert_citations_real(engine, answer)
+
+
+def test_llm_follow_up_is_rewritten_with_history(llm_engine) -> None:
+    engine, server = llm_engine
+    server.enqueue({"question": "How many items were overturned in case CM99-0000006?"})
+    server.enqueue({"kind": "catalog", "query": {"case_number": "CM99-0000006", "determination": "overturned"}})
+    answer = engine.answer("And how many were overturned?",
+                           history=[("What was decided in case CM99-0000006?", "12 items were decided.")])
+    assert "CM99-0000006" in json.dumps(server.requests[0]["messages"])
+    assert answer.text.startswith("6 ")
