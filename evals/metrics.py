@@ -165,8 +165,11 @@ def evidence_spans(predicted: dict | None) -> list[dict]:
 def grounding(predicted: dict | None, text: str) -> tuple[int, int]:
     """(spans whose text[start:end] is exactly the quote, all spans)."""
     spans = evidence_spans(predicted)
-    grounded = sum(1 for s in spans if 0 <= s["start"] < s["end"] <= len(text) and text[s["start"]:s["end"]] == s["quote"])
-    return grounded, len(spans)
+    return sum(1 for s in spans if _slice_is_quote(text, s["start"], s["end"], s["quote"])), len(spans)
+
+
+def _slice_is_quote(text: str, start: int, end: int, quote: str) -> bool:
+    return 0 <= start < end <= len(text) and text[start:end] == quote
 
 
 def summarize_letters(scores: Iterable[LetterScore], grounded: Iterable[tuple[int, int]] = ()) -> dict:
@@ -235,7 +238,9 @@ NUMBER_WORDS = {
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
     "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
 }
-IDENTIFIER = re.compile(r"\b[A-Z]{2,3}\d{2}-\d{4,8}\b|\b\d{4}-\d{4,6}\b|\b\d{1,4}[/-]\d{1,2}[/-]\d{2,4}\b", re.IGNORECASE)
+IDENTIFIER = re.compile(  # case numbers (CM99-0000001, 2024-99011) and dates are not counts
+    r"\b[A-Z]{2,3}\d{2}-\d{4,8}\b|\b\d{4}-\d{4,6}\b|\b\d{1,4}[/-]\d{1,2}[/-]\d{2,4}\b", re.IGNORECASE
+)
 STANDALONE_NUMBER = re.compile(
     r"(?<![\w#/.\-])(\d+)(?![\w/%\-]|\.\d)|\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE
 )
@@ -277,10 +282,7 @@ def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 def citation_is_valid(citation: Any, doc_text: str | None) -> bool:
     """The cited document is known and its text[start:end] is exactly the quote."""
-    return (
-        doc_text is not None and 0 <= citation.start < citation.end <= len(doc_text)
-        and doc_text[citation.start:citation.end] == citation.quote
-    )
+    return doc_text is not None and _slice_is_quote(doc_text, citation.start, citation.end, citation.quote)
 
 
 @dataclass

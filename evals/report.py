@@ -101,8 +101,8 @@ def render_markdown(report: dict) -> str:
         f"Suites: {', '.join(report['suites'])}. Backends: {', '.join(report['backends'])}. "
         f"imr-rag {report['version']}, {report.get('seconds', 0)} s."
     )
-    parts += ["", table(["fixture set", "letters", "missing letters", "questions"],
-                        [[s["name"], s["letters"], s["missing_letters"], s["questions"]] for s in report["fixture_sets"]])]
+    sets = [[s["name"], s["letters"], s["missing_letters"], s["questions"]] for s in report["fixture_sets"]]
+    parts += ["", table(["fixture set", "letters", "missing letters", "questions"], sets)]
     for note in report.get("notes") or []:
         parts.append(f"\nNote: {note}")
     for failure in (report.get("ingest") or {}).get("failed") or []:
@@ -125,8 +125,10 @@ def _extraction_md(extraction: dict) -> str:
     parts = ["## Extraction"]
     for backend, per_set in extraction.items():
         for set_name, s in per_set.items():
-            parts += ["", f"### backend {backend}, {set_name} ({s['letters']} letters, {s.get('failed', 0)} failed)", ""]
-            rows = [[name, c["precision"], c["recall"], c["f1"], c["tp"], c["fp"], c["fn"]] for name, c in s["fields"].items()]
+            title = f"### backend {backend}, {set_name} ({s['letters']} letters, {s.get('failed', 0)} without a record)"
+            parts += ["", title, ""]
+            rows = [[name, c["precision"], c["recall"], c["f1"], c["tp"], c["fp"], c["fn"]]
+                    for name, c in s["fields"].items()]
             parts.append(table(["field", "precision", "recall", "F1", "tp", "fp", "fn"], rows))
             parts.append(
                 f"\nExact-match rate per letter: {fmt(s['exact_match_rate'])}. "
@@ -165,10 +167,10 @@ def _retrieval_md(retrieval: dict) -> str:
         first = next(iter(modes.values()))
         ks = [key.split("@")[1] for key in first if key.startswith("recall@")]
         header = ["mode", *[f"recall@{k}" for k in ks], "MRR", *[f"passage recall@{k}" for k in ks], "passage MRR"]
-        rows = [[m, *[s[f"recall@{k}"] for k in ks], s["mrr"], *[s[f"passage_recall@{k}"] for k in ks], s["passage_mrr"]]
-                for m, s in modes.items()]
-        parts += ["", f"### {set_name} ({first['questions']} questions, {first['passage_questions']} with a passage)", "",
-                  table(header, rows)]
+        rows = [[m, *[s[f"recall@{k}"] for k in ks], s["mrr"], *[s[f"passage_recall@{k}"] for k in ks],
+                 s["passage_mrr"]] for m, s in modes.items()]
+        title = f"### {set_name} ({first['questions']} questions, {first['passage_questions']} with a passage)"
+        parts += ["", title, "", table(header, rows)]
     parts.append("\nRelevant: a hit from an expected letter (file or case number); passage-level also needs the"
                  " expected quote inside the hit (whitespace-normalised).")
     return "\n".join(parts)

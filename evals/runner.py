@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 
 from evals import metrics
 from evals.cases import FixtureSet, Question
@@ -76,7 +75,8 @@ def run_eval(options: EvalOptions, settings: Settings, *, judge=None, log: Log =
                 per_set, usage = run_extraction(lib, settings, options.sets, doc_ids, backend,
                                                 options.price_per_1k_tokens)
                 report["extraction"][backend], report["llm_usage"][backend] = per_set, usage
-            report["answers_decisions_backend"] = backends[-1]
+            if "answers" in options.suites:
+                report["answers_decisions_backend"] = backends[-1]
             if "extraction" not in options.suites:
                 del report["extraction"], report["llm_usage"]  # run only to give the chat engine decisions
         if "retrieval" in options.suites:
@@ -154,7 +154,8 @@ def llm_usage(rows: list[dict], price_per_1k_tokens: float | None) -> dict:
     Per-letter means are over letters that were not answered from the LLM cache.
     """
     fresh = [r for r in rows if not r["cached"]]
-    tokens = {k: sum(r["tokens"].get(k, 0) for r in rows) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
+    kinds = ("prompt_tokens", "completion_tokens", "total_tokens")
+    tokens = {k: sum(r["tokens"].get(k, 0) for r in rows) for k in kinds}
     per_letter = tokens["total_tokens"] / len(fresh) if fresh else None
     return {
         "letters": len(rows),

@@ -22,7 +22,7 @@ import openai
 import pydantic
 from instructor.core import Hooks, IncompleteOutputException, InstructorError, ResponseParsingError
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo
-from tenacity import Retrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
 from imr_rag.documents import Document

@@ -13,14 +13,14 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from imr_rag.catalog import Catalog
 from imr_rag.documents import Document
 from imr_rag.errors import ExtractionFailed, ImrError
 from imr_rag.extract.merge import merge_decisions
 from imr_rag.formats import get_format
-from imr_rag.schema import SCHEMA_VERSION, Decision
+from imr_rag.schema import Decision
 from imr_rag.settings import Settings
 
 BACKENDS = ("rules", "llm", "hybrid")
@@ -78,7 +78,9 @@ class LLMBackend:
         self.extractor = LLMExtractor(settings)
 
     def cache_key(self, document: Document) -> str:
-        parts = [document.file_hash, SCHEMA_VERSION, self.extractor.prompt_hash, self.settings.llm_model]
+        """Document hash + everything else the answer depends on (schema version, response
+        model, prompt hash, model, endpoint, mode: see LLMExtractor.cache_parts)."""
+        parts = [document.file_hash, self.extractor.cache_fingerprint()]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
     def extract(self, document: Document, result: Extraction) -> Decision:
@@ -91,7 +93,7 @@ class LLMBackend:
         outcome = self.extractor.extract(document)
         result.llm_calls += outcome.calls
         result.llm_retries += outcome.retries
-        result.tokens = dict(outcome.usage)
+        result.tokens = asdict(outcome.usage)
         self.catalog.cache_llm(key, outcome.decision.model_dump_json())
         return outcome.decision
 
