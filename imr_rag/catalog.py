@@ -129,12 +129,14 @@ class ChunkRow:
     text_hash: str
 
 
-def pack_offsets(offsets: np.ndarray) -> bytes:
-    return zlib.compress(offsets.astype(np.int64).tobytes())
+def pack_offsets(offsets: np.ndarray, ends: np.ndarray) -> bytes:
+    """Both maps of a document (len(text)+1 starts, then len(text) ends) in one blob."""
+    return zlib.compress(np.concatenate([offsets, ends]).astype(np.int64).tobytes())
 
 
-def unpack_offsets(blob: bytes) -> np.ndarray:
-    return np.frombuffer(zlib.decompress(blob), dtype=np.int64)
+def unpack_offsets(blob: bytes, length: int) -> tuple[np.ndarray, np.ndarray]:
+    both = np.frombuffer(zlib.decompress(blob), dtype=np.int64)
+    return both[: length + 1], both[length + 1 :]
 
 
 class Catalog:
@@ -194,6 +196,7 @@ class Catalog:
         text: str,
         source_text: str,
         offsets: np.ndarray,
+        ends: np.ndarray,
         chunks: list[tuple[Chunk, str]],
     ) -> None:
         """Insert a document, its path and its chunks (chunk, text hash) in one transaction."""
@@ -202,7 +205,7 @@ class Catalog:
                 "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc_id, file_hash, path, letter_format, case_number, pages, len(text), text,
-                    zlib.compress(source_text.encode("utf-8")), pack_offsets(offsets), time.time(),
+                    zlib.compress(source_text.encode("utf-8")), pack_offsets(offsets, ends), time.time(),
                 ),
             )
             db.executemany(
@@ -252,10 +255,11 @@ class Catalog:
         row = self.db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         if row is None:
             return None
+        offsets, ends = unpack_offsets(row["offsets"], len(row["text"]))
         return Document(
             doc_id=row["doc_id"], path=row["path"], file_hash=row["file_hash"],
             source_text=zlib.decompress(row["source_text"]).decode("utf-8"), text=row["text"],
-            offsets=unpack_offsets(row["offsets"]), pages=row["pages"], letter_format=row["letter_format"],
+            offsets=offsets, ends=ends, pages=row["pages"], letter_format=row["letter_format"],
         )
 
     def documents(self) -> list[StoredDocument]:

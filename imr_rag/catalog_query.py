@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 from imr_rag.schema import AnswerFilters, Category, Determination
 from imr_rag.textutil import content_words, idf_weights, overlap_score, words
 
-CASE_NUMBER = re.compile(r"\b([A-Z]{2,3}\d{2}-\d{5,8})\b", re.IGNORECASE)
 MATCH_THRESHOLD = 0.45
 
 
@@ -102,16 +101,16 @@ CATEGORY_WORDS = {
 }
 
 
-def query_from_question(question: str) -> CatalogQuery:
-    """The offline reading of a counting or grouping question.
+def query_from_question(question: str, case_number: str | None = None) -> CatalogQuery:
+    """The offline reading of a counting or grouping question (about `case_number`, if given).
 
     A question whose only subject word is a category ("how many imaging requests ...") counts
     that category; otherwise every subject word must appear in the service.
     """
-    case = CASE_NUMBER.search(question)
     group_by = group_in(question)
     partly = bool(PARTLY_AUTHORIZED.search(question))
-    terms = [w for w in content_words(question) if not CASE_NUMBER.fullmatch(w) and w not in COUNTED_WORDS]
+    case_word = case_number.lower() if case_number else None
+    terms = [w for w in content_words(question) if w != case_word and w not in COUNTED_WORDS]
     if partly:
         terms = []
     if group_by != "none":
@@ -121,7 +120,7 @@ def query_from_question(question: str) -> CatalogQuery:
         service_terms=[] if category else terms,
         category=category,
         determination=outcome_in(question),
-        case_number=case.group(1).upper() if case else None,
+        case_number=case_number,
         partly_authorized=partly,
         count_letters=bool(COUNT_LETTERS.search(question)),
         group_by=group_by,
@@ -129,7 +128,7 @@ def query_from_question(question: str) -> CatalogQuery:
 
 
 def passes(item: ItemRef, filters: AnswerFilters) -> bool:
-    if filters.case_number and item.case_number != filters.case_number.upper():
+    if filters.case_number and (item.case_number or "").upper() != filters.case_number.upper():
         return False
     if filters.letter_format and item.letter_format != filters.letter_format:
         return False
@@ -158,7 +157,7 @@ def select(items: list[ItemRef], query: CatalogQuery) -> list[ItemRef]:
             continue
         if query.determination and item.determination != query.determination.value:
             continue
-        if query.case_number and item.case_number != query.case_number.upper():
+        if query.case_number and (item.case_number or "").upper() != query.case_number.upper():
             continue
         if query.partly_authorized and not item.partly_authorized:
             continue

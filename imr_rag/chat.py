@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imr_rag.catalog_query import (
-    CASE_NUMBER,
     CatalogQuery,
     ItemRef,
     best_matches,
@@ -117,6 +116,9 @@ class ChatEngine:
     ) -> Answer:
         question = question.strip()
         filters = filters or AnswerFilters()
+        if filters.case_number:  # as the catalog spells it, whatever case the user typed
+            known = self.library.known_case_number(filters.case_number)
+            filters = filters.model_copy(update={"case_number": known or filters.case_number})
         if not question:
             return self.nothing(question, "Ask a question about the letters.")
         if self._llm is not None:
@@ -124,12 +126,12 @@ class ChatEngine:
         return self.offline_answer(question, filters)
 
     def offline_answer(self, question: str, filters: AnswerFilters) -> Answer:
-        case = CASE_NUMBER.search(question)
+        case = self.library.known_case_number(question)
         if case and not filters.case_number:
-            filters = filters.model_copy(update={"case_number": case.group(1).upper()})
+            filters = filters.model_copy(update={"case_number": case})
         items = self.items(filters)
         if is_count_question(question) or group_in(question) != "none":
-            return self.count_answer(question, query_from_question(question), items)
+            return self.count_answer(question, query_from_question(question, case), items)
         matches = best_matches(items, question)
         if matches:
             return self._decision_answer(question, [m for m, _ in matches])
@@ -305,8 +307,7 @@ def _best_sentence(hit: Hit, q_words: set[str]) -> tuple[tuple[int, int], float]
 
 
 def search_filters(filters: AnswerFilters) -> SearchFilters:
-    return SearchFilters(case_number=filters.case_number.upper() if filters.case_number else None,
-                         letter_format=filters.letter_format)
+    return SearchFilters(case_number=filters.case_number, letter_format=filters.letter_format)
 
 
 def _squash(text: str) -> str:

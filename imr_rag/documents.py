@@ -28,7 +28,7 @@ class Document:
 
     `source_text` is what the file contained (for a PDF, the extracted text, pages separated by
     form feeds); `text` is the normalised text that chunks, spans and quotes refer to; `offsets`
-    maps each index of `text` to an index of `source_text`.
+    and `ends` map each character of `text` to the source run it came from (see MappedText).
     """
 
     doc_id: str
@@ -37,11 +37,12 @@ class Document:
     source_text: str
     text: str
     offsets: np.ndarray
+    ends: np.ndarray
     pages: int
     letter_format: str
 
     def source_span(self, start: int, end: int) -> tuple[int, int]:
-        return MappedText(self.text, self.offsets).source_span(start, end)
+        return MappedText(self.text, self.offsets, self.ends).source_span(start, end)
 
 
 def doc_id_for(content_hash: str) -> str:
@@ -96,6 +97,7 @@ def read_document(path: Path, *, max_bytes: int = 20 * 1024 * 1024) -> Document:
         source_text=source,
         text=mapped.text,
         offsets=mapped.offsets,
+        ends=mapped.ends,
         pages=pages,
         letter_format=detect_format(mapped.text),
     )

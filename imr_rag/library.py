@@ -32,7 +32,8 @@ from imr_rag.settings import Settings
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as work advances."""
 
-CASE_NUMBER_IN_QUERY = re.compile(r"\b([A-Z]{2,3}\d{2}-\d{5,8})\b", re.IGNORECASE)
+# Anything shaped like a case number (CM16-0232543, 2024-99011); only ones the catalog knows count.
+CASE_NUMBER_LIKE = re.compile(r"\b[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\b")
 EMBED_BATCH = 256
 SEARCH_MODES = ("hybrid", "dense", "lexical")
 
@@ -184,6 +185,7 @@ class Library:
             text=doc.text,
             source_text=doc.source_text,
             offsets=doc.offsets,
+            ends=doc.ends,
             chunks=[(c, text_hash(c.text)) for c in chunks],
         )
         report.chunks_added += len(chunks)
@@ -256,11 +258,18 @@ class Library:
     def _with_case_from_query(self, query: str, filters: SearchFilters) -> SearchFilters:
         if filters.case_number or filters.doc_id:
             return filters
-        for match in CASE_NUMBER_IN_QUERY.finditer(query):
-            number = match.group(1).upper()
-            if self.catalog.db.execute("SELECT 1 FROM documents WHERE case_number = ?", (number,)).fetchone():
-                return filters.model_copy(update={"case_number": number})
-        return filters
+        number = self.known_case_number(query)
+        return filters.model_copy(update={"case_number": number}) if number else filters
+
+    def known_case_number(self, text: str) -> str | None:
+        """The first case number in `text` that an ingested letter has (case-insensitive)."""
+        for match in CASE_NUMBER_LIKE.finditer(text):
+            row = self.catalog.db.execute(
+                "SELECT case_number FROM documents WHERE case_number = ? COLLATE NOCASE LIMIT 1", (match.group(0),)
+            ).fetchone()
+            if row:
+                return row["case_number"]
+        return None
 
     def stats(self) -> dict:
         stats = self.catalog.stats()

@@ -26,40 +26,45 @@ _MD_BOLD = re.compile(r"\*\*")
 
 @dataclass(frozen=True)
 class MappedText:
-    """A derived text plus `offsets`: offsets[i] is the source index of text[i].
+    """A derived text plus where each character came from in the source.
 
-    `offsets` has len(text) + 1 entries; the last is len(source), so that an end offset maps too.
-    Characters inserted by a rewrite (a space standing for a tab, say) map to the start of the
-    source run they replace.
+    `offsets[i]` is the source index where text[i] starts and `ends[i]` the source index just
+    after it. `offsets` has len(text) + 1 entries (the last is len(source)) so an empty span at
+    the end maps too. A character a rewrite put in place of a source run (a space for a tab, "é"
+    for "&eacute;") starts at the run's start and ends at the run's end.
     """
 
     text: str
     offsets: np.ndarray
+    ends: np.ndarray
 
     @classmethod
     def identity(cls, source: str) -> MappedText:
-        return cls(source, np.arange(len(source) + 1, dtype=np.int64))
+        return cls(source, np.arange(len(source) + 1, dtype=np.int64), np.arange(1, len(source) + 1, dtype=np.int64))
 
     def sub(self, pattern: re.Pattern[str], repl: Replacement) -> MappedText:
         """Apply a regex rewrite, carrying the offsets along."""
         texts: list[str] = []
-        maps: list[np.ndarray] = []
+        starts: list[np.ndarray] = []
+        ends: list[np.ndarray] = []
         pos = 0
         for match in pattern.finditer(self.text):
             start, end = match.span()
             new = repl if isinstance(repl, str) else repl(match)
             if new == match.group(0):
                 continue
-            texts.append(self.text[pos:start])
-            maps.append(self.offsets[pos:start])
-            texts.append(new)
-            maps.append(np.full(len(new), self.offsets[start], dtype=np.int64))
+            texts += [self.text[pos:start], new]
+            run_start = self.offsets[start]
+            run_end = self.ends[end - 1] if end > start else run_start
+            starts += [self.offsets[pos:start], np.full(len(new), run_start, dtype=np.int64)]
+            ends += [self.ends[pos:start], np.full(len(new), run_end, dtype=np.int64)]
             pos = end
-        if not maps:
+        if not texts:
             return self
         texts.append(self.text[pos:])
-        maps.append(self.offsets[pos:])  # includes the final end sentinel
-        return MappedText("".join(texts), np.concatenate(maps))
+        starts.append(self.offsets[pos:])  # includes the final end sentinel
+        ends.append(self.ends[pos:])
+        return MappedText("".join(texts), np.concatenate(starts), np.concatenate(ends))
 
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """Map [start, end) of this text to the covering span of the source text."""
@@ -68,7 +73,7 @@ class MappedText:
         if start == end:
             point = int(self.offsets[start])
             return point, point
-        return int(self.offsets[start]), int(self.offsets[end - 1]) + 1
+        return int(self.offsets[start]), int(self.ends[end - 1])
 
 
 def looks_like_html(text: str) -> bool:

@@ -330,6 +330,18 @@ def test_token_budget_spans_http_retries(llm, letter):
     assert len(llm.requests) == 3 and llm.pending == 1
 
 
+def test_concurrent_letters_keep_separate_accounts(llm, letter):
+    from concurrent.futures import ThreadPoolExecutor
+
+    llm.enqueue(*[answer()] * 4)
+    shared = extractor(llm)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(shared.extract, [letter] * 4))
+    assert [r.calls for r in results] == [1, 1, 1, 1]
+    total = sum((r.usage for r in results), TokenUsage())
+    assert total == TokenUsage(**llm.total_reported_usage())
+
+
 # -- other modes -----------------------------------------------------------------------------
 
 
