@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -396,6 +397,9 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    # instructor logs every failed attempt at ERROR; our typed errors already report them once.
+    logging.getLogger("instructor").addHandler(logging.NullHandler())
+    logging.getLogger("instructor").propagate = False
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

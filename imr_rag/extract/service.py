@@ -125,13 +125,19 @@ class ExtractionService:
         if self.backend == "rules":
             return rules_decision(document)
         if self.backend == "llm":
-            return self.llm.extract(document, result)
+            return self._llm_decision(document, result)
         try:
             rules = rules_decision(document)
         except ExtractionFailed as exc:
-            llm = self.llm.extract(document, result)
+            llm = self._llm_decision(document, result)
             return llm.model_copy(update={"review_flags": [*llm.review_flags, f"LLM only: {exc.reason}"]})
-        return merge_decisions(rules, self.llm.extract(document, result))
+        return merge_decisions(rules, self._llm_decision(document, result))
+
+    def _llm_decision(self, document: Document, result: Extraction) -> Decision:
+        decision = self.llm.extract(document, result)
+        if not decision.items:
+            raise ExtractionFailed(document.path, "the LLM found no disputed items in the letter")
+        return decision
 
     def run(
         self, documents: Iterator[Document], total: int, *, concurrency: int = 1,
