@@ -35,6 +35,10 @@ def flatten_metrics(report: dict) -> dict[str, float]:
             for key, value in summary.items():
                 if "recall@" in key or key.endswith("mrr"):
                     out[f"retrieval/{set_name}/{mode}/{key}"] = value
+            for kind, by_kind in (summary.get("by_kind") or {}).items():
+                for key, value in by_kind.items():
+                    if "recall@" in key or key.endswith("mrr"):
+                        out[f"retrieval/{set_name}/{mode}/kind={kind}/{key}"] = value
     for set_name, summary in (report.get("answers") or {}).items():
         for key in ANSWER_METRICS:
             out[f"answers/{set_name}/{key}"] = summary.get(key)
@@ -171,6 +175,11 @@ def _retrieval_md(retrieval: dict) -> str:
                  s["passage_mrr"]] for m, s in modes.items()]
         title = f"### {set_name} ({first['questions']} questions, {first['passage_questions']} with a passage)"
         parts += ["", title, "", table(header, rows)]
+        kind_rows = [[m, kind, k["questions"], k.get("recall@5"), k["mrr"], k.get("passage_recall@5"), k["passage_mrr"]]
+                     for m, s in modes.items() for kind, k in (s.get("by_kind") or {}).items()]
+        if kind_rows:
+            parts += ["", "By question kind:", "", table(
+                ["mode", "kind", "questions", "recall@5", "MRR", "passage recall@5", "passage MRR"], kind_rows)]
     parts.append("\nRelevant: a hit from an expected letter (file or case number); passage-level also needs the"
                  " expected quote inside the hit (whitespace-normalised).")
     return "\n".join(parts)

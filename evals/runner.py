@@ -183,18 +183,26 @@ def run_retrieval(lib: Library, sets: list[FixtureSet], k_values: tuple[int, ...
             continue
         log(f"retrieval: {fixture.name} ({len(fixture.questions)} questions)")
         per_mode, rows = {}, {q.id: {"id": q.id, "question": q.question, "kind": q.kind} for q in fixture.questions}
+        kinds = sorted({q.kind for q in fixture.questions})
         for mode in SEARCH_MODES:
             ranks, passage_ranks = [], []
+            by_kind: dict[str, tuple[list, list]] = {kind: ([], []) for kind in kinds}
             for q in fixture.questions:
                 hits = lib.search(q.question, k=depth, mode=mode)
                 rank = metrics.first_relevant_rank(hits, q)
                 ranks.append(rank)
+                by_kind[q.kind][0].append(rank)
                 rows[q.id][f"{mode}_rank"] = rank
                 if metrics.is_passage_question(q):
                     passage_rank = metrics.first_relevant_rank(hits, q, passage=True)
                     passage_ranks.append(passage_rank)
+                    by_kind[q.kind][1].append(passage_rank)
                     rows[q.id][f"{mode}_passage_rank"] = passage_rank
             per_mode[mode] = retrieval_summary(ranks, passage_ranks, k_values)
+            if len(kinds) > 1:
+                per_mode[mode]["by_kind"] = {
+                    kind: retrieval_summary(r, p, k_values) for kind, (r, p) in by_kind.items()
+                }
             pooled[mode][0].extend(ranks)
             pooled[mode][1].extend(passage_ranks)
         per_mode["per_question"] = list(rows.values())

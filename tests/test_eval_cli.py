@@ -84,6 +84,10 @@ def test_retrieval_suite_reports_three_modes(full_run) -> None:
         assert 0.0 <= s["recall@1"] <= s["recall@5"] <= s["recall@10"] <= 1.0
         assert s["recall@10"] >= 0.8, mode
         assert 0.0 < s["mrr"] <= 1.0
+    by_kind = per_mode["hybrid"]["by_kind"]
+    assert set(by_kind) == {"determination", "case", "count", "passage"}
+    assert sum(k["questions"] for k in by_kind.values()) == per_mode["hybrid"]["questions"]
+    assert "retrieval/synthetic/dense/kind=passage/passage_mrr" in report["metrics"]
     ranks = per_mode["per_question"]
     assert len(ranks) == per_mode["hybrid"]["questions"]
     assert "hybrid_rank" in ranks[0] and "lexical_rank" in ranks[0]
