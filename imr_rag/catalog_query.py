@@ -173,14 +173,11 @@ def best_matches(items: list[ItemRef], question: str) -> list[tuple[ItemRef, flo
         return []
     service_words = [{_stem(w) for w in content_words(i.service)} for i in items]
     idf = idf_weights(service_words)
-    normalised_q = " ".join(words(question))
     scored = []
     for item, s_words in zip(items, service_words):
         if not s_words:
             continue
         score = overlap_score(q_words, s_words, idf, default_idf=max(idf.values(), default=1.0))
-        if " ".join(words(item.service)) in normalised_q:
-            score += 1.0  # the question quotes the service as the letter names it
         if score >= MATCH_THRESHOLD:
             scored.append((item, score))
     if not scored:

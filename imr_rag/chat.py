@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from imr_rag.catalog_query import (
     CatalogQuery,
     ItemRef,
@@ -33,9 +35,14 @@ MAX_LISTED = 10
 MAX_CITED = 25
 PASSAGE_MIN_SCORE = 0.34
 """Share of the question's content words a quoted sentence must contain."""
+DENSE_MIN_SIMILARITY = 0.5
+"""Cosine a passage needs to answer a question that shares no words with it (a paraphrase such
+as "rides to doctor visits" for "transportation to medical appointments"). Measured on the dev
+letters: paraphrases of a disputed service score 0.5-0.62, unrelated questions below 0.25."""
 CONCLUSION = re.compile(r"medically\s+necessary|not\s+recommended|is\s+recommended|appropriate", re.I)
 DECISION_QUESTION = re.compile(
-    r"upheld|overturned|approved|denied|decided|decision|outcome|medically\s+necessary|happened", re.I
+    r"upheld|overturned|approved|denied|decided|decision|outcome|medically\s+necessary|happened|covered|"
+    r"authori[sz]ed|allowed|granted", re.I
 )
 OUTCOME_WORDS = {"upheld": "upheld", "overturned": "overturned", "partially_overturned": "partially overturned"}
 
@@ -156,7 +163,15 @@ class ChatEngine:
                 continue
             if hit.item_index is not None and (hit.doc_id, hit.item_index) in by_key:
                 return by_key[(hit.doc_id, hit.item_index)]
+        for hit in self._paraphrase_hits(question, filters, k=3):
+            if hit.item_index is not None and (hit.doc_id, hit.item_index) in by_key:
+                return by_key[(hit.doc_id, hit.item_index)]
         return None
+
+    def _paraphrase_hits(self, question: str, filters: AnswerFilters, k: int) -> list[Hit]:
+        """Dense hits similar enough to stand for the question although no words are shared."""
+        hits = self.library.search(question, k=k, filters=search_filters(filters), mode="dense")
+        return [h for h in hits if h.score >= DENSE_MIN_SIMILARITY]
 
     # -- answers from the catalog --------------------------------------------------------
     def _decision_answer(self, question: str, items: list[ItemRef], whole_case: bool = False) -> Answer:
@@ -287,8 +302,23 @@ class ChatEngine:
             b.say(f'{where} ({hit.section.replace("_", " ")}): "{_squash(text[a:e])}"', [n])
             quoted += 1
         if not quoted:
+            for hit in self._paraphrase_hits(question, filters, k=2):
+                a, e = self._closest_sentence(hit, question)
+                n = b.cite(hit.doc_id, hit.case_number, hit.source, a, e, hit.section)
+                where = f"case {hit.case_number}" if hit.case_number else _file_name(hit.source)
+                b.say(f'{where} ({hit.section.replace("_", " ")}): "{_squash(self.text_of(hit.doc_id)[a:e])}"', [n])
+                quoted += 1
+        if not quoted:
             return self.nothing(question, "I found nothing in the ingested letters that answers this question.")
         return b.answer(question, "passages")
+
+    def _closest_sentence(self, hit: Hit, question: str) -> tuple[int, int]:
+        """The sentence of a passage nearest in meaning to the question (document offsets)."""
+        spans = sentence_spans(hit.text)
+        vectors = self.library.embedder.embed([question] + [hit.text[a:e] for a, e in spans])
+        best = int(np.argmax(vectors[1:] @ vectors[0]))
+        a, e = spans[best]
+        return hit.start + a, hit.start + e
 
     def nothing(self, question: str, message: str) -> Answer:
         return Answer(question=question, text=message, sentences=[AnswerSentence(text=message)],
