@@ -166,8 +166,9 @@ def select(items: list[ItemRef], query: CatalogQuery) -> list[ItemRef]:
 
 
 def best_matches(items: list[ItemRef], question: str) -> list[tuple[ItemRef, float]]:
-    """Items whose service the question names, best first (ties kept: the same service in
-    several letters is several answers)."""
+    """Items whose service the question names, best first (near ties kept: the same service in
+    several letters is several answers). Among equal scores, a service the question quotes word
+    for word ("X-rays lumbar spine", not "X-rays of the lumbar spine") comes first."""
     q_words = {_stem(w) for w in content_words(question)}
     if not q_words:
         return []
@@ -183,4 +184,8 @@ def best_matches(items: list[ItemRef], question: str) -> list[tuple[ItemRef, flo
     if not scored:
         return []
     top = max(s for _, s in scored)
-    return sorted(((i, s) for i, s in scored if s >= top - 0.05), key=lambda p: -p[1])
+    asked = " ".join(words(question))
+    quoted = lambda item: " ".join(words(item.service)) in asked  # noqa: E731
+    return sorted(
+        ((i, s) for i, s in scored if s >= top - 0.05), key=lambda p: (-round(p[1], 9), not quoted(p[0]))
+    )

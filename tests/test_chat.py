@@ -208,3 +208,42 @@ def test_llm_follow_up_is_rewritten_with_history(llm_engine) -> None:
                            history=[("What was decided in case CM99-0000006?", "12 items were decided.")])
     assert "CM99-0000006" in json.dumps(server.requests[0]["messages"])
     assert answer.text.startswith("6 ")
+
+
+# -- every disputed item of the 25 real dev letters, asked offline ------------------------------
+
+DEV_QUESTIONS = Path(__file__).resolve().parents[1] / "evals" / "fixtures" / "dwc-dev" / "questions.jsonl"
+
+
+@pytest.mark.slow
+def test_offline_answers_every_dev_item(tmp_path: Path) -> None:
+    """'Was the request for <service> upheld or overturned?' for every item of the dev letters:
+    the right outcome comes first, citing the outcome line of the right letter."""
+    from helpers import require_shared
+
+    corpus = require_shared("corpus", "dwc-dev")
+    settings = make_settings(tmp_path / "data")
+    with Library(settings) as lib:
+        lib.ingest([corpus])
+        docs = [lib.catalog.load_document(d.doc_id) for d in lib.catalog.documents()]
+        list(ExtractionService(settings, lib.catalog, "rules").run(iter(docs), len(docs)))
+        engine = ChatEngine(lib, settings)
+        item_questions = [
+            json.loads(line) for line in DEV_QUESTIONS.read_text().splitlines()
+            if line.strip() and not json.loads(line)["id"].startswith("dev-r")
+        ]
+        assert len(item_questions) == 81
+        wrong = []
+        for q in item_questions:
+            answer = engine.answer(q["question"])
+            first = answer.citations[0] if answer.citations else None
+            ok = (
+                q["expected_determination"].replace("_", " ") in answer.text.splitlines()[0].lower()
+                and first is not None
+                and Path(first.source).name in q["expected_source_files"]
+                and squash(q["expected_quote"]) in squash(first.quote)
+            )
+            if not ok:
+                wrong.append((q["question"], answer.text[:200]))
+            assert_citations_real(engine, answer)
+        assert wrong == []
