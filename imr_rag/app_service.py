@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from imr_rag.errors import ImrError
 from imr_rag.export import FORMATS, table, write_table
 from imr_rag.extract.service import ExtractionService, default_backend
 from imr_rag.highlight import KIND_COLOURS, Mark, decision_marks, highlight_fragment
@@ -238,8 +239,11 @@ class AppService:
         question = (question or "").strip()
         if not question:
             return ChatResult("Type a question about the decision letters.", [])
-        with self._lock:
-            answer = self.engine.answer(question, history=history or None, filters=filters)
+        try:
+            with self._lock:
+                answer = self.engine.answer(question, history=history or None, filters=filters)
+        except ImrError as exc:  # the LLM endpoint failed or kept answering invalid citations
+            return ChatResult(f"**Could not answer:** {exc}", [])
         self.last_answer = answer
         sources = [
             {**c.model_dump(), "label": source_label(c)} for c in sorted(answer.citations, key=lambda c: c.n)

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Literal
 
 import instructor
 import openai
+from instructor.core import InstructorError
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from imr_rag.catalog_query import CatalogQuery
-from imr_rag.errors import LLMUnavailable
+from imr_rag.errors import ImrError, LLMUnavailable
 from imr_rag.extract.align import align_quote
-from imr_rag.extract.llm import MODES
+from imr_rag.extract.llm import MODES, describe_failure, find_cause
 from imr_rag.prompts import render
 from imr_rag.schema import Answer, AnswerFilters, Hit
 from imr_rag.settings import Settings
@@ -93,8 +94,11 @@ class LLMAnswerer:
                 messages=[{"role": "user", "content": prompt}],
                 max_retries=self.settings.llm_max_retries, context=context or {}, strict=False,
             )
-        except openai.APIError as exc:
-            raise LLMUnavailable(f"LLM endpoint {self.settings.llm_base_url}: {exc}") from exc
+        except InstructorError as exc:  # instructor wraps both HTTP and validation failures
+            api_error = find_cause(exc, openai.APIError)
+            if api_error is not None:
+                raise LLMUnavailable(f"LLM endpoint {self.settings.llm_base_url}: {api_error}") from exc
+            raise ImrError(f"the model's {model.__name__} answer failed validation: {describe_failure(exc)}") from exc
 
     def answer(self, question: str, history: list[tuple[str, str]], filters: AnswerFilters) -> Answer:
         if history:

@@ -6,6 +6,10 @@ from __future__ import annotations
 class ImrError(Exception):
     """Base class for errors the CLI reports as one line instead of a traceback."""
 
+    spend = None
+    """What an LLM call cost before it failed (imr_rag.extract.llm.LLMSpend), so failed letters
+    are still accounted for."""
+
 
 class UnreadableDocument(ImrError):
     """A file could not be turned into text."""

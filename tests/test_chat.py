@@ -247,3 +247,18 @@ def test_offline_answers_every_dev_item(tmp_path: Path) -> None:
                 wrong.append((q["question"], answer.text[:200]))
             assert_citations_real(engine, answer)
         assert wrong == []
+
+
+def test_llm_failures_are_typed_errors(llm_engine) -> None:
+    """Invalid answers after the re-asks, or an endpoint error, surface as ImrError subclasses."""
+    from llm_server import HTTPError
+
+    from imr_rag.errors import ImrError, LLMUnavailable
+
+    engine, server = llm_engine
+    server.enqueue("not json", "still not json")
+    with pytest.raises(ImrError, match="failed validation"):
+        engine.answer("Why was the lumbar support brace not medically necessary?")
+    server.enqueue(*[HTTPError(500)] * 8)
+    with pytest.raises(LLMUnavailable, match="LLM endpoint"):
+        engine.answer("Why was the lumbar support brace not medically necessary?")

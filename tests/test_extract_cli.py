@@ -157,5 +157,7 @@ def test_llm_backend_garbage_fails_per_letter_and_batch_goes_on(tmp_path: Path) 
             server.enqueue(llm_answer_for(gold_for(second), docs[1].text))
             results = list(ExtractionService(settings, lib.catalog, "llm").run(iter(docs), 2))
             assert results[0].decision is None and "failed validation after 2 attempt(s)" in results[0].error
+            # A failed letter still reports what it cost.
+            assert results[0].llm_calls == 2 and results[0].tokens["total_tokens"] > 0
             assert results[1].error is None and len(results[1].decision.items) == 3
             assert lib.catalog.stats()["extraction_failures"] == 1

@@ -26,7 +26,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from tenacity.stop import stop_base
 
 from imr_rag.documents import Document
-from imr_rag.errors import ExtractionFailed, LLMUnavailable
+from imr_rag.errors import ExtractionFailed, ImrError, LLMUnavailable
 from imr_rag.extract.align import align_quote
 from imr_rag.prompts import prompt_hash, render
 from imr_rag.schema import (
@@ -246,6 +246,15 @@ class _BudgetSpent(stop_base):
 
 
 @dataclass(frozen=True)
+class LLMSpend:
+    """What a letter cost, attached to the error when extraction fails."""
+
+    usage: TokenUsage
+    calls: int
+    retries: int
+
+
+@dataclass(frozen=True)
 class LLMResult:
     """A decision and what it cost."""
 
@@ -314,9 +323,13 @@ class LLMExtractor:
         started = time.monotonic()
         meter = _Meter()
         messages = [{"role": "user", "content": self._prompt(document)}]
-        answer = self._ask_with_backoff(messages, document, meter)
+        try:
+            decision = to_decision(self._ask_with_backoff(messages, document, meter), document)
+        except ImrError as exc:
+            exc.spend = LLMSpend(usage=meter.usage, calls=meter.calls, retries=meter.reasks)
+            raise
         return LLMResult(
-            decision=to_decision(answer, document),
+            decision=decision,
             usage=meter.usage,
             calls=meter.calls,
             retries=meter.reasks,
@@ -385,16 +398,16 @@ class LLMExtractor:
         )
 
     def _translate(self, exc: InstructorError, document: Document, meter: _Meter) -> Exception:
-        api_error = _find_cause(exc, openai.APIError)
+        api_error = find_cause(exc, openai.APIError)
         if api_error is not None:
             return self._api_failure(api_error, document)
         budget = self.settings.llm_max_tokens_per_letter
         if meter.usage.total_tokens >= budget:
             return ExtractionFailed(document.path, f"{_budget_reason(meter, budget)}; last error: "
-                                    f"{_describe_failure(exc)}")
+                                    f"{describe_failure(exc)}")
         return ExtractionFailed(
             document.path,
-            f"LLM answer failed validation after {meter.calls} attempt(s): {_describe_failure(exc)}",
+            f"LLM answer failed validation after {meter.calls} attempt(s): {describe_failure(exc)}",
         )
 
     def _api_failure(self, error: openai.APIError, document: Document) -> Exception:
@@ -422,7 +435,7 @@ def response_model_hash() -> str:
 # -- error text --------------------------------------------------------------------------------
 
 
-def _find_cause(exc: BaseException, kind: type[BaseException]) -> Any:
+def find_cause(exc: BaseException, kind: type[BaseException]) -> Any:
     """instructor wraps the SDK's exception; walk the cause chain to find it."""
     seen: BaseException | None = exc
     while seen is not None:
@@ -432,19 +445,19 @@ def _find_cause(exc: BaseException, kind: type[BaseException]) -> Any:
     return None
 
 
-def _describe_failure(exc: BaseException) -> str:
+def describe_failure(exc: BaseException) -> str:
     """One line: the first validation error (and how many there were) or the parse error."""
     attempts = getattr(exc, "failed_attempts", None)
     if attempts:  # instructor's own message is a multi-line XML-ish dump
         exc = attempts[-1].exception
-    validation = _find_cause(exc, pydantic.ValidationError)
+    validation = find_cause(exc, pydantic.ValidationError)
     if validation is not None:
         errors = validation.errors()
         first = errors[0]
         where = ".".join(str(part) for part in first["loc"]) or "answer"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         return f"{where}: {first['msg']}{more}"
-    decode = _find_cause(exc, json.JSONDecodeError)
+    decode = find_cause(exc, json.JSONDecodeError)
     if decode is not None:
         return f"answer is not valid JSON ({decode.msg})"
     return _first_line(str(exc))

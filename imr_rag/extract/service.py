@@ -90,12 +90,22 @@ class LLMBackend:
             decision = Decision.model_validate_json(hit)
             # A cached record may come from the same bytes at another path.
             return decision.model_copy(update={"source": decision.source.model_copy(update={"path": document.path})})
-        outcome = self.extractor.extract(document)
-        result.llm_calls += outcome.calls
-        result.llm_retries += outcome.retries
-        result.tokens = asdict(outcome.usage)
+        try:
+            outcome = self.extractor.extract(document)
+        except ImrError as exc:
+            if exc.spend is not None:  # a failed letter still cost calls and tokens
+                self._account(result, exc.spend)
+            raise
+        self._account(result, outcome)
         self.catalog.cache_llm(key, outcome.decision.model_dump_json())
         return outcome.decision
+
+
+    @staticmethod
+    def _account(result: Extraction, spend) -> None:
+        result.llm_calls += spend.calls
+        result.llm_retries += spend.retries
+        result.tokens = asdict(spend.usage)
 
 
 class ExtractionService:
