@@ -12,6 +12,11 @@ import re
 import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -149,3 +154,44 @@ def run_cli(args: list[str], *, data_dir: Path, cwd: Path, timeout: float = 600)
         text=True,
         timeout=timeout,
     )
+
+
+def log_tail(log: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@contextmanager
+def background_server(
+    command: list[str], *, ready_url: str, log: Path, timeout: float, name: str, **popen: object
+) -> Iterator[subprocess.Popen]:
+    """Run a server process (output to `log`) until `ready_url` answers HTTP 200; stop it after.
+
+    Fails the test, with the log's tail, if the process exits or does not answer within `timeout`.
+    """
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **popen)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited with code {process.returncode}:\n{log_tail(log)}", pytrace=False)
+            try:
+                with urllib.request.urlopen(ready_url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} did not answer {ready_url} within {timeout:g} s:\n{log_tail(log)}", pytrace=False)
+            time.sleep(0.25)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)

@@ -11,16 +11,13 @@ import csv
 import os
 import re
 import shutil
-import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers import REPO_ROOT, SYNTHETIC_LETTERS, VENV_BIN, clean_env, free_port, run_cli
+from helpers import REPO_ROOT, SYNTHETIC_LETTERS, VENV_BIN, background_server, clean_env, free_port, run_cli
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,21 +38,6 @@ def require_chromium() -> None:
     pytest.skip(message)
 
 
-def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"imr-rag serve exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"imr-rag serve did not answer HTTP 200 within {timeout:.0f}s:\n{log.read_text(errors='replace')}")
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of `imr-rag serve` on a free port, with an empty data folder (so it seeds itself)."""
@@ -66,23 +48,16 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     work = tmp_path_factory.mktemp("served-app")
     port = free_port()
     log = work / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(exe), "serve", "--port", str(port)], cwd=work, stdout=out, stderr=subprocess.STDOUT,
-            env=clean_env(IMR_DATA_DIR=str(work / "data")),
-        )
     url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, proc, log, STARTUP_SECONDS)
+    command = [str(exe), "serve", "--port", str(port)]
+    with background_server(command, ready_url=url, log=log, timeout=STARTUP_SECONDS, name="imr-rag serve",
+                           cwd=work, env=clean_env(IMR_DATA_DIR=str(work / "data"))):
+        # The URL is printed just after the server starts answering: give it a moment.
+        deadline = time.monotonic() + 10
+        while url not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert url in log.read_text(), "serve should print the URL it listens on"
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
 
 
 @pytest.fixture

@@ -161,3 +161,28 @@ def test_llm_backend_garbage_fails_per_letter_and_batch_goes_on(tmp_path: Path) 
             assert results[0].llm_calls == 2 and results[0].tokens["total_tokens"] > 0
             assert results[1].error is None and len(results[1].decision.items) == 3
             assert lib.catalog.stats()["extraction_failures"] == 1
+
+
+def test_llm_extract_cli_with_concurrency(tmp_path: Path, capsys, monkeypatch) -> None:
+    """`--concurrency 2` sends letters in parallel and still writes one line per letter, in order."""
+    letters = [SYNTHETIC_LETTERS / n for n in ("tx_iro_upheld.txt", "tx_iro_overturned.txt", "tx_iro_partial.txt")]
+    generic = {  # quotes every Texas IRO letter contains, so any letter may take any reply
+        "items": [{"service": "services in dispute", "determination": "upheld",
+                   "service_quote": "DESCRIPTION OF THE SERVICE OR SERVICES IN DISPUTE",
+                   "determination_quote": "REVIEW OUTCOME"}],
+    }
+    with scripted_llm_server() as server:
+        server.enqueue(*[generic] * 3)
+        monkeypatch.setenv("IMR_LLM_BASE_URL", server.base_url)
+        output = tmp_path / "out.jsonl"
+        code, out, _ = run(capsys, tmp_path / "data", "extract", *map(str, letters), "--backend", "llm",
+                           "--concurrency", "2", "--output", str(output), "--json")
+        assert code == 0
+        assert len(server.requests) == 3
+    summary = json.loads(out)
+    assert summary["extracted"] == 3 and summary["llm_calls"] == 3 and summary["tokens"]["total_tokens"] > 0
+    lines = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [Path(line["source"]).name for line in lines] == [p.name for p in letters]
+    for line, letter in zip(lines, letters):
+        ev = line["decision"]["items"][0]["evidence"]["determination"]
+        assert read_document(letter).text[ev["start"] : ev["end"]] == "REVIEW OUTCOME"

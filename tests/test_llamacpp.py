@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import SYNTHETIC_LETTERS, VENV_BIN, clean_env, free_port, make_settings
+from helpers import SYNTHETIC_LETTERS, VENV_BIN, background_server, clean_env, free_port, make_settings
 
 from imr_rag.documents import read_document
 from imr_rag.errors import ImrError
@@ -103,13 +103,6 @@ class LlamaServer:
         return len(self.post("/extras/tokenize", {"input": text, "add_special": False})["tokens"])
 
 
-def _log_tail(log: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
     require_llama_cpp_server()
@@ -122,34 +115,12 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
         "--seed", str(SEED),
     ]
     started = time.monotonic()
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with code {process.returncode}:\n{_log_tail(log)}",
-                            pytrace=False)
-            try:
-                with urllib.request.urlopen(base_url + "/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() - started > START_TIMEOUT:
-                pytest.fail(f"llama_cpp.server did not answer /v1/models within {START_TIMEOUT:g} s:\n"
-                            f"{_log_tail(log)}", pytrace=False)
-            time.sleep(0.25)
+    with background_server(command, ready_url=base_url + "/models", log=log, timeout=START_TIMEOUT,
+                           name="llama_cpp.server"):
         server = LlamaServer(base_url=base_url, started_in=time.monotonic() - started, log=log)
         print(f"\nllama_cpp.server ready in {server.started_in:.1f} s on port {port}")
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 # -- imr-rag extract --backend llm ---------------------------------------------------------------

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers import VENV_BIN, clean_env, free_port, make_settings
+from helpers import VENV_BIN, background_server, clean_env, free_port, make_settings
 from imr_rag.library import Library
 from imr_rag.schema import SearchFilters
 
 pytestmark = pytest.mark.slow
 STARTUP_TIMEOUT = 60.0
-
-
-def _wait_for_heartbeat(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"chroma server exited with {server.returncode}: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"chroma server at {url} did not answer within {STARTUP_TIMEOUT:.0f} s: {log.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -43,21 +24,10 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = root / "server.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [str(exe), "run", "--path", str(root / "db"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env=clean_env(ANONYMIZED_TELEMETRY="False"),
-        )
-    try:
-        _wait_for_heartbeat(url, server, log)
+    command = [str(exe), "run", "--path", str(root / "db"), "--host", "127.0.0.1", "--port", str(port)]
+    with background_server(command, ready_url=f"{url}/api/v2/heartbeat", log=log, timeout=STARTUP_TIMEOUT,
+                           name="chroma server", env=clean_env(ANONYMIZED_TELEMETRY="False")):
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=15)
 
 
 def test_ingest_and_search_through_a_chroma_server(chroma_url: str, synthetic_paths: list[Path], tmp_path: Path) -> None:
