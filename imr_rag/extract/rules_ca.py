@@ -7,16 +7,14 @@ from typing import TYPE_CHECKING
 
 from imr_rag.extract.classify import categorize, guideline_family
 from imr_rag.extract.dates import DATE_PATTERN, to_iso
-from imr_rag.extract.spans import evidence_at, labelled_value, one_line
+from imr_rag.extract.spans import evidence_at, labelled_value, necessity_of, one_line, outcome_of, patient_from
 from imr_rag.formats.ca_dwc import ISSUES, ItemBlock, case_number, item_blocks, sections
 from imr_rag.schema import (
     Decision,
-    Determination,
     DisputedItem,
     Guideline,
     ItemEvidence,
     LetterFormat,
-    Patient,
     Reviewer,
     SourceRef,
 )
@@ -24,11 +22,6 @@ from imr_rag.schema import (
 if TYPE_CHECKING:
     from imr_rag.documents import Document
 
-OUTCOMES = {
-    "upheld": Determination.upheld,
-    "overturned": Determination.overturned,
-    "partially overturned": Determination.partially_overturned,
-}
 PARTIAL = re.compile(
     r"^(?P<original>.+?)\s+was\s+the\s+original\s+request\.\s*(?P<authorized>.+?)\s+was\s+authorized"
     r"\s+by\s+the\s+Claims\s+Administrator\.\s*The\s+remaining\s+IMR\s+eligible\s+portion\s+of\s+the"
@@ -56,7 +49,7 @@ def parse_ca_letter(document: Document) -> Decision:
         **_header_dates(text, header_end),
         priority=labelled_value(text, "Priority", r"[A-Za-z]+", end=header_end),
         reviewer=_reviewer(text, summary.start if summary else decisions_start),
-        patient=_patient(text[summary.start : summary.end] if summary else ""),
+        patient=patient_from(text[summary.start : summary.end] if summary else ""),
         items=[_item(text, block) for block in item_blocks(text, decisions_start, len(text))],
         source=SourceRef(path=document.path, doc_id=document.doc_id),
     )
@@ -97,15 +90,6 @@ def _reviewer(text: str, end: int) -> Reviewer:
     )
 
 
-def _patient(summary: str) -> Patient:
-    age = re.search(r"\b(\d{1,3})[- ](?:year|yr)s?[- ]old\b", summary, re.I)
-    sex = re.search(r"\b(male|female|man|woman|gentleman|lady)\b", summary, re.I)
-    sex_value = None
-    if sex:
-        sex_value = "female" if sex.group(1).lower() in {"female", "woman", "lady"} else "male"
-    return Patient(age=int(age.group(1)) if age else None, sex=sex_value)
-
-
 def _item(text: str, block: ItemBlock) -> DisputedItem:
     heading_end = block.outcome_start
     colon = text.rfind(":", block.heading_start, heading_end)
@@ -120,7 +104,7 @@ def _item(text: str, block: ItemBlock) -> DisputedItem:
     ca = CA_GUIDELINE.search(text, body_start, block.block_end)
     mx = MAXIMUS_GUIDELINE.search(text, body_start, block.block_end)
     rationale = RATIONALE.search(text, body_start, block.block_end)
-    determination = OUTCOMES[block.outcome]
+    determination = outcome_of(block.outcome)
     guidelines: list[Guideline] = []
     if ca:
         guidelines += _guidelines(text[ca.end() : mx.start() if mx else (rationale.start() if rationale else block.block_end)], "claims_administrator")
@@ -133,7 +117,7 @@ def _item(text: str, block: ItemBlock) -> DisputedItem:
         authorized_portion=authorized,
         category=categorize(service),
         determination=determination,
-        medically_necessary=_necessity(determination),
+        medically_necessary=necessity_of(determination),
         guidelines=guidelines,
         rationale=one_line(rationale_ev.quote) if rationale_ev else None,
         evidence=ItemEvidence(
@@ -150,11 +134,6 @@ def _service_evidence(text: str, service: str, start: int, colon: int):
     pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
     match = pattern.search(text, max(start, 0), colon)
     return evidence_at(text, match.start(), match.end()) if match else None
-
-
-def _necessity(determination: Determination) -> bool | None:
-    """Upheld denials mean not necessary; overturned mean necessary; partial is mixed."""
-    return {Determination.upheld: False, Determination.overturned: True}.get(determination)
 
 
 def _guidelines(block: str, cited_by: str) -> list[Guideline]:

@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING
 
 from imr_rag.extract.classify import categorize
 from imr_rag.extract.dates import DATE_PATTERN, to_iso
-from imr_rag.extract.rules_ca import _patient
-from imr_rag.extract.spans import evidence_at, labelled_value, one_line
+from imr_rag.extract.spans import evidence_at, labelled_value, necessity_of, one_line, outcome_of, patient_from
 from imr_rag.formats.tx_iro import case_number, sections
 from imr_rag.schema import (
     Decision,
-    Determination,
     DisputedItem,
     Guideline,
     ItemEvidence,
@@ -29,12 +27,6 @@ CHECKED_OUTCOME = re.compile(
     r"\[\s*[Xx]\s*\]\s*(?P<outcome>Partially\s+Overturned|Overturned|Upheld)[^\n]*", re.IGNORECASE
 )
 CHECKED_CRITERION = re.compile(r"\[\s*[Xx]\s*\]\s*(?P<criterion>[^\n]+(?:\n(?!\s*\[)[^\n]+)?)")
-OUTCOMES = {
-    "upheld": Determination.upheld,
-    "overturned": Determination.overturned,
-    "partially overturned": Determination.partially_overturned,
-}
-NECESSITY = {Determination.upheld: False, Determination.overturned: True}
 # Screening criteria that name a guideline family; "medical judgement" is not a guideline.
 CRITERIA_FAMILIES = [
     (re.compile(r"\bODG\b|OFFICIAL\s+DISABILITY", re.I), "ODG"),
@@ -64,7 +56,7 @@ def parse_tx_letter(document: Document) -> Decision:
 
         missing = "services in dispute" if service_ev is None else "a checked review outcome"
         raise ExtractionFailed(document.path, f"Texas IRO letter without {missing}")
-    determination = OUTCOMES[one_line(outcome.group("outcome")).lower()]
+    determination = outcome_of(outcome.group("outcome"))
     an_start, an_end = _body(text, parts.get("analysis"))
     rationale_ev = evidence_at(text, an_start, an_end)
     service = one_line(service_ev.quote)
@@ -74,13 +66,13 @@ def parse_tx_letter(document: Document) -> Decision:
         letter_format=LetterFormat.tx_iro.value,
         decision_date=to_iso(notice) if notice else None,
         reviewer=_reviewer(text, parts.get("reviewer_qualifications")),
-        patient=_patient(text[history.start : history.end] if history else ""),
+        patient=patient_from(text[history.start : history.end] if history else ""),
         items=[
             DisputedItem(
                 service=service,
                 category=categorize(service),
                 determination=determination,
-                medically_necessary=NECESSITY.get(determination),
+                medically_necessary=necessity_of(determination),
                 guidelines=_criteria(text, parts.get("screening_criteria")),
                 rationale=one_line(rationale_ev.quote) if rationale_ev else None,
                 evidence=ItemEvidence(
