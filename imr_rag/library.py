@@ -36,6 +36,7 @@ Progress = Callable[[str, int, int], None]
 CASE_NUMBER_LIKE = re.compile(r"\b[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\b")
 EMBED_BATCH = 256
 SEARCH_MODES = ("hybrid", "dense", "lexical")
+QUERY_VECTOR_CACHE = 256
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -82,6 +83,7 @@ class Library:
         self.lexical = LexicalIndex(settings.lexical_path)
         self._embedder = None
         self._dense = None
+        self._query_vectors: dict[str, np.ndarray] = {}
 
     def close(self) -> None:
         self.catalog.close()
@@ -245,8 +247,7 @@ class Library:
         depth = max(k * 4, 20)
         ranked: list[list[tuple[str, float]]] = []
         if mode in ("hybrid", "dense") and self.catalog.get_meta("dense_used") == "1":
-            vector = self.embedder.embed([query])[0]
-            ranked.append(self.dense.query(vector, depth, filters))
+            ranked.append(self.dense.query(self._query_vector(query), depth, filters))
         if mode in ("hybrid", "lexical"):
             mask = self.lexical.mask(**filters.model_dump())
             ranked.append(self.lexical.search(query, depth, mask))
@@ -254,6 +255,15 @@ class Library:
         best = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:k]
         rows = self.catalog.chunks_by_id([cid for cid, _ in best])
         return [_hit(rows[cid], score) for cid, score in best if cid in rows]
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding; one answer searches the same question several ways."""
+        vector = self._query_vectors.get(query)
+        if vector is None:
+            if len(self._query_vectors) >= QUERY_VECTOR_CACHE:
+                self._query_vectors.pop(next(iter(self._query_vectors)))
+            vector = self._query_vectors[query] = self.embedder.embed([query])[0]
+        return vector
 
     def _with_case_from_query(self, query: str, filters: SearchFilters) -> SearchFilters:
         if filters.case_number or filters.doc_id:
