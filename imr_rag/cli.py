@@ -15,6 +15,8 @@ from imr_rag.errors import ImrError
 from imr_rag.settings import Settings
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+REPO_ROOT = Path(__file__).resolve().parents[1]
+"""The source checkout: app.py, evals/ and the sample letters live beside the package."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -261,7 +263,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-SAMPLE_LETTERS = Path(__file__).resolve().parents[1] / "evals" / "fixtures" / "synthetic" / "letters"
+SAMPLE_LETTERS = REPO_ROOT / "evals" / "fixtures" / "synthetic" / "letters"
 DEMO_QUESTIONS = {
     "dwc-dev": ["Was the request for a hospital bed upheld or overturned?",
                 "How many requests for physical therapy were upheld?"],
@@ -346,9 +348,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import importlib.util
-    import os
 
-    import imr_rag
     from imr_rag.app_service import bind_problem, parse_auth
 
     try:
@@ -359,7 +359,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if problem := bind_problem(args.host, auth):
         print(f"imr-rag serve: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    app_path = Path(imr_rag.__file__).resolve().parents[1] / "app.py"
+    app_path = REPO_ROOT / "app.py"
     if not app_path.is_file():
         print(
             f"imr-rag serve: the web app {app_path} is missing (it ships with the source checkout, "
@@ -375,15 +375,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    import imr_rag
-
-    repo_root = Path(imr_rag.__file__).resolve().parents[1]
-    if not (repo_root / "evals" / "__init__.py").is_file():
-        print(f"imr-rag eval: no evals/ folder next to the imr_rag package ({repo_root}); the eval suites "
+    if not (REPO_ROOT / "evals" / "__init__.py").is_file():
+        print(f"imr-rag eval: no evals/ folder next to the imr_rag package ({REPO_ROOT}); the eval suites "
               "run from a source checkout installed with pip install -e .", file=sys.stderr)
         return EXIT_USAGE
-    if str(repo_root) not in sys.path:
-        sys.path.insert(0, str(repo_root))
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
     from evals.command import run_command
 
     return run_command(args, settings)
