@@ -273,8 +273,8 @@ DEMO_QUESTIONS = {
 
 
 def default_corpus(settings: Settings) -> tuple[Path, str]:
-    shared = Path(os.environ.get("IMR_SHARED_DIR", Path.cwd().parent / "shared"))
-    dev = shared / "corpus" / "dwc-dev"
+    """The shared dev letters (IMR_SHARED_DIR, else ../shared beside the checkout), else the samples."""
+    dev = (settings.shared_dir or REPO_ROOT.parent / "shared") / "corpus" / "dwc-dev"
     return (dev, "dwc-dev") if dev.is_dir() else (SAMPLE_LETTERS, "samples")
 
 

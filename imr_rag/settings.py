@@ -21,6 +21,10 @@ class Settings(BaseSettings):
         default=Path("./imr-data"),
         description="Folder holding the Chroma store, lexical index and SQLite catalog.",
     )
+    shared_dir: Path | None = Field(
+        default=None,
+        description="Folder with the shared seeds and dev corpus (default: ../shared beside the checkout).",
+    )
     chroma_url: str | None = Field(
         default=None,
         description="URL of a Chroma server (http://host:port); the embedded store is used when unset.",
