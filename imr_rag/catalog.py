@@ -396,6 +396,10 @@ class Catalog:
             params,
         ).fetchall()
 
+    def decisions_version(self) -> tuple:
+        """Changes whenever a decision is saved or removed (for caches of the items table)."""
+        return tuple(self.db.execute("SELECT COUNT(*), MAX(extracted_at) FROM decisions").fetchone())
+
     def record_extraction_failure(self, doc_id: str, backend: str, reason: str) -> None:
         with self.transaction() as db:
             db.execute(

@@ -86,6 +86,7 @@ class ChatEngine:
         self.library = library
         self.settings = settings
         self._texts: dict[str, str] = {}
+        self._items: tuple[tuple, list[ItemRef]] | None = None
         self._llm = None
         if settings.llm_enabled:
             from imr_rag.chat_llm import LLMAnswerer
@@ -103,8 +104,14 @@ class ChatEngine:
         return AnswerBuilder(text_of=self.text_of)
 
     def items(self, filters: AnswerFilters) -> list[ItemRef]:
-        rows = self.library.catalog.item_rows()
-        refs = [
+        """Every extracted item passing the filters; the rows are re-read only when decisions change."""
+        version = self.library.catalog.decisions_version()
+        if self._items is None or self._items[0] != version:
+            self._items = (version, self._load_items())
+        return [i for i in self._items[1] if passes(i, filters)]
+
+    def _load_items(self) -> list[ItemRef]:
+        return [
             ItemRef(
                 doc_id=r["doc_id"], item_index=r["item_index"], service=r["service"],
                 partly_authorized=r["authorized_portion"] is not None, category=r["category"],
@@ -113,9 +120,8 @@ class ChatEngine:
                 case_number=r["case_number"], letter_format=r["letter_format"], decision_date=r["decision_date"],
                 reviewer_specialty=r["reviewer_specialty"], source=r["source"],
             )
-            for r in rows
+            for r in self.library.catalog.item_rows()
         ]
-        return [i for i in refs if passes(i, filters)]
 
     # -- entry point ---------------------------------------------------------------------
     def answer(
