@@ -72,6 +72,14 @@ def synthetic_letters() -> list[Path]:
     )
 
 
+def synthetic_letter(name: str) -> Path:
+    """One committed synthetic letter by file name, or skip saying it is absent."""
+    path = SYNTHETIC_LETTERS / name
+    if not path.exists():
+        pytest.skip(f"synthetic letter {name} is absent")
+    return path
+
+
 def gold_for(letter: Path) -> dict:
     """The gold JSON of a seed, a dev PDF or a synthetic letter."""
     for folder in (SYNTHETIC_GOLD, SEED_GOLD, DEV_GOLD):

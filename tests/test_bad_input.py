@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SYNTHETIC_LETTERS, dev_pdfs, make_settings, write_pdf
+from helpers import dev_pdfs, make_settings, synthetic_letter, write_pdf
 from imr_rag import cli
 from imr_rag.documents import read_document
 from imr_rag.errors import UnreadableDocument
@@ -22,15 +22,8 @@ GOOD_PDF_SOURCE = "dwc_cm99_0000002.txt"
 OTHER_KIND = "appeal_letter_generic.txt"
 
 
-def _synthetic(name: str) -> Path:
-    path = SYNTHETIC_LETTERS / name
-    if not path.exists():
-        pytest.skip(f"synthetic letter {name} is absent")
-    return path
-
-
 def _letter_text(name: str = GOOD_TEXT_LETTER) -> str:
-    return _synthetic(name).read_text(encoding="utf-8")
+    return synthetic_letter(name).read_text(encoding="utf-8")
 
 
 # -- builders: each writes one file into `folder` and returns its path ------------------------
@@ -100,7 +93,7 @@ def oversized_2mb(folder: Path) -> Path:
 
 def other_kind(folder: Path) -> Path:
     path = folder / "appeal.txt"
-    shutil.copy(_synthetic(OTHER_KIND), path)
+    shutil.copy(synthetic_letter(OTHER_KIND), path)
     return path
 
 
@@ -177,7 +170,7 @@ def test_cp1252_text_keeps_its_accents_and_quotes(tmp_path: Path) -> None:
 
 def test_empty_password_pdf_reads_like_the_text(tmp_path: Path) -> None:
     doc = read_document(empty_password_pdf(tmp_path))
-    plain = read_document(_synthetic(GOOD_PDF_SOURCE))
+    plain = read_document(synthetic_letter(GOOD_PDF_SOURCE))
     assert doc.pages >= 1
     assert " ".join(doc.text.split()) == " ".join(plain.text.split())
 
@@ -219,7 +212,7 @@ def mixed_folder(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
     folder = tmp_path / "mixed"
     folder.mkdir()
     built = {name: case.build(folder) for name, case in CASES.items()}
-    shutil.copy(_synthetic(GOOD_TEXT_LETTER), folder / "good.txt")
+    shutil.copy(synthetic_letter(GOOD_TEXT_LETTER), folder / "good.txt")
     write_pdf(_letter_text("tx_iro_overturned.txt"), folder / "good.pdf")
     built["good-text"] = folder / "good.txt"
     built["good-pdf"] = folder / "good.pdf"

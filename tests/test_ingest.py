@@ -8,19 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import SYNTHETIC_LETTERS, gold_for, make_settings
+from helpers import SYNTHETIC_LETTERS, gold_for, make_settings, synthetic_letter
 from imr_rag import library as library_module
 from imr_rag.library import Library
 from imr_rag.schema import SearchFilters
 
 UNIQUE_PHRASE = "quokka hydrotherapy in a flotation tank"
-
-
-def _letter(name: str) -> Path:
-    path = SYNTHETIC_LETTERS / name
-    if not path.exists():
-        pytest.skip(f"synthetic letter {name} is absent")
-    return path
 
 
 @pytest.fixture
@@ -29,7 +22,7 @@ def three_letters(tmp_path: Path) -> Path:
     folder = tmp_path / "letters"
     folder.mkdir()
     for name in ("dwc_cm99_0000001.txt", "dwc_cm99_0000004.md", "tx_iro_upheld.txt"):
-        shutil.copy(_letter(name), folder / name)
+        shutil.copy(synthetic_letter(name), folder / name)
     return folder
 
 
@@ -202,7 +195,7 @@ def test_modified_file_is_replaced_everywhere(fresh_library: Library, three_lett
 def test_same_content_at_two_paths_is_one_document(fresh_library: Library, tmp_path: Path) -> None:
     folder = tmp_path / "dup"
     (folder / "sub").mkdir(parents=True)
-    letter = _letter("dwc_cm99_0000002.txt")
+    letter = synthetic_letter("dwc_cm99_0000002.txt")
     shutil.copy(letter, folder / "a.txt")
     shutil.copy(letter, folder / "sub" / "b.txt")
     report = fresh_library.ingest([folder])
@@ -277,7 +270,7 @@ def test_second_batch_embeds_only_its_own_chunks(fresh_library: Library, three_l
     before = fresh_library.dense.count()
     more = tmp_path / "more"
     more.mkdir()
-    shutil.copy(_letter("dwc_cm99_0000009.txt"), more / "dwc_cm99_0000009.txt")
+    shutil.copy(synthetic_letter("dwc_cm99_0000009.txt"), more / "dwc_cm99_0000009.txt")
     report = fresh_library.ingest([more], embed=False)
     assert fresh_library.catalog.count_pending() == report.chunks_added > 0
     stored, computed = fresh_library.embed_pending()
