@@ -23,7 +23,7 @@ from pathlib import Path
 from imr_rag.errors import ImrError
 from imr_rag.export import FORMATS, table, write_table
 from imr_rag.extract.service import ExtractionService, default_backend
-from imr_rag.highlight import KIND_COLOURS, Mark, decision_marks, highlight_fragment
+from imr_rag.highlight import Mark, decision_marks, highlight_fragment, legend_html
 from imr_rag.library import Library
 from imr_rag.schema import Answer, AnswerFilters, Citation, Determination
 from imr_rag.settings import Settings
@@ -265,10 +265,7 @@ class AppService:
         label = f"cited passage [{n}]" if n is not None else "cited passage"
         marks = [*(decision_marks(decision) if decision else []), Mark(start, end, label, "passage")]
         title = f"{doc.case_number or doc.doc_id} — {Path(doc.path).name}"
-        legend = " ".join(
-            f'<mark style="background:{colour}">{"cited passage" if kind == "passage" else kind}</mark>'
-            for kind, colour in KIND_COLOURS.items()
-        )
+        legend = legend_html(with_passage=True)
         return (
             f'{PASSAGE_STYLE}<div class="letter-view"><h3 style="margin:0 0 .3em">{html.escape(title)}</h3>'
             f'<p style="margin:0 0 .5em;font-size:.9em">{legend}</p>'

@@ -59,11 +59,18 @@ def highlight_fragment(text: str, marks: list[Mark], *, anchor: str | None = Non
     return '<div class="letter" style="white-space:pre-wrap;font-family:Georgia,serif;line-height:1.45">' + "".join(out) + "</div>"
 
 
+def legend_html(*, with_passage: bool) -> str:
+    """The colour key of the marks, as <mark> swatches."""
+    return " ".join(
+        f'<mark style="background:{colour}">{"cited passage" if kind == "passage" else kind}</mark>'
+        for kind, colour in KIND_COLOURS.items()
+        if with_passage or kind != "passage"
+    )
+
+
 def letter_page(title: str, text: str, marks: list[Mark], decision: Decision | None = None) -> str:
     """A complete HTML page: a legend, the extracted items, and the highlighted letter."""
-    legend = " ".join(
-        f'<mark style="background:{colour}">{kind}</mark>' for kind, colour in KIND_COLOURS.items() if kind != "passage"
-    )
+    legend = legend_html(with_passage=False)
     rows = ""
     if decision is not None:
         rows = "".join(
