@@ -208,6 +208,7 @@ class AppService:
         self._lock = threading.RLock()
         self._export_dir = Path(tempfile.mkdtemp(prefix="imr-rag-export-"))
         self.last_answer: Answer | None = None
+        self._item_table: tuple[tuple, list[dict]] | None = None
         self.seeded: UploadSummary | None = None
         if seed and self.library.catalog.stats()["documents"] == 0 and sample_dir.is_dir():
             self.seeded = self.add_paths([sample_dir], backend="rules")
@@ -290,8 +291,12 @@ class AppService:
     def item_rows(self, filters: AnswerFilters | None = None) -> list[dict]:
         """Every column of the item-level export, filtered."""
         with self._lock:
-            decisions = self.library.catalog.decisions()
-        rows = table(decisions, "item")
+            version = self.library.catalog.decisions_version()
+            if self._item_table is None or self._item_table[0] != version:
+                # One refresh of the Decisions tab asks for the table, the counts and the chart:
+                # parse the stored decisions once per change, not once per widget.
+                self._item_table = (version, table(self.library.catalog.decisions(), "item"))
+            rows = self._item_table[1]
         return [r for r in rows if row_matches(r, filters or AnswerFilters())]
 
     def decisions_table(self, filters: AnswerFilters | None = None) -> list[dict]:
