@@ -386,14 +386,13 @@ class Catalog:
             )
             db.execute("DELETE FROM extraction_failures WHERE doc_id = ?", (doc_id,))
 
-    def item_rows(self, where: str = "", params: tuple = ()) -> list[sqlite3.Row]:
+    def item_rows(self) -> list[sqlite3.Row]:
         """Items joined with their decision's metadata, for catalog questions."""
         return self.db.execute(
             "SELECT i.doc_id, i.item_index, i.service, i.authorized_portion, i.category, i.determination, i.guideline_sources,"
             " i.determination_start, i.determination_end, d.case_number, d.letter_format, d.decision_date,"
             " d.reviewer_specialty, s.path AS source FROM items i JOIN decisions d ON d.doc_id = i.doc_id"
-            " JOIN documents s ON s.doc_id = i.doc_id " + where + " ORDER BY d.case_number, i.doc_id, i.item_index",
-            params,
+            " JOIN documents s ON s.doc_id = i.doc_id ORDER BY d.case_number, i.doc_id, i.item_index"
         ).fetchall()
 
     def decisions_version(self) -> tuple:

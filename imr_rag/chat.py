@@ -302,21 +302,21 @@ class ChatEngine:
             (a, e), score = best
             if score < PASSAGE_MIN_SCORE:
                 continue
-            text = self.text_of(hit.doc_id)
-            n = b.cite(hit.doc_id, hit.case_number, hit.source, a, e, hit.section)
-            where = f"case {hit.case_number}" if hit.case_number else _file_name(hit.source)
-            b.say(f'{where} ({hit.section.replace("_", " ")}): "{_squash(text[a:e])}"', [n])
+            self._quote(b, hit, a, e)
             quoted += 1
         if not quoted:
             for hit in self._paraphrase_hits(question, filters, k=2):
-                a, e = self._closest_sentence(hit, question)
-                n = b.cite(hit.doc_id, hit.case_number, hit.source, a, e, hit.section)
-                where = f"case {hit.case_number}" if hit.case_number else _file_name(hit.source)
-                b.say(f'{where} ({hit.section.replace("_", " ")}): "{_squash(self.text_of(hit.doc_id)[a:e])}"', [n])
+                self._quote(b, hit, *self._closest_sentence(hit, question))
                 quoted += 1
         if not quoted:
             return self.nothing(question, "I found nothing in the ingested letters that answers this question.")
         return b.answer(question, "passages")
+
+    def _quote(self, b: AnswerBuilder, hit: Hit, start: int, end: int) -> None:
+        """Say where a sentence of a hit comes from, quote it, and cite it."""
+        n = b.cite(hit.doc_id, hit.case_number, hit.source, start, end, hit.section)
+        where = f"case {hit.case_number}" if hit.case_number else _file_name(hit.source)
+        b.say(f'{where} ({hit.section.replace("_", " ")}): "{_squash(self.text_of(hit.doc_id)[start:end])}"', [n])
 
     def _closest_sentence(self, hit: Hit, question: str) -> tuple[int, int]:
         """The sentence of a passage nearest in meaning to the question (document offsets)."""
