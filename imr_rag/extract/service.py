@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from imr_rag.catalog import Catalog
@@ -74,7 +76,10 @@ class LLMBackend:
         from imr_rag.extract.llm import LLMExtractor
 
         self.settings = settings
-        self.catalog = catalog
+        # Worker threads use the cache: their own connection (WAL lets it work beside the caller's),
+        # one thread at a time.
+        self.catalog = Catalog(catalog.path)
+        self._cache_lock = threading.Lock()
         self.extractor = LLMExtractor(settings)
 
     def cache_key(self, document: Document) -> str:
@@ -85,7 +90,9 @@ class LLMBackend:
 
     def extract(self, document: Document, result: Extraction) -> Decision:
         key = self.cache_key(document)
-        if (hit := self.catalog.cached_llm(key)) is not None:
+        with self._cache_lock:
+            hit = self.catalog.cached_llm(key)
+        if hit is not None:
             result.cached = True
             decision = Decision.model_validate_json(hit)
             # A cached record may come from the same bytes at another path.
@@ -97,7 +104,8 @@ class LLMBackend:
                 self._account(result, exc.spend)
             raise
         self._account(result, outcome)
-        self.catalog.cache_llm(key, outcome.decision.model_dump_json())
+        with self._cache_lock:
+            self.catalog.cache_llm(key, outcome.decision.model_dump_json())
         return outcome.decision
 
 
@@ -155,16 +163,29 @@ class ExtractionService:
     ) -> Iterator[Extraction]:
         """Extract documents (LLM calls in parallel threads), storing each result as it arrives.
 
-        Results are stored by the calling thread only: SQLite writes stay on one connection.
+        Results are stored by the calling thread on its connection; the LLM cache has a connection
+        of its own, used by one worker at a time. At most 2 x concurrency documents are in flight,
+        so memory stays flat however many documents there are.
         """
         done = 0
-        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            for result in pool.map(self.extract_one, documents):
-                self._store(result)
-                done += 1
-                if progress:
-                    progress("extract", done, total)
-                yield result
+        for result in self._in_order(documents, max(1, concurrency)):
+            self._store(result)
+            done += 1
+            if progress:
+                progress("extract", done, total)
+            yield result
+
+    def _in_order(self, documents: Iterator[Document], workers: int) -> Iterator[Extraction]:
+        """Results in document order, with a bounded window of documents submitted ahead
+        (Executor.map would read every document up front)."""
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            window: deque[Future[Extraction]] = deque()
+            for document in documents:
+                window.append(pool.submit(self.extract_one, document))
+                if len(window) >= 2 * workers:
+                    yield window.popleft().result()
+            while window:
+                yield window.popleft().result()
 
     def _store(self, result: Extraction) -> None:
         if result.decision is not None:
