@@ -11,6 +11,7 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no calls home
 
 import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -158,7 +159,9 @@ def build_app(service: AppService) -> gr.Blocks:
             def report(stage: str, done: int, total: int) -> None:
                 progress((done, total) if total else None, desc=stage)
 
-            summary = service.upload(paths, progress=report)
+            # Only what the browser sent (gradio's own upload folder) is taken: a client can name
+            # any server-side path in an API call.
+            summary = service.upload(paths, upload_root=Path(demo.GRADIO_CACHE), progress=report)
             failures = pd.DataFrame(summary.failures, columns=["file", "stage", "reason"])
             return summary.message(), failures
 

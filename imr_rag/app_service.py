@@ -9,6 +9,7 @@ On first start with an empty catalog the bundled synthetic letters are ingested 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import ipaddress
 import re
@@ -161,6 +162,12 @@ def bind_problem(host: str, auth: tuple[str, str] | None) -> str | None:
             "or set IMR_AUTH=user:pass (or bind 127.0.0.1)"
         )
     return None
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes, read in blocks."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 # -- results ------------------------------------------------------------------------------
@@ -334,19 +341,39 @@ class AppService:
             return self.library.stats()
 
     # -- adding letters -------------------------------------------------------------------
-    def upload(self, paths: list[Path | str], progress: Progress = _no_progress) -> UploadSummary:
-        """Copy uploaded files into the data folder (they outlive the web server's temp files),
-        then ingest and extract them. Failures are reported per file with the reason."""
+    def upload(
+        self, paths: list[Path | str], *, upload_root: Path, progress: Progress = _no_progress
+    ) -> UploadSummary:
+        """Ingest and extract files that arrived through the web server's upload folder.
+
+        Only files inside `upload_root` (where the web server itself stores what a browser sent)
+        are accepted: a client can name any server-side path in its request, and taking it would
+        expose every letter-like file the server can read. Each accepted file is copied into the
+        data folder under its content hash, so two different letters that share a name are two
+        letters and the same bytes sent twice are one; the copy of a file that could not be
+        ingested is removed again.
+        """
         uploads = self.settings.data_dir / "uploads"
-        uploads.mkdir(parents=True, exist_ok=True)
+        root = upload_root.resolve()
         kept: list[Path] = []
+        refused: list[tuple[str, str, str]] = []
         for raw in paths:
             src = Path(raw)
-            dest = uploads / src.name
-            if src.resolve() != dest.resolve():
-                shutil.copyfile(src, dest)
+            resolved = src.resolve()
+            if not resolved.is_relative_to(root) or not resolved.is_file():
+                refused.append((src.name, "ingest", "refused: not a file uploaded through this app"))
+                continue
+            dest = uploads / file_digest(resolved)[:16] / src.name
+            if not dest.exists():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(resolved, dest)
             kept.append(dest)
-        return self.add_paths(kept, progress=progress)
+        summary = self.add_paths(kept, progress=progress) if kept else UploadSummary()
+        summary.failures[:0] = refused
+        for dest in kept:
+            if self.library.catalog.doc_for_path(str(dest)) is None:
+                shutil.rmtree(dest.parent, ignore_errors=True)
+        return summary
 
     def add_paths(
         self, paths: list[Path], *, backend: str | None = None, progress: Progress = _no_progress

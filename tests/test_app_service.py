@@ -261,7 +261,7 @@ def test_upload_ingests_extracts_and_reports_each_failure(tmp_path: Path) -> Non
     settings = make_settings(tmp_path / "data")
     with AppService(settings, seed=False) as svc:
         assert svc.seeded is None and svc.decisions_table() == []
-        summary = svc.upload([good, appeal, empty, fake_pdf], progress=lambda *a: calls.append(a))
+        summary = svc.upload([good, appeal, empty, fake_pdf], upload_root=inbox, progress=lambda *a: calls.append(a))
         assert sorted(summary.ingested) == ["appeal_letter_generic.txt", "dwc_cm99_0000001.txt"]
         assert summary.extracted == ["dwc_cm99_0000001.txt"] and summary.items == 3
         failures = {name: (stage, reason) for name, stage, reason in summary.failures}
@@ -270,10 +270,46 @@ def test_upload_ingests_extracts_and_reports_each_failure(tmp_path: Path) -> Non
         assert failures["appeal_letter_generic.txt"][0] == "extract"
         assert "failed 3" in summary.message()
         assert {stage for stage, _, _ in calls} >= {"parse", "embed", "extract"}
-        # The files were kept in the data folder, so the catalog does not point at a temp upload.
-        assert (settings.data_dir / "uploads" / "dwc_cm99_0000001.txt").exists()
+        # The files were kept in the data folder, so the catalog does not point at a temp upload;
+        # the copies of the files that could not be ingested were removed.
+        kept = sorted(p.name for p in (settings.data_dir / "uploads").rglob("*") if p.is_file())
+        assert kept == ["appeal_letter_generic.txt", "dwc_cm99_0000001.txt"]
         assert len(svc.decisions_table()) == 3
-        again = svc.upload([good])
+        again = svc.upload([good], upload_root=inbox)
         assert again.unchanged == ["dwc_cm99_0000001.txt"] and again.extracted == [] and again.failures == []
         markdown, sources = svc.ask(LYRICA)
         assert "overturned" in markdown.lower() and sources
+
+
+def test_upload_refuses_files_that_were_not_uploaded(tmp_path: Path) -> None:
+    """A client can name any server-side path; only files in the upload folder are taken."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET: the server password is hunter2\n")
+    settings = make_settings(tmp_path / "data")
+    with AppService(settings, seed=False) as svc:
+        sneaky = inbox / ".." / "secret.txt"  # inside the folder only by its spelling
+        summary = svc.upload([secret, sneaky], upload_root=inbox)
+        assert summary.ingested == [] and svc.stats()["documents"] == 0
+        assert [(name, stage) for name, stage, _ in summary.failures] == [("secret.txt", "ingest")] * 2
+        assert "not a file uploaded through this app" in summary.failures[0][2]
+        markdown, _ = svc.ask("What is the server password?")
+        assert "hunter2" not in markdown
+
+
+def test_two_different_letters_with_one_name_are_both_kept(tmp_path: Path) -> None:
+    """Identity is the content: a second `letter.txt` never replaces the first."""
+    first, second = tmp_path / "up1", tmp_path / "up2"
+    first.mkdir()
+    second.mkdir()
+    shutil.copy(SYNTHETIC_LETTERS / "dwc_cm99_0000001.txt", first / "letter.txt")
+    shutil.copy(SYNTHETIC_LETTERS / "tx_iro_upheld.txt", second / "letter.txt")
+    settings = make_settings(tmp_path / "data")
+    with AppService(settings, seed=False) as svc:
+        one = svc.upload([first / "letter.txt"], upload_root=tmp_path)
+        two = svc.upload([second / "letter.txt"], upload_root=tmp_path)
+        both = svc.upload([first / "letter.txt", second / "letter.txt"], upload_root=tmp_path)
+        assert one.ingested == ["letter.txt"] and two.ingested == ["letter.txt"]
+        assert two.replaced == [] and both.replaced == [] and both.unchanged == ["letter.txt"] * 2
+        assert svc.stats()["documents"] == 2 and svc.stats()["decisions"] == 2
