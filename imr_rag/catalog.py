@@ -66,6 +66,10 @@ CREATE TABLE IF NOT EXISTS vectors (
     PRIMARY KEY (model, text_hash)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Documents removed from the catalog whose vectors may still be in the dense store: written in the
+-- transaction that removes the document, cleared once the store has deleted them (a crash in
+-- between leaves the row, and the next run finishes the job).
+CREATE TABLE IF NOT EXISTS dense_deletes (doc_id TEXT PRIMARY KEY, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS decisions (
     doc_id TEXT PRIMARY KEY REFERENCES documents(doc_id) ON DELETE CASCADE,
     backend TEXT NOT NULL,
@@ -198,8 +202,10 @@ class Catalog:
         offsets: np.ndarray,
         ends: np.ndarray,
         chunks: list[tuple[Chunk, str]],
-    ) -> None:
-        """Insert a document, its path and its chunks (chunk, text hash) in one transaction."""
+    ) -> str | None:
+        """Insert a document and its chunks (chunk, text hash) and point `path` at it, in one
+        transaction; returns the id of the document the path held before if nothing refers to it
+        any more (it is removed in the same transaction, so a crash never leaves it behind)."""
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -216,27 +222,56 @@ class Catalog:
                     for n, (c, h) in enumerate(chunks)
                 ],
             )
-            db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?)", (path, doc_id))
-            db.execute("DELETE FROM failures WHERE path = ?", (path,))
+            _bump_generation(db)
+            return _point_path(db, path, doc_id)
 
-    def link_path(self, path: str, doc_id: str) -> None:
+    def link_path(self, path: str, doc_id: str) -> str | None:
+        """Point `path` at a stored document; returns (and removes) the document it replaced, as
+        add_document does."""
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?)", (path, doc_id))
-            db.execute("DELETE FROM failures WHERE path = ?", (path,))
-
-    def unlink_path(self, path: str) -> str | None:
-        """Forget a path; return the doc id it pointed to if no other path still refers to it."""
-        doc_id = self.doc_for_path(path)
-        if doc_id is None:
-            return None
-        with self.transaction() as db:
-            db.execute("DELETE FROM sources WHERE path = ?", (path,))
-            still = db.execute("SELECT 1 FROM sources WHERE doc_id = ?", (doc_id,)).fetchone()
-        return None if still else doc_id
+            return _point_path(db, path, doc_id)
 
     def delete_document(self, doc_id: str) -> None:
+        """Remove a document with its paths, chunks and decision; its vectors are queued for deletion."""
         with self.transaction() as db:
-            db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+            _delete_document(db, doc_id)
+
+    def generation(self) -> int:
+        """A counter that changes whenever the set of indexed chunks changes (derived indexes
+        record the generation they were built from, so a stale one is recognised)."""
+        value = self.get_meta("generation")
+        return int(value) if value else 0
+
+    def pending_dense_deletes(self) -> list[str]:
+        return [r["doc_id"] for r in self.db.execute("SELECT doc_id FROM dense_deletes ORDER BY at")]
+
+    def clear_dense_deletes(self, doc_ids: list[str]) -> None:
+        with self.transaction() as db:
+            db.executemany("DELETE FROM dense_deletes WHERE doc_id = ?", [(d,) for d in doc_ids])
+
+    def chunk_ids(self, *, embedded: bool | None = None) -> set[str]:
+        """Ids of all chunks, or of those (not) yet in the dense store."""
+        where = "" if embedded is None else f" WHERE embedded = {int(embedded)}"
+        return {r[0] for r in self.db.execute(f"SELECT chunk_id FROM chunks{where}")}
+
+    def mark_unembedded(self, chunk_ids: list[str]) -> None:
+        with self.transaction() as db:
+            db.executemany("UPDATE chunks SET embedded = 0 WHERE chunk_id = ?", [(c,) for c in chunk_ids])
+
+    def duplicate_case_numbers(self) -> dict[str, int]:
+        """Case numbers held by more than one current document, with how many."""
+        return dict(self.db.execute(
+            "SELECT case_number, COUNT(*) FROM documents WHERE case_number IS NOT NULL"
+            " GROUP BY case_number HAVING COUNT(*) > 1"
+        ).fetchall())
+
+    def orphan_documents(self) -> list[str]:
+        """Documents that no path refers to (left by older versions; never created now)."""
+        return [
+            r["doc_id"] for r in self.db.execute(
+                "SELECT doc_id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.doc_id = d.doc_id)"
+            )
+        ]
 
     def record_failure(self, path: str, reason: str) -> None:
         with self.transaction() as db:
@@ -454,6 +489,34 @@ class Catalog:
             "decisions_flagged": one("SELECT COUNT(*) FROM decisions WHERE flags > 0"),
             "extraction_failures": one("SELECT COUNT(*) FROM extraction_failures"),
         }
+
+
+def _bump_generation(db: sqlite3.Connection) -> None:
+    db.execute(
+        "INSERT INTO meta VALUES ('generation', '1')"
+        " ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+    )
+
+
+def _delete_document(db: sqlite3.Connection, doc_id: str) -> None:
+    db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+    db.execute("INSERT OR REPLACE INTO dense_deletes VALUES (?, ?)", (doc_id, time.time()))
+    _bump_generation(db)
+
+
+def _point_path(db: sqlite3.Connection, path: str, doc_id: str) -> str | None:
+    """Make `path` refer to `doc_id`; remove the document it referred to before if that one is
+    left without any path. Returns the removed document's id."""
+    row = db.execute("SELECT doc_id FROM sources WHERE path = ?", (path,)).fetchone()
+    db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?)", (path, doc_id))
+    db.execute("DELETE FROM failures WHERE path = ?", (path,))
+    previous = row["doc_id"] if row else None
+    if previous is None or previous == doc_id:
+        return None
+    if db.execute("SELECT 1 FROM sources WHERE doc_id = ?", (previous,)).fetchone():
+        return None
+    _delete_document(db, previous)
+    return previous
 
 
 def dumps(obj: object) -> str:

@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doc-id")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("check", help="compare catalog, lexical index and dense store; --repair fixes drift")
+    p.add_argument("--repair", action="store_true", help="bring the indexes back in line with the catalog")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("stats", help="documents, chunks, formats, failures")
     p.add_argument("--json", action="store_true")
 
@@ -202,6 +206,32 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     for f in stats["failures"]:
         print(f"  {f['path']}: {f['reason']}")
     return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when everything agrees (or was repaired), 1 when drift remains."""
+    from imr_rag.integrity import check_library, repair_library
+    from imr_rag.library import Library
+
+    with Library(settings) as lib, progress_bars() as progress:
+        report = check_library(lib)
+        repaired = repair_library(lib, report, progress) if args.repair and report.drifts else []
+        after = check_library(lib) if repaired else report
+    if args.json:
+        print(json.dumps({"before": report.as_dict(), "repaired": repaired, "after": after.as_dict()}, indent=2))
+    else:
+        dense = "not used" if report.dense_chunks is None else f"{report.dense_chunks} vectors"
+        print(f"catalog: {report.documents} documents, {report.chunks} chunks; lexical: "
+              f"{report.lexical_chunks} chunks; dense: {dense}")
+        for drift in report.drifts:
+            print(f"DRIFT {drift.line()}")
+        for line in repaired:
+            print(f"repaired: {line}")
+        for note in after.notes:
+            print(f"note: {note}")
+        print("no drift" if not after.drifts else f"{len(after.drifts)} kinds of drift remain"
+              + ("" if args.repair else " (run `imr-rag check --repair`)"))
+    return EXIT_FAILURES if after.drifts else EXIT_OK
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
@@ -388,7 +418,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 COMMANDS = {
     "eval": cmd_eval,
-    "ingest": cmd_ingest, "embed": cmd_embed, "search": cmd_search, "stats": cmd_stats,
+    "ingest": cmd_ingest, "embed": cmd_embed, "search": cmd_search, "stats": cmd_stats, "check": cmd_check,
     "extract": cmd_extract, "export": cmd_export, "show": cmd_show, "ask": cmd_ask, "demo": cmd_demo, "serve": cmd_serve,
 }
 

@@ -66,6 +66,13 @@ def iter_letter_files(paths: list[Path]) -> list[Path]:
 
 def read_document(path: Path, *, max_bytes: int = 20 * 1024 * 1024) -> Document:
     """Read, extract and normalise one letter, or raise UnreadableDocument."""
+    try:
+        return _read_document(path, max_bytes)
+    except OSError as exc:  # permission denied, I/O error, a file removed while being read
+        raise UnreadableDocument(str(path), f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def _read_document(path: Path, max_bytes: int) -> Document:
     name = str(path)
     if not path.exists():
         raise UnreadableDocument(name, "file not found")

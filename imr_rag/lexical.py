@@ -39,15 +39,28 @@ class LexicalIndex:
     """A BM25 index plus the chunk ids in index order."""
 
     META_FILE = "chunks.json"
+    MANIFEST_FILE = "manifest.json"
 
     def __init__(self, path: Path):
         self.path = path
         self._retriever = None
         self.meta: LexicalMeta | None = None
+        self.loaded_generation: int | None = None
+
+    @property
+    def generation(self) -> int | None:
+        """The catalog generation this index was built from (None: no index on disk)."""
+        try:
+            return json.loads((self.path / self.MANIFEST_FILE).read_text())["generation"]
+        except (OSError, ValueError, KeyError):
+            return None
 
     @staticmethod
-    def build(path: Path, rows: Iterable[tuple[str, str, str | None, str, str, str]]) -> LexicalIndex:
-        """Rebuild the index from (chunk id, doc id, case number, format, section, text) rows.
+    def build(
+        path: Path, rows: Iterable[tuple[str, str, str | None, str, str, str]], generation: int
+    ) -> LexicalIndex:
+        """Rebuild the index from (chunk id, doc id, case number, format, section, text) rows of
+        the catalog at `generation`.
 
         Rows are streamed and only their tokens are kept. The index is written to a temporary
         folder and then swapped in, so a reader never sees a half-written index.
@@ -68,6 +81,7 @@ class LexicalIndex:
             retriever.index(corpus_tokens, show_progress=False)
             retriever.save(str(tmp), show_progress=False)
         (tmp / LexicalIndex.META_FILE).write_text(json.dumps(meta))
+        (tmp / LexicalIndex.MANIFEST_FILE).write_text(json.dumps({"generation": generation}))
         old = path.with_name(path.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if path.exists():
@@ -82,12 +96,17 @@ class LexicalIndex:
         meta_file = self.path / self.META_FILE
         if not meta_file.exists():
             return False
+        self.loaded_generation = self.generation
         self.meta = LexicalMeta(**json.loads(meta_file.read_text()))
         if self.meta.chunk_ids:
             import bm25s
 
             self._retriever = bm25s.BM25.load(str(self.path), mmap=True, show_progress=False)
         return True
+
+    def chunk_ids(self) -> list[str]:
+        """The ids of the chunks in the index (empty when there is no index)."""
+        return list(self.meta.chunk_ids) if self._load() else []
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the best k chunks, restricted to mask==1 when given."""

@@ -112,20 +112,20 @@ class Library:
 
     # -- ingest --------------------------------------------------------------------------
     def ingest(self, paths: list[Path], *, embed: bool = True, progress: Progress = _no_progress) -> IngestReport:
+        """Run the stages over `paths`. Each stage finishes what an interrupted earlier run left:
+        the lexical index is rebuilt whenever it is behind the catalog, vectors of removed
+        documents are deleted from the dense store, and pending chunks are embedded."""
         report = IngestReport()
         files = iter_letter_files(paths)
         started = time.perf_counter()
-        stale: list[str] = []
         for n, path in enumerate(files, 1):
-            self._ingest_one(path, report, stale)
+            self._ingest_one(path, report)
             progress("parse", n, len(files))
-        for doc_id in stale:
-            self._forget_document(doc_id)
         report.seconds["parse"] = time.perf_counter() - started
-        if report.ingested or report.replaced or stale or not self.lexical.path.exists():
-            started = time.perf_counter()
-            self.rebuild_lexical()
+        started = time.perf_counter()
+        if self.ensure_lexical():
             report.seconds["lexical"] = time.perf_counter() - started
+        progress("lexical", 1, 1)
         if embed:
             started = time.perf_counter()
             report.chunks_embedded, report.vectors_computed = self.embed_pending(progress)
@@ -151,7 +151,7 @@ class Library:
                 targets.append((name, doc_id))
         return targets, list(failed.items())
 
-    def _ingest_one(self, path: Path, report: IngestReport, stale: list[str]) -> None:
+    def _ingest_one(self, path: Path, report: IngestReport) -> None:
         name = str(path)
         max_bytes = int(self.settings.max_file_mb * 2**20)
         try:
@@ -164,10 +164,6 @@ class Library:
         if previous == doc.doc_id:
             report.unchanged.append(name)
             return
-        if previous is not None:
-            orphan = self.catalog.unlink_path(name)
-            if orphan:
-                stale.append(orphan)
         if self.catalog.has_document(doc.doc_id):
             # The same bytes under another path: one document, two paths; nothing to index.
             self.catalog.link_path(name, doc.doc_id)
@@ -177,6 +173,7 @@ class Library:
         chunks = chunk_sections(
             doc.doc_id, doc.text, sections, size=self.settings.chunk_size, overlap=self.settings.chunk_overlap
         )
+        # One transaction adds the new version and removes the old one: a kill leaves either.
         self.catalog.add_document(
             doc_id=doc.doc_id,
             file_hash=doc.file_hash,
@@ -193,17 +190,29 @@ class Library:
         report.chunks_added += len(chunks)
         (report.replaced if previous else report.ingested).append(name)
 
-    def _forget_document(self, doc_id: str) -> None:
-        """Remove a document that no path refers to any more, from every index."""
-        if self.catalog.get_meta("dense_used") == "1":
-            self.dense.delete_document(doc_id)
-        self.catalog.delete_document(doc_id)
+    def ensure_lexical(self) -> bool:
+        """Rebuild the lexical index if it is missing or behind the catalog; True if rebuilt."""
+        if self.lexical.generation == self.catalog.generation() and self.lexical.path.exists():
+            return False
+        self.rebuild_lexical()
+        return True
 
     def rebuild_lexical(self) -> None:
-        self.lexical = LexicalIndex.build(self.settings.lexical_path, self.catalog.iter_index_rows())
+        generation = self.catalog.generation()  # read first: rows added meanwhile only make it look stale
+        self.lexical = LexicalIndex.build(self.settings.lexical_path, self.catalog.iter_index_rows(), generation)
+
+    def apply_dense_deletes(self) -> int:
+        """Delete from the dense store the vectors of documents the catalog has removed."""
+        pending = self.catalog.pending_dense_deletes()
+        if pending and self.catalog.get_meta("dense_used") == "1":
+            for doc_id in pending:
+                self.dense.delete_document(doc_id)
+        self.catalog.clear_dense_deletes(pending)
+        return len(pending)
 
     def embed_pending(self, progress: Progress = _no_progress) -> tuple[int, int]:
         """Embed chunks not yet in the dense store; returns (chunks stored, vectors computed)."""
+        self.apply_dense_deletes()
         total = self.catalog.count_pending()
         done = computed = 0
         if total:
@@ -244,6 +253,7 @@ class Library:
         if mode not in SEARCH_MODES:
             raise ValueError(f"search mode must be one of {SEARCH_MODES}, not {mode!r}")
         filters = self._with_case_from_query(query, filters or SearchFilters())
+        self._follow_lexical()
         depth = max(k * 4, 20)
         ranked: list[list[tuple[str, float]]] = []
         if mode in ("hybrid", "dense") and self.catalog.get_meta("dense_used") == "1":
@@ -255,6 +265,11 @@ class Library:
         best = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:k]
         rows = self.catalog.chunks_by_id([cid for cid, _ in best])
         return [_hit(rows[cid], score) for cid, score in best if cid in rows]
+
+    def _follow_lexical(self) -> None:
+        """Pick up a lexical index that another process (an ingest) has rebuilt since it was loaded."""
+        if self.lexical.meta is not None and self.lexical.generation != self.lexical.loaded_generation:
+            self.lexical = LexicalIndex(self.settings.lexical_path)
 
     def _query_vector(self, query: str) -> np.ndarray:
         """The query's embedding; one answer searches the same question several ways."""

@@ -17,6 +17,9 @@ from imr_rag.schema import SearchFilters
 from imr_rag.settings import Settings
 
 
+PAGE = 5000  # ids per request when listing or deleting many
+
+
 class StoreUnavailable(ImrError):
     """The Chroma store could not be opened or reached."""
 
@@ -95,6 +98,19 @@ class DenseStore:
 
     def delete_document(self, doc_id: str) -> None:
         self.collection.delete(where={"doc_id": doc_id})
+
+    def delete_ids(self, chunk_ids: list[str]) -> None:
+        for i in range(0, len(chunk_ids), PAGE):
+            self.collection.delete(ids=chunk_ids[i : i + PAGE])
+
+    def ids(self) -> set[str]:
+        """Every chunk id in the collection (read in pages)."""
+        found: set[str] = set()
+        offset = 0
+        while page := self.collection.get(include=[], limit=PAGE, offset=offset)["ids"]:
+            found.update(page)
+            offset += len(page)
+        return found
 
     def count(self) -> int:
         return self.collection.count()
