@@ -108,6 +108,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+def say_waiting(stage: str, pid: int | None) -> None:
+    who = f"pid {pid}" if pid else "another process"
+    print(f"imr-rag: another writer ({who}) is active on the {stage} stage; waiting", file=sys.stderr, flush=True)
+
+
 @contextmanager
 def progress_bars() -> Iterator:
     """A progress callback drawing one tqdm bar per stage on stderr."""
@@ -140,7 +145,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if missing:
         print(f"imr-rag ingest: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    with Library(settings) as lib, progress_bars() as progress:
+    with Library(settings, on_wait=say_waiting) as lib, progress_bars() as progress:
         report = lib.ingest(args.paths, embed=not args.no_embed, progress=progress)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
@@ -158,7 +163,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_embed(args: argparse.Namespace, settings: Settings) -> int:
     from imr_rag.library import Library
 
-    with Library(settings) as lib, progress_bars() as progress:
+    with Library(settings, on_wait=say_waiting) as lib, progress_bars() as progress:
         stored, computed = lib.embed_pending(progress)
     summary = {"chunks_embedded": stored, "vectors_computed": computed}
     print(json.dumps(summary) if args.json else f"embedded {stored} chunks ({computed} distinct texts computed)")
@@ -213,9 +218,12 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from imr_rag.integrity import check_library, repair_library
     from imr_rag.library import Library
 
-    with Library(settings) as lib, progress_bars() as progress:
+    with Library(settings, on_wait=say_waiting) as lib, progress_bars() as progress:
         report = check_library(lib)
-        repaired = repair_library(lib, report, progress) if args.repair and report.drifts else []
+        repaired = []
+        if args.repair and report.drifts:
+            with lib.writing("catalog"):
+                repaired = repair_library(lib, report, progress)
         after = check_library(lib) if repaired else report
     if args.json:
         print(json.dumps({"before": report.as_dict(), "repaired": repaired, "after": after.as_dict()}, indent=2))
@@ -245,7 +253,7 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     if missing:
         print(f"imr-rag extract: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    with Library(settings) as lib, progress_bars() as progress:
+    with Library(settings, on_wait=say_waiting) as lib, progress_bars() as progress:
         service = ExtractionService(settings, lib.catalog, args.backend)
         targets, unreadable = lib.documents_to_extract(args.paths, progress=progress)
         docs = (lib.catalog.load_document(doc_id) for _, doc_id in targets)

@@ -28,6 +28,7 @@ from imr_rag.formats import case_number_of, split_sections
 from imr_rag.lexical import LexicalIndex
 from imr_rag.schema import Hit, SearchFilters
 from imr_rag.settings import Settings
+from imr_rag.writelock import OnWait, _no_wait_notice, writer_lock
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as work advances."""
@@ -76,8 +77,10 @@ class IngestReport:
 class Library:
     """Catalog + lexical index + dense store, built from one Settings object."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, on_wait: OnWait = _no_wait_notice):
+        """`on_wait(stage, pid)` is told when a write has to wait for another process's."""
         self.settings = settings
+        self.on_wait = on_wait
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(settings.catalog_path)
         self.lexical = LexicalIndex(settings.lexical_path)
@@ -117,14 +120,15 @@ class Library:
         documents are deleted from the dense store, and pending chunks are embedded."""
         report = IngestReport()
         files = iter_letter_files(paths)
-        started = time.perf_counter()
-        for n, path in enumerate(files, 1):
-            self._ingest_one(path, report)
-            progress("parse", n, len(files))
-        report.seconds["parse"] = time.perf_counter() - started
-        started = time.perf_counter()
-        if self.ensure_lexical():
-            report.seconds["lexical"] = time.perf_counter() - started
+        with self.writing("catalog"):
+            started = time.perf_counter()
+            for n, path in enumerate(files, 1):
+                self._ingest_one(path, report)
+                progress("parse", n, len(files))
+            report.seconds["parse"] = time.perf_counter() - started
+            started = time.perf_counter()
+            if self.ensure_lexical():
+                report.seconds["lexical"] = time.perf_counter() - started
         progress("lexical", 1, 1)
         if embed:
             started = time.perf_counter()
@@ -210,8 +214,16 @@ class Library:
         self.catalog.clear_dense_deletes(pending)
         return len(pending)
 
+    def writing(self, stage: str):
+        """The writer lock of `stage` ('catalog' or 'embed') for this data folder."""
+        return writer_lock(self.settings.data_dir, stage, self.on_wait)
+
     def embed_pending(self, progress: Progress = _no_progress) -> tuple[int, int]:
         """Embed chunks not yet in the dense store; returns (chunks stored, vectors computed)."""
+        with self.writing("embed"):
+            return self._embed_pending(progress)
+
+    def _embed_pending(self, progress: Progress) -> tuple[int, int]:
         self.apply_dense_deletes()
         total = self.catalog.count_pending()
         done = computed = 0

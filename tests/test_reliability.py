@@ -196,3 +196,71 @@ def test_check_reports_and_repairs_every_kind_of_drift(tmp_path: Path) -> None:
         assert any("orphan" in line for line in done) and any("re-embedded 1" in line for line in done)
         assert check_library(lib).drifts == []
         assert lib.stats()["documents"] == 2
+
+
+SLOW_WRITER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from imr_rag.library import Library
+    from imr_rag.settings import Settings
+
+    data, folder, embed = sys.argv[1], sys.argv[2], sys.argv[3] == "embed"
+
+    def progress(stage, done, total):
+        if stage == "parse":
+            print(f"parsed {done}", flush=True)
+            time.sleep(0.4)  # a slow disk: the other writer arrives while this one works
+
+    with Library(Settings(_env_file=None, data_dir=Path(data), chroma_url=None)) as lib:
+        report = lib.ingest([Path(folder)], embed=embed, progress=progress)
+    print("vectors", report.vectors_computed, "failed", len(report.failed), flush=True)
+""")
+
+
+def start_slow_writer(data: Path, folder: Path, embed: bool) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITER, str(data), str(folder), "embed" if embed else "no"],
+        env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stdout.readline().startswith("parsed 1"), process.stderr.read()
+    return process
+
+
+@pytest.mark.slow
+def test_two_ingests_of_one_folder_at_once_wait_for_each_other(tmp_path: Path) -> None:
+    from helpers import run_cli
+
+    folder = letters_folder(tmp_path, n=6)
+    data = tmp_path / "data"
+    first = start_slow_writer(data, folder, embed=False)
+    second = run_cli(["ingest", "--no-embed", str(folder)], data_dir=data, cwd=tmp_path)
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0 and "Traceback" not in err, err
+    assert second.returncode == 0 and "Traceback" not in second.stderr, second.stderr
+    assert "another writer (pid " in second.stderr and "waiting" in second.stderr
+    assert "unchanged 6" in second.stdout  # the first one had ingested them all
+    with Library(make_settings(data)) as lib:
+        assert lib.stats()["documents"] == 6
+
+
+@pytest.mark.slow
+def test_two_ingests_of_different_folders_embed_each_text_once(tmp_path: Path) -> None:
+    folder = letters_folder(tmp_path, n=6)
+    other = tmp_path / "other"
+    other.mkdir()
+    for path in sorted(folder.glob("*.txt"))[3:]:
+        path.rename(other / path.name)
+    data = tmp_path / "data"
+    first = start_slow_writer(data, folder, embed=True)
+    second = subprocess.run(
+        [sys.executable, "-c", SLOW_WRITER, str(data), str(other), "embed"],
+        env=clean_env(), capture_output=True, text=True, timeout=300,
+    )
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0 and second.returncode == 0, err + second.stderr
+    computed = sum(int(text.split("vectors ")[1].split()[0]) for text in (out, second.stdout))
+    with Library(make_settings(data)) as lib:
+        stats = lib.stats()
+        assert stats["documents"] == 6 and stats["chunks_embedded"] == stats["chunks"]
+        assert computed == stats["unique_chunk_texts"], "a chunk text was embedded twice"
+        assert lib.dense.count() == stats["chunks"]
