@@ -132,7 +132,8 @@ def answer_markdown(answer: Answer) -> str:
     """The answer text (with its [n] markers) and a one-line note of how it was produced."""
     note = f"*{answer.mode} answer · {answer.kind} · {len(answer.citations)} cited passage(s)*"
     body = "  \n".join(line.rstrip() for line in answer.text.strip().splitlines())  # keep its line breaks
-    return f"{body}\n\n{note}"
+    notes = "".join(f"\n\n> **Note:** {html.escape(n)}" for n in answer.notes)
+    return f"{body}{notes}\n\n{note}"
 
 
 def is_loopback(host: str) -> bool:
@@ -250,6 +251,7 @@ class AppService:
         try:
             with self._lock:
                 answer = self.engine.answer(question, history=history or None, filters=filters)
+                answer.notes += self.library.take_notices()
         except ImrError as exc:  # the LLM endpoint failed or kept answering invalid citations
             return ChatResult(f"**Could not answer:** {exc}", [])
         self.last_answer = answer

@@ -152,12 +152,14 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for path, reason in report.failed:
             print(f"FAILED {path}: {reason}", file=sys.stderr)
+        if report.embed_error:
+            print(f"imr-rag ingest: embedding stopped: {report.embed_error}", file=sys.stderr)
         print(
             f"ingested {len(report.ingested)}, replaced {len(report.replaced)}, unchanged "
             f"{len(report.unchanged)}, failed {len(report.failed)}; {report.chunks_added} chunks added, "
             f"{report.chunks_embedded} embedded ({report.vectors_computed} distinct texts computed)"
         )
-    return EXIT_FAILURES if report.failed else EXIT_OK
+    return EXIT_FAILURES if report.failed or report.embed_error else EXIT_OK
 
 
 def cmd_embed(args: argparse.Namespace, settings: Settings) -> int:
@@ -182,6 +184,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     )
     with Library(settings) as lib:
         hits = lib.search(args.query, k=args.k, filters=filters, mode=args.mode)
+        for note in lib.take_notices():
+            print(f"imr-rag search: warning: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps([h.model_dump() for h in hits], indent=2))
         return EXIT_OK
@@ -346,16 +350,20 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     )
     with Library(settings) as lib:
         answer = ChatEngine(lib, settings).answer(args.question, filters=filters)
+        answer.notes += lib.take_notices()
     if args.json:
         keys = ("n", "doc_id", "case_number", "source", "section", "start", "end", "quote")
         print(json.dumps({
             "answer": answer.text,
             "kind": answer.kind,
             "mode": answer.mode,
+            "notes": answer.notes,
             "citations": [{k: getattr(c, k) for k in keys} for c in answer.citations],
         }, indent=2))
         return EXIT_OK
     print(answer.text)
+    for note in answer.notes:
+        print(f"Note: {note}")
     if answer.citations:
         print()
     for c in answer.citations:

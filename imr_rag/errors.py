@@ -31,3 +31,7 @@ class ExtractionFailed(ImrError):
 
 class LLMUnavailable(ImrError):
     """The configured LLM endpoint could not answer (after retries)."""
+
+
+class StoreUnavailable(ImrError):
+    """The Chroma store could not be opened or reached."""

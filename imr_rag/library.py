@@ -23,7 +23,7 @@ import numpy as np
 from imr_rag.catalog import Catalog, ChunkRow
 from imr_rag.chunking import chunk_sections
 from imr_rag.documents import iter_letter_files, read_document
-from imr_rag.errors import UnreadableDocument
+from imr_rag.errors import StoreUnavailable, UnreadableDocument
 from imr_rag.formats import case_number_of, split_sections
 from imr_rag.lexical import LexicalIndex
 from imr_rag.schema import Hit, SearchFilters
@@ -59,6 +59,7 @@ class IngestReport:
     chunks_added: int = 0
     chunks_embedded: int = 0
     vectors_computed: int = 0
+    embed_error: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -70,6 +71,7 @@ class IngestReport:
             "chunks_added": self.chunks_added,
             "chunks_embedded": self.chunks_embedded,
             "vectors_computed": self.vectors_computed,
+            "embed_error": self.embed_error,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
 
@@ -87,6 +89,7 @@ class Library:
         self._embedder = None
         self._dense = None
         self._query_vectors: dict[str, np.ndarray] = {}
+        self.notices: list[str] = []
 
     def close(self) -> None:
         self.catalog.close()
@@ -132,7 +135,10 @@ class Library:
         progress("lexical", 1, 1)
         if embed:
             started = time.perf_counter()
-            report.chunks_embedded, report.vectors_computed = self.embed_pending(progress)
+            try:
+                report.chunks_embedded, report.vectors_computed = self.embed_pending(progress)
+            except StoreUnavailable as exc:  # parsed letters stay searchable lexically
+                report.embed_error = f"{exc}; the letters are searchable lexically, run `imr-rag embed` when the store is back"
             report.seconds["embed"] = time.perf_counter() - started
         return report
 
@@ -269,7 +275,11 @@ class Library:
         depth = max(k * 4, 20)
         ranked: list[list[tuple[str, float]]] = []
         if mode in ("hybrid", "dense") and self.catalog.get_meta("dense_used") == "1":
-            ranked.append(self.dense.query(self._query_vector(query), depth, filters))
+            try:
+                ranked.append(self.dense.query(self._query_vector(query), depth, filters))
+            except StoreUnavailable as exc:
+                self._notice(f"the dense store is unavailable ({exc}); searched the lexical index only")
+                mode = "lexical"
         if mode in ("hybrid", "lexical"):
             mask = self.lexical.mask(**filters.model_dump())
             ranked.append(self.lexical.search(query, depth, mask))
@@ -277,6 +287,15 @@ class Library:
         best = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:k]
         rows = self.catalog.chunks_by_id([cid for cid, _ in best])
         return [_hit(rows[cid], score) for cid, score in best if cid in rows]
+
+    def _notice(self, text: str) -> None:
+        if text not in self.notices:
+            self.notices.append(text)
+
+    def take_notices(self) -> list[str]:
+        """Warnings about degraded service since the last call (e.g. the dense store is down)."""
+        taken, self.notices = self.notices, []
+        return taken
 
     def _follow_lexical(self) -> None:
         """Pick up a lexical index that another process (an ingest) has rebuilt since it was loaded."""

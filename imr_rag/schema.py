@@ -237,3 +237,7 @@ class Answer(BaseModel):
     kind: str = Field(
         description="How it was answered: 'decision', 'count', 'passages', 'llm' or 'none' (nothing found)."
     )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What limited this answer (a store that was down, an LLM that could not be reached).",
+    )

@@ -12,16 +12,12 @@ from urllib.parse import urlparse
 import numpy as np
 
 from imr_rag.catalog import ChunkRow
-from imr_rag.errors import ImrError
+from imr_rag.errors import StoreUnavailable
 from imr_rag.schema import SearchFilters
 from imr_rag.settings import Settings
 
 
 PAGE = 5000  # ids per request when listing or deleting many
-
-
-class StoreUnavailable(ImrError):
-    """The Chroma store could not be opened or reached."""
 
 
 def chroma_where(filters: SearchFilters) -> dict | None:
@@ -86,10 +82,19 @@ class DenseStore:
                 " use another collection or data directory"
             )
 
+    def _call(self, method: str, **kwargs):
+        """collection.<method>(**kwargs), with any failure (a server gone mid-run: httpx errors,
+        chromadb errors) turned into StoreUnavailable naming the store."""
+        try:
+            return getattr(self.collection, method)(**kwargs)
+        except Exception as exc:  # chromadb and its HTTP client raise many types; all mean "store failed"
+            raise StoreUnavailable(f"Chroma store at {self.location}: {method} failed: {exc}") from exc
+
     def upsert(self, rows: list[ChunkRow], vectors: np.ndarray) -> None:
         if not rows:
             return
-        self.collection.upsert(
+        self._call(
+            "upsert",
             ids=[r.chunk.chunk_id for r in rows],
             embeddings=vectors.astype(np.float32),
             documents=[r.chunk.text for r in rows],
@@ -97,29 +102,30 @@ class DenseStore:
         )
 
     def delete_document(self, doc_id: str) -> None:
-        self.collection.delete(where={"doc_id": doc_id})
+        self._call("delete", where={"doc_id": doc_id})
 
     def delete_ids(self, chunk_ids: list[str]) -> None:
         for i in range(0, len(chunk_ids), PAGE):
-            self.collection.delete(ids=chunk_ids[i : i + PAGE])
+            self._call("delete", ids=chunk_ids[i : i + PAGE])
 
     def ids(self) -> set[str]:
         """Every chunk id in the collection (read in pages)."""
         found: set[str] = set()
         offset = 0
-        while page := self.collection.get(include=[], limit=PAGE, offset=offset)["ids"]:
+        while page := self._call("get", include=[], limit=PAGE, offset=offset)["ids"]:
             found.update(page)
             offset += len(page)
         return found
 
     def count(self) -> int:
-        return self.collection.count()
+        return self._call("count")
 
     def query(self, vector: np.ndarray, k: int, filters: SearchFilters) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks that pass the filters."""
         if self.count() == 0:
             return []
-        result = self.collection.query(
+        result = self._call(
+            "query",
             query_embeddings=vector.reshape(1, -1).astype(np.float32),
             n_results=k,
             where=chroma_where(filters),

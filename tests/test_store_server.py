@@ -58,10 +58,48 @@ def test_ingest_and_search_through_a_chroma_server(chroma_url: str, synthetic_pa
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
-    from imr_rag.store import StoreUnavailable
+    from imr_rag.errors import StoreUnavailable
 
     url = f"http://127.0.0.1:{free_port()}"
     with Library(make_settings(tmp_path / "data", chroma_url=url)) as lib:
         lib.ingest([], embed=False)
         with pytest.raises(StoreUnavailable, match="127.0.0.1"):
             lib.dense.count()
+
+
+def test_a_server_that_dies_mid_embed_degrades_to_lexical_with_a_note(synthetic_paths: list[Path], tmp_path: Path) -> None:
+    from helpers import run_cli
+
+    exe = VENV_BIN / "chroma"
+    if not exe.exists():
+        pytest.skip(f"chroma executable not found next to {VENV_BIN}")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [str(exe), "run", "--path", str(tmp_path / "db"), "--host", "127.0.0.1", "--port", str(port)]
+    settings = make_settings(tmp_path / "data", chroma_url=url, collection="dies")
+    first, rest = list(synthetic_paths)[:3], list(synthetic_paths)[3:]
+    with background_server(command, ready_url=f"{url}/api/v2/heartbeat", log=tmp_path / "server.log",
+                           timeout=STARTUP_TIMEOUT, name="chroma server",
+                           env=clean_env(ANONYMIZED_TELEMETRY="False")) as server:
+        with Library(settings) as lib:
+            assert lib.ingest(first).embed_error is None
+
+            def kill_server(stage: str, done: int, total: int) -> None:
+                if stage == "embed" and done == 0:
+                    server.kill()
+                    server.wait(timeout=15)
+
+            report = lib.ingest(rest, progress=kill_server)
+    assert report.embed_error and url in report.embed_error and "imr-rag embed" in report.embed_error
+    assert len(report.ingested) == len(rest)
+
+    env_dir = tmp_path / "data"
+    result = run_cli(["--chroma-url", url, "search", "semi-electric hospital bed rental"], data_dir=env_dir, cwd=tmp_path)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "warning: the dense store is unavailable" in result.stderr and "CM99-0000008" in result.stdout
+    result = run_cli(["--chroma-url", url, "ask", "Was the request for Lyrica 75mg #60 upheld or overturned?"],
+                     data_dir=env_dir, cwd=tmp_path)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "overturned" in result.stdout.lower() and "Note: the dense store is unavailable" in result.stdout
+    result = run_cli(["--chroma-url", url, "embed"], data_dir=env_dir, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr and url in result.stderr
