@@ -157,7 +157,10 @@ class Catalog:
         self._add_missing_columns()
 
     # Columns added after a catalog may already exist on disk: (table, column, declaration).
-    ADDED_COLUMNS = [("decisions", "reviewer_specialty", "TEXT"), ("items", "authorized_portion", "TEXT")]
+    ADDED_COLUMNS = [
+        ("decisions", "reviewer_specialty", "TEXT"), ("items", "authorized_portion", "TEXT"),
+        ("decisions", "superseded_by", "TEXT"),
+    ]
 
     def _add_missing_columns(self) -> None:
         for table, column, declaration in self.ADDED_COLUMNS:
@@ -420,6 +423,7 @@ class Catalog:
                 ],
             )
             db.execute("DELETE FROM extraction_failures WHERE doc_id = ?", (doc_id,))
+            _settle_versions(db, decision.case_number)
 
     def item_rows(self) -> list[sqlite3.Row]:
         """Items joined with their decision's metadata, for catalog questions."""
@@ -427,7 +431,8 @@ class Catalog:
             "SELECT i.doc_id, i.item_index, i.service, i.authorized_portion, i.category, i.determination, i.guideline_sources,"
             " i.determination_start, i.determination_end, d.case_number, d.letter_format, d.decision_date,"
             " d.reviewer_specialty, s.path AS source FROM items i JOIN decisions d ON d.doc_id = i.doc_id"
-            " JOIN documents s ON s.doc_id = i.doc_id ORDER BY d.case_number, i.doc_id, i.item_index"
+            " JOIN documents s ON s.doc_id = i.doc_id WHERE d.superseded_by IS NULL"
+            " ORDER BY d.case_number, i.doc_id, i.item_index"
         ).fetchall()
 
     def decisions_version(self) -> tuple:
@@ -444,9 +449,11 @@ class Catalog:
         row = self.db.execute("SELECT record FROM decisions WHERE doc_id = ?", (doc_id,)).fetchone()
         return Decision.model_validate_json(row["record"]) if row else None
 
-    def decisions(self) -> list[tuple[str, str, Decision]]:
-        """(doc id, backend, decision) for every extracted document, by case number."""
-        rows = self.db.execute("SELECT doc_id, backend, record FROM decisions ORDER BY case_number, doc_id")
+    def decisions(self, *, versions: bool = False) -> list[tuple[str, str, Decision]]:
+        """(doc id, backend, decision) for every extracted document, by case number: the current
+        version of each case (the newest letter), or with `versions` the superseded ones too."""
+        where = "" if versions else " WHERE superseded_by IS NULL"
+        rows = self.db.execute(f"SELECT doc_id, backend, record FROM decisions{where} ORDER BY case_number, doc_id")
         return [(r["doc_id"], r["backend"], Decision.model_validate_json(r["record"])) for r in rows]
 
     # -- LLM response cache ----------------------------------------------------------------
@@ -484,8 +491,11 @@ class Catalog:
             "unique_chunk_texts": one("SELECT COUNT(DISTINCT text_hash) FROM chunks"),
             "formats": formats,
             "failures": failures,
-            "decisions": one("SELECT COUNT(*) FROM decisions"),
-            "items": one("SELECT COUNT(*) FROM items"),
+            "decisions": one("SELECT COUNT(*) FROM decisions WHERE superseded_by IS NULL"),
+            "decisions_superseded": one("SELECT COUNT(*) FROM decisions WHERE superseded_by IS NOT NULL"),
+            "items": one(
+                "SELECT COUNT(*) FROM items i JOIN decisions d ON d.doc_id = i.doc_id WHERE d.superseded_by IS NULL"
+            ),
             "decisions_flagged": one("SELECT COUNT(*) FROM decisions WHERE flags > 0"),
             "extraction_failures": one("SELECT COUNT(*) FROM extraction_failures"),
         }
@@ -499,9 +509,28 @@ def _bump_generation(db: sqlite3.Connection) -> None:
 
 
 def _delete_document(db: sqlite3.Connection, doc_id: str) -> None:
+    case = db.execute("SELECT case_number FROM decisions WHERE doc_id = ?", (doc_id,)).fetchone()
     db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+    if case:
+        _settle_versions(db, case["case_number"])
     db.execute("INSERT OR REPLACE INTO dense_deletes VALUES (?, ?)", (doc_id, time.time()))
     _bump_generation(db)
+
+
+def _settle_versions(db: sqlite3.Connection, case_number: str | None) -> None:
+    """One case number, one current decision: the newest letter (latest decision date, then the
+    latest ingested) is current; the others are kept as versions superseded by it."""
+    if not case_number:
+        return
+    newest = db.execute(
+        "SELECT d.doc_id FROM decisions d JOIN documents doc ON doc.doc_id = d.doc_id WHERE d.case_number = ?"
+        " ORDER BY d.decision_date IS NULL, d.decision_date DESC, doc.ingested_at DESC, d.doc_id LIMIT 1",
+        (case_number,),
+    ).fetchone()
+    db.execute(
+        "UPDATE decisions SET superseded_by = CASE WHEN doc_id = ? THEN NULL ELSE ? END WHERE case_number = ?",
+        (newest["doc_id"], newest["doc_id"], case_number) if newest else (None, None, case_number),
+    )
 
 
 def _point_path(db: sqlite3.Connection, path: str, doc_id: str) -> str | None:

@@ -264,3 +264,31 @@ def test_two_ingests_of_different_folders_embed_each_text_once(tmp_path: Path) -
         assert stats["documents"] == 6 and stats["chunks_embedded"] == stats["chunks"]
         assert computed == stats["unique_chunk_texts"], "a chunk text was embedded twice"
         assert lib.dense.count() == stats["chunks"]
+
+
+def test_one_case_number_is_one_decision_and_older_letters_are_kept_as_versions(tmp_path: Path) -> None:
+    """The same letter saved twice with different bytes (a re-issued copy) is not counted twice."""
+    from imr_rag.export import table
+    from imr_rag.extract.service import ExtractionService
+
+    folder = letters_folder(tmp_path, n=2)
+    original = sorted(folder.glob("*.txt"))[0]
+    copy = folder / "resaved-copy.txt"
+    copy.write_bytes(original.read_bytes() + b"\n\n")  # other bytes, same letter
+    data = tmp_path / "data"
+    with Library(make_settings(data)) as lib:
+        lib.ingest([folder], embed=False)
+        service = ExtractionService(lib.settings, lib.catalog, "rules")
+        docs = [lib.catalog.load_document(d.doc_id) for d in lib.catalog.documents()]
+        results = list(service.run(iter(docs), len(docs)))
+        assert all(r.decision is not None for r in results)
+        stats = lib.stats()
+        assert stats["documents"] == 3 and stats["decisions"] == 2 and stats["decisions_superseded"] == 1
+        rows = table(lib.catalog.decisions(), "decision")
+        assert len(rows) == 2 and len({r["case_number"] for r in rows}) == 2
+        assert len(lib.catalog.decisions(versions=True)) == 3
+        # The newer version is current; removing it makes the older one current again.
+        newer = lib.catalog.doc_for_path(str(copy))  # ingested last, same decision date
+        assert newer in {doc_id for doc_id, _, _ in lib.catalog.decisions()}
+        lib.catalog.delete_document(newer)
+        assert lib.stats()["decisions"] == 2 and lib.stats()["decisions_superseded"] == 0
