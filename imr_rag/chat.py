@@ -26,6 +26,7 @@ from imr_rag.catalog_query import (
     query_from_question,
     select,
 )
+from imr_rag.errors import LLMUnavailable
 from imr_rag.library import Library
 from imr_rag.schema import Answer, AnswerFilters, AnswerSentence, Citation, Hit, SearchFilters
 from imr_rag.settings import Settings
@@ -135,7 +136,12 @@ class ChatEngine:
         if not question:
             return self.nothing(question, "Ask a question about the letters.")
         if self._llm is not None:
-            return self._llm.answer(question, history or [], filters)
+            try:
+                return self._llm.answer(question, history or [], filters)
+            except LLMUnavailable as exc:  # an answer from the catalog beats no answer; say why
+                answer = self.offline_answer(question, filters)
+                answer.notes.append(f"the LLM could not be reached ({exc}); answered offline")
+                return answer
         return self.offline_answer(question, filters)
 
     def offline_answer(self, question: str, filters: AnswerFilters) -> Answer:

@@ -291,6 +291,10 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
             f"{summary['failed']} failed, {summary['flagged']} flagged for review; "
             f"LLM calls {summary['llm_calls']} (cached {summary['cached']})"
         )
+        reasons = {r.rules_only for r in results if r.rules_only}
+        if reasons:
+            print(f"note: {summary['rules_only']} letters have the rules parser's record only, the LLM could not "
+                  f"be reached ({sorted(reasons)[0]})", file=sys.stderr)
     return EXIT_FAILURES if summary["failed"] else EXIT_OK
 
 

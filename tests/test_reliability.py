@@ -292,3 +292,32 @@ def test_one_case_number_is_one_decision_and_older_letters_are_kept_as_versions(
         assert newer in {doc_id for doc_id, _, _ in lib.catalog.decisions()}
         lib.catalog.delete_document(newer)
         assert lib.stats()["decisions"] == 2 and lib.stats()["decisions_superseded"] == 0
+
+
+@pytest.mark.slow
+def test_an_unreachable_llm_leaves_extract_and_ask_working_offline_with_a_note(tmp_path: Path) -> None:
+    """With an LLM configured but down, hybrid extraction keeps the rules records and ask answers
+    offline; both say the LLM was not reached (and stop calling it after a few letters)."""
+    import socket
+    import time
+
+    from helpers import VENV_BIN
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    folder = letters_folder(tmp_path, n=6)
+    env = clean_env(IMR_DATA_DIR=str(tmp_path / "data"), IMR_LLM_BASE_URL=f"http://127.0.0.1:{port}/v1",
+                    IMR_LLM_MAX_RETRIES="0")
+    exe = str(VENV_BIN / "imr-rag")
+    started = time.monotonic()
+    result = subprocess.run([exe, "extract", str(folder)], env=env, cwd=tmp_path, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "6 decisions" in result.stdout and "0 failed" in result.stdout
+    assert "6 letters have the rules parser's record only" in result.stderr and f"127.0.0.1:{port}" in result.stderr
+    assert time.monotonic() - started < 120
+    result = subprocess.run([exe, "ask", "Was the request for Lyrica 75mg #60 upheld or overturned?"], env=env,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "overturned" in result.stdout.lower() and "Note: the LLM could not be reached" in result.stdout

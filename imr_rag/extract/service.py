@@ -19,13 +19,16 @@ from dataclasses import asdict, dataclass, field
 
 from imr_rag.catalog import Catalog
 from imr_rag.documents import Document
-from imr_rag.errors import ExtractionFailed, ImrError
+from imr_rag.errors import ExtractionFailed, ImrError, LLMUnavailable
 from imr_rag.extract.merge import merge_decisions
 from imr_rag.formats import get_format
 from imr_rag.schema import Decision
 from imr_rag.settings import Settings
 
 BACKENDS = ("rules", "llm", "hybrid")
+LLM_DOWN_AFTER = 3
+"""Consecutive unreachable-LLM letters after which a hybrid run stops calling the LLM (each one
+costs a timeout and its retries; 100,000 of them would take days to say the same thing)."""
 
 
 @dataclass
@@ -42,6 +45,8 @@ class Extraction:
     tokens: dict[str, int] = field(default_factory=dict)
     cached: bool = False
     seconds: float = 0.0
+    rules_only: str | None = None
+    """Why a hybrid record is the rules parser's alone (the LLM could not be reached)."""
 
     def as_json_line(self) -> dict:
         return {
@@ -128,6 +133,10 @@ class ExtractionService:
         self.settings = settings
         self.catalog = catalog
         self.llm = LLMBackend(settings, catalog) if self.backend != "rules" else None
+        self._llm_failures = 0
+        self._llm_lock = threading.Lock()
+        self.llm_down: str | None = None
+        """Set once the LLM failed LLM_DOWN_AFTER letters in a row: the reason, and no more calls."""
 
     def extract_one(self, document: Document) -> Extraction:
         result = Extraction(doc_id=document.doc_id, source=document.path, backend=self.backend)
@@ -149,10 +158,25 @@ class ExtractionService:
         except ExtractionFailed as exc:
             llm = self._llm_decision(document, result)
             return llm.model_copy(update={"review_flags": [*llm.review_flags, f"LLM only: {exc.reason}"]})
-        return merge_decisions(rules, self._llm_decision(document, result))
+        try:
+            return merge_decisions(rules, self._llm_decision(document, result))
+        except LLMUnavailable as exc:  # the rules record stands; the summary says the LLM was not consulted
+            result.rules_only = str(exc)
+            return rules
 
     def _llm_decision(self, document: Document, result: Extraction) -> Decision:
-        decision = self.llm.extract(document, result)
+        if self.llm_down:
+            raise LLMUnavailable(f"not called after {LLM_DOWN_AFTER} letters in a row failed: {self.llm_down}")
+        try:
+            decision = self.llm.extract(document, result)
+        except LLMUnavailable as exc:
+            with self._llm_lock:
+                self._llm_failures += 1
+                if self._llm_failures >= LLM_DOWN_AFTER:
+                    self.llm_down = str(exc)
+            raise
+        with self._llm_lock:
+            self._llm_failures = 0
         if not decision.items:
             raise ExtractionFailed(document.path, "the LLM found no disputed items in the letter")
         return decision
@@ -202,6 +226,7 @@ def summarize(results: list[Extraction]) -> dict:
         "failed": len(results) - len(ok),
         "items": sum(len(r.decision.items) for r in ok),
         "flagged": sum(1 for r in ok if r.decision.review_flags),
+        "rules_only": sum(1 for r in ok if r.rules_only),
         "llm_calls": sum(r.llm_calls for r in results),
         "llm_retries": sum(r.llm_retries for r in results),
         "cached": sum(1 for r in results if r.cached),
