@@ -111,6 +111,11 @@ CREATE TABLE IF NOT EXISTS llm_cache (
 """
 
 
+BUMP_META = (
+    "INSERT INTO meta VALUES (?, '1') ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+)
+
+
 @dataclass(frozen=True)
 class StoredDocument:
     doc_id: str
@@ -470,6 +475,12 @@ class Catalog:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row["value"] if row else None
 
+    def bump_meta(self, key: str) -> str:
+        """Increment a counter kept in meta; returns its new value."""
+        with self.transaction() as db:
+            db.execute(BUMP_META, (key,))
+        return self.get_meta(key)
+
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
@@ -502,10 +513,7 @@ class Catalog:
 
 
 def _bump_generation(db: sqlite3.Connection) -> None:
-    db.execute(
-        "INSERT INTO meta VALUES ('generation', '1')"
-        " ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
-    )
+    db.execute(BUMP_META, ("generation",))
 
 
 def _delete_document(db: sqlite3.Connection, doc_id: str) -> None:

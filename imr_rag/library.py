@@ -88,6 +88,7 @@ class Library:
         self.lexical = LexicalIndex(settings.lexical_path)
         self._embedder = None
         self._dense = None
+        self._dense_version: str | None = None
         self._query_vectors: dict[str, np.ndarray] = {}
         self.notices: list[str] = []
 
@@ -113,8 +114,21 @@ class Library:
         if self._dense is None:
             from imr_rag.store import DenseStore
 
+            self._dense_version = self.catalog.get_meta("dense_version")
             self._dense = DenseStore(self.settings, self.embedder.name)
         return self._dense
+
+    def _dense_changed(self) -> None:
+        """Record a change this process made to the dense store (readers elsewhere reopen it)."""
+        self._dense_version = self.catalog.bump_meta("dense_version")
+
+    def _follow_dense(self) -> None:
+        """Reopen an embedded store another process has written to since it was opened: the
+        open client's in-memory index would not see those vectors (a server needs no reopening)."""
+        if self._dense is not None and not self.settings.chroma_url:
+            if self.catalog.get_meta("dense_version") != self._dense_version:
+                self._dense.close()
+                self._dense = None
 
     # -- ingest --------------------------------------------------------------------------
     def ingest(self, paths: list[Path], *, embed: bool = True, progress: Progress = _no_progress) -> IngestReport:
@@ -217,6 +231,7 @@ class Library:
         if pending and self.catalog.get_meta("dense_used") == "1":
             for doc_id in pending:
                 self.dense.delete_document(doc_id)
+            self._dense_changed()
         self.catalog.clear_dense_deletes(pending)
         return len(pending)
 
@@ -239,6 +254,7 @@ class Library:
         while rows := self.catalog.pending_chunks(EMBED_BATCH):
             vectors, new = self._vectors_for(rows)
             self.dense.upsert(rows, vectors)
+            self._dense_changed()
             self.catalog.mark_embedded([r.chunk.chunk_id for r in rows])
             done += len(rows)
             computed += new
@@ -272,6 +288,7 @@ class Library:
             raise ValueError(f"search mode must be one of {SEARCH_MODES}, not {mode!r}")
         filters = self._with_case_from_query(query, filters or SearchFilters())
         self._follow_lexical()
+        self._follow_dense()
         depth = max(k * 4, 20)
         ranked: list[list[tuple[str, float]]] = []
         if mode in ("hybrid", "dense") and self.catalog.get_meta("dense_used") == "1":

@@ -82,6 +82,10 @@ class DenseStore:
                 " use another collection or data directory"
             )
 
+    def close(self) -> None:
+        """Release the client (an embedded store is re-read from disk by the next one opened)."""
+        self.client.close()
+
     def _call(self, method: str, **kwargs):
         """collection.<method>(**kwargs), with any failure (a server gone mid-run: httpx errors,
         chromadb errors) turned into StoreUnavailable naming the store."""

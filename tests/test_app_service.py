@@ -313,3 +313,27 @@ def test_two_different_letters_with_one_name_are_both_kept(tmp_path: Path) -> No
         assert one.ingested == ["letter.txt"] and two.ingested == ["letter.txt"]
         assert two.replaced == [] and both.replaced == [] and both.unchanged == ["letter.txt"] * 2
         assert svc.stats()["documents"] == 2 and svc.stats()["decisions"] == 2
+
+
+def test_the_app_answers_from_letters_a_cli_ingest_added_while_it_runs(tmp_path: Path) -> None:
+    """No restart needed: the app follows the indexes and decisions another process changed."""
+    from helpers import run_cli
+
+    first, later = tmp_path / "first", tmp_path / "later"
+    first.mkdir()
+    later.mkdir()
+    shutil.copy(SYNTHETIC_LETTERS / "tx_iro_upheld.txt", first)
+    shutil.copy(SYNTHETIC_LETTERS / "dwc_cm99_0000001.txt", later)
+    settings = make_settings(tmp_path / "data")
+    with AppService(settings, sample_dir=first) as svc:
+        markdown, _ = svc.ask(LYRICA)
+        assert "CM99-0000001" not in markdown
+        for command in (["ingest", str(later)], ["extract", str(later)]):
+            result = run_cli(command, data_dir=settings.data_dir, cwd=tmp_path)
+            assert result.returncode == 0, result.stderr
+        markdown, sources = svc.ask(LYRICA)
+        assert "overturned" in markdown.lower() and any(s["case_number"] == "CM99-0000001" for s in sources)
+        hits = svc.library.search("Lyrica neuropathic pain", k=3, mode="lexical")
+        assert hits and hits[0].case_number == "CM99-0000001"
+        hits = svc.library.search("Lyrica neuropathic pain", k=3, mode="dense")
+        assert hits and hits[0].case_number == "CM99-0000001"
