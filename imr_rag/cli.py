@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=["rules", "llm", "hybrid"], help="default: hybrid with an LLM, else rules")
     p.add_argument("--output", type=Path, help="write one JSON line per document here")
     p.add_argument("--concurrency", type=int, default=1, help="parallel LLM calls")
+    p.add_argument("--batch-file", type=Path, metavar="JSONL",
+                   help="with --backend llm: write an OpenAI Batch API request file (one line per letter) "
+                        "instead of calling the LLM")
+    p.add_argument("--batch-results", type=Path, metavar="JSONL",
+                   help="read a Batch API output file: validate, align and store each letter's answer")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     p = sub.add_parser("export", help="export the decisions table from the catalog")
@@ -253,11 +258,21 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     if args.concurrency < 1:
         print("imr-rag extract: --concurrency must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    if args.batch_file and args.batch_results:
+        print("imr-rag extract: --batch-file writes requests, --batch-results reads answers; give one", file=sys.stderr)
+        return EXIT_USAGE
+    if args.batch_file and args.backend != "llm":
+        print("imr-rag extract: --batch-file needs --backend llm", file=sys.stderr)
+        return EXIT_USAGE
+    if args.batch_results:
+        return extract_batch_results(args, settings)
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         print(f"imr-rag extract: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     with Library(settings, on_wait=say_waiting) as lib, progress_bars() as progress:
+        if args.batch_file:
+            return write_batch_file(args, settings, lib, progress)
         service = ExtractionService(settings, lib.catalog, args.backend)
         targets, unreadable = lib.documents_to_extract(args.paths, progress=progress)
         docs = (lib.catalog.load_document(doc_id) for _, doc_id in targets)
@@ -298,6 +313,61 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_FAILURES if summary["failed"] else EXIT_OK
 
 
+def write_batch_file(args: argparse.Namespace, settings: Settings, lib, progress) -> int:
+    from imr_rag.extract.batch import BatchCost, write_requests
+    from imr_rag.extract.llm import TokenUsage
+
+    targets, unreadable = lib.documents_to_extract(args.paths, progress=progress)
+    docs = (lib.catalog.load_document(doc_id) for _, doc_id in targets)
+    written = write_requests(settings, docs, args.batch_file)
+    for path, reason in unreadable:
+        print(f"FAILED {path}: {reason}", file=sys.stderr)
+    per_letter = written.prompt_tokens_per_letter()
+    cost = BatchCost.per_1000(TokenUsage(prompt_tokens=round(per_letter * 1000)), 1000, settings)
+    files = ", ".join(str(p) for p in written.paths) or "nothing"
+    print(f"wrote {written.requests} requests (model {settings.llm_model}, mode {settings.llm_mode}) to {files}")
+    print(f"about {per_letter:,.0f} prompt tokens per letter ({cost.prompt_tokens:,.0f} per 1,000 letters, "
+          f"${cost.usd:.2f} per 1,000 letters at ${settings.llm_batch_price_input}/1M prompt tokens, "
+          f"completions extra); submit each file to the Batch API, then run "
+          f"imr-rag extract --batch-results <output.jsonl>")
+    return EXIT_FAILURES if unreadable else EXIT_OK
+
+
+def extract_batch_results(args: argparse.Namespace, settings: Settings) -> int:
+    from imr_rag.extract.batch import BatchCost, apply_results, total_usage
+    from imr_rag.extract.service import summarize
+    from imr_rag.library import Library
+
+    if not args.batch_results.is_file():
+        print(f"imr-rag extract: no such file: {args.batch_results}", file=sys.stderr)
+        return EXIT_USAGE
+    unknown: list[tuple[str, str]] = []
+    with Library(settings, on_wait=say_waiting) as lib:
+        results = list(apply_results(settings, lib.catalog, args.batch_results,
+                                     on_unknown=lambda where, why: unknown.append((where, why))))
+        cases = {r.doc_id: getattr(lib.catalog.document(r.doc_id), "case_number", None) for r in results if r.error}
+    summary = summarize(results)
+    cost = BatchCost.per_1000(total_usage(results), len(results), settings)
+    summary.update(backend="llm", unmatched_lines=len(unknown), per_1000_letters={
+        "prompt_tokens": round(cost.prompt_tokens), "completion_tokens": round(cost.completion_tokens),
+        "usd": round(cost.usd, 4)})
+    for where, reason in unknown:
+        print(f"FAILED {where}: {reason}", file=sys.stderr)
+    for r in results:
+        if r.error:
+            case = f", case {cases[r.doc_id]}" if cases[r.doc_id] else ""
+            print(f"FAILED {r.source} (doc {r.doc_id}{case}): {r.error}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{summary['extracted']} decisions ({summary['items']} items) from batch results; "
+              f"{summary['failed']} failed, {len(unknown)} lines matched no letter")
+        print(f"per 1,000 letters: {cost.prompt_tokens:,.0f} prompt + {cost.completion_tokens:,.0f} completion "
+              f"tokens, about ${cost.usd:.2f} at ${settings.llm_batch_price_input}/1M prompt and "
+              f"${settings.llm_batch_price_output}/1M completion tokens (IMR_LLM_BATCH_PRICE_INPUT/_OUTPUT)")
+    return EXIT_FAILURES if summary["failed"] or unknown else EXIT_OK
+
+
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from imr_rag.export import table, write_table
     from imr_rag.library import Library
@@ -333,7 +403,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"== ingest {corpus}")
     status = cmd_ingest(argparse.Namespace(paths=[corpus], no_embed=False, json=False), settings)
     print("== extract (rules backend)")
-    status |= cmd_extract(argparse.Namespace(paths=[], backend="rules", output=None, concurrency=1, json=False), settings)
+    status |= cmd_extract(argparse.Namespace(paths=[], backend="rules", output=None, concurrency=1, json=False,
+                                             batch_file=None, batch_results=None), settings)
     for question in DEMO_QUESTIONS[kind]:
         print(f"\n== ask {question!r}")
         cmd_ask(argparse.Namespace(question=question, case_number=None, letter_format=None, outcome=None,

@@ -66,6 +66,17 @@ class Settings(BaseSettings):
     llm_max_tokens_per_letter: int = Field(
         default=20000, description="Token budget per letter, summed over re-asks."
     )
+    llm_batch_price_input: float = Field(
+        default=0.075,
+        description="USD per 1M prompt tokens at Batch API price, for the cost estimate of "
+        "`extract --batch-file/--batch-results` (default: gpt-4o-mini's batch price, half its live "
+        "price of $0.15; check the provider's current price list).",
+    )
+    llm_batch_price_output: float = Field(
+        default=0.30,
+        description="USD per 1M completion tokens at Batch API price (default: gpt-4o-mini's, half "
+        "its live $0.60).",
+    )
 
     @property
     def llm_enabled(self) -> bool:

@@ -21,6 +21,9 @@ import instructor
 import openai
 import pydantic
 from instructor.core import Hooks, IncompleteOutputException, InstructorError, ResponseParsingError
+from instructor.processing.response import handle_response_model, process_response
+from instructor.templating import handle_templating
+from openai.types.chat import ChatCompletion
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
@@ -127,6 +130,78 @@ class LLMDecision(BaseModel):
     diagnoses: list[str] = Field(default_factory=list, description=_described(Decision, "diagnoses"))
     items: list[LLMDisputedItem] = Field(
         default_factory=list, description="Every disputed item, in the order the letter lists them."
+    )
+
+
+# -- the request and the answer, shared by the live path and the Batch API file -------------
+
+
+def extraction_messages(document: Document) -> list[dict[str, str]]:
+    """The chat messages asking for `document`'s record (before instructor adds its schema).
+
+    instructor renders message content as a Jinja template whenever a validation context is
+    given; the raw block keeps a letter's own `{{`, `{%` or `{#` from being read as template code
+    (unescaped, `{{ x }}` in a letter reached the model as an empty string).
+    """
+    prompt = render(PROMPT_NAME, letter=document.text, letter_format=document.letter_format)
+    return [{"role": "user", "content": "{% raw %}" + prompt + "{% endraw %}"}]
+
+
+def validation_context(document: Document) -> dict[str, str]:
+    """What the quote validators check against: the letter's normalised text."""
+    return {"text": document.text}
+
+
+def chat_request_body(settings: Settings, document: Document) -> dict[str, Any]:
+    """The /v1/chat/completions body the live path sends for `document`'s first ask.
+
+    instructor turns (response model, mode, messages) into the request in `client.create`; this
+    calls the same function, so a Batch API line carries the very prompt and schema (tool or
+    response_format) of a live request.
+    """
+    mode = MODES[settings.llm_mode]
+    _, body = handle_response_model(
+        LLMDecision, mode=mode, model=settings.llm_model, messages=extraction_messages(document)
+    )
+    return handle_templating(body, mode=mode, context=validation_context(document))
+
+
+def parse_chat_completion(settings: Settings, body: dict[str, Any], document: Document) -> LLMDecision:
+    """Validate a chat completion answered outside the live path (a Batch API result) as the live
+    path validates its answers: same mode's parser, same quote validators against the letter.
+
+    Raises ExtractionFailed naming the letter: cut-off answer, invalid JSON, or a validation error
+    such as a quote that is not in the letter (a batch cannot re-ask).
+    """
+    try:
+        completion = ChatCompletion.model_validate(body)
+    except pydantic.ValidationError as exc:
+        raise ExtractionFailed(document.path, f"result is not a chat completion: {describe_failure(exc)}") from exc
+    response_model, _ = handle_response_model(LLMDecision, mode=MODES[settings.llm_mode])
+    try:
+        return process_response(
+            completion, response_model=response_model, stream=False,
+            validation_context=validation_context(document), strict=False, mode=MODES[settings.llm_mode],
+        )
+    except IncompleteOutputException as exc:
+        raise ExtractionFailed(
+            document.path, "the model's answer was cut off (output token limit reached)"
+        ) from exc
+    except (*_REASKABLE, InstructorError, AttributeError, IndexError, KeyError, TypeError) as exc:
+        # AttributeError/IndexError/KeyError/TypeError: the answer lacks the tool call or content
+        # the mode expects (instructor's parsers index into it)
+        raise ExtractionFailed(
+            document.path, f"LLM answer failed validation: {describe_failure(exc)}"
+        ) from exc
+
+
+def usage_of(body: dict[str, Any]) -> TokenUsage:
+    """The usage a chat completion body reports (zero when it reports none)."""
+    usage = body.get("usage") or {}
+    return TokenUsage(
+        int(usage.get("prompt_tokens") or 0),
+        int(usage.get("completion_tokens") or 0),
+        int(usage.get("total_tokens") or 0),
     )
 
 
@@ -322,7 +397,7 @@ class LLMExtractor:
         """One Decision for `document`, or ExtractionFailed / LLMUnavailable."""
         started = time.monotonic()
         meter = _Meter()
-        messages = [{"role": "user", "content": self._prompt(document)}]
+        messages = extraction_messages(document)
         try:
             decision = to_decision(self._ask_with_backoff(messages, document, meter), document)
         except ImrError as exc:
@@ -337,9 +412,6 @@ class LLMExtractor:
             seconds=time.monotonic() - started,
             fingerprint=self.cache_fingerprint(),
         )
-
-    def _prompt(self, document: Document) -> str:
-        return render(PROMPT_NAME, letter=document.text, letter_format=document.letter_format)
 
     def _ask_with_backoff(
         self, messages: list[dict[str, str]], document: Document, meter: _Meter
@@ -378,7 +450,7 @@ class LLMExtractor:
                 response_model=LLMDecision,
                 messages=messages,
                 max_retries=self._reask_policy(meter),
-                context={"text": document.text},
+                context=validation_context(document),
                 strict=False,  # let small local models write 58 as "58"
                 hooks=meter.hooks(),
             )

@@ -177,9 +177,7 @@ class ExtractionService:
             raise
         with self._llm_lock:
             self._llm_failures = 0
-        if not decision.items:
-            raise ExtractionFailed(document.path, "the LLM found no disputed items in the letter")
-        return decision
+        return require_items(document, decision)
 
     def run(
         self, documents: Iterator[Document], total: int, *, concurrency: int = 1,
@@ -212,10 +210,22 @@ class ExtractionService:
                 yield window.popleft().result()
 
     def _store(self, result: Extraction) -> None:
-        if result.decision is not None:
-            self.catalog.save_decision(result.doc_id, self.backend, result.decision)
-        else:
-            self.catalog.record_extraction_failure(result.doc_id, self.backend, result.error or "unknown error")
+        store_extraction(self.catalog, result)
+
+
+def require_items(document: Document, decision: Decision) -> Decision:
+    """An LLM record without disputed items is a failure, not a decision."""
+    if not decision.items:
+        raise ExtractionFailed(document.path, "the LLM found no disputed items in the letter")
+    return decision
+
+
+def store_extraction(catalog: Catalog, result: Extraction) -> None:
+    """The catalog write for one outcome: the decision and its items, or the failure reason."""
+    if result.decision is not None:
+        catalog.save_decision(result.doc_id, result.backend, result.decision)
+    else:
+        catalog.record_extraction_failure(result.doc_id, result.backend, result.error or "unknown error")
 
 
 def summarize(results: list[Extraction]) -> dict:
