@@ -19,6 +19,7 @@ import numpy as np
 
 from imr_rag.documents import Document
 from imr_rag.schema import Chunk, Decision
+from imr_rag.textutil import service_tokens
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -96,6 +97,10 @@ CREATE TABLE IF NOT EXISTS items (
     PRIMARY KEY (doc_id, item_index)
 );
 CREATE INDEX IF NOT EXISTS items_determination ON items(determination);
+CREATE INDEX IF NOT EXISTS items_category ON items(category);
+CREATE INDEX IF NOT EXISTS decisions_date ON decisions(decision_date);
+CREATE INDEX IF NOT EXISTS decisions_specialty ON decisions(reviewer_specialty);
+CREATE INDEX IF NOT EXISTS decisions_format ON decisions(letter_format);
 CREATE TABLE IF NOT EXISTS extraction_failures (
     doc_id TEXT NOT NULL,
     backend TEXT NOT NULL,
@@ -110,6 +115,22 @@ CREATE TABLE IF NOT EXISTS llm_cache (
 );
 """
 
+
+# Service words (lower-case, plural-blind: `textutil.service_tokens`) of every item, searchable
+# with FTS5. External content: the words live in items.service_words; triggers keep the index in
+# step with every insert and delete of an item (cascaded deletes included).
+SERVICE_INDEX = """
+CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5(
+    service_words, content='items', content_rowid='rowid', tokenize='unicode61'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS items_fts_vocab USING fts5vocab(items_fts, 'row');
+CREATE TRIGGER IF NOT EXISTS items_fts_insert AFTER INSERT ON items BEGIN
+    INSERT INTO items_fts(rowid, service_words) VALUES (new.rowid, new.service_words);
+END;
+CREATE TRIGGER IF NOT EXISTS items_fts_delete AFTER DELETE ON items BEGIN
+    INSERT INTO items_fts(items_fts, rowid, service_words) VALUES ('delete', old.rowid, old.service_words);
+END;
+"""
 
 BUMP_META = (
     "INSERT INTO meta VALUES (?, '1') ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
@@ -160,11 +181,12 @@ class Catalog:
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
         self._add_missing_columns()
+        self._ensure_service_index()
 
     # Columns added after a catalog may already exist on disk: (table, column, declaration).
     ADDED_COLUMNS = [
         ("decisions", "reviewer_specialty", "TEXT"), ("items", "authorized_portion", "TEXT"),
-        ("decisions", "superseded_by", "TEXT"),
+        ("decisions", "superseded_by", "TEXT"), ("items", "service_words", "TEXT"),
     ]
 
     def _add_missing_columns(self) -> None:
@@ -173,6 +195,19 @@ class Catalog:
             if column not in existing:
                 with self.db:
                     self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+    def _ensure_service_index(self) -> None:
+        """The full-text index of item services (`items_fts`, kept in step by triggers). A catalog
+        written before it existed gets its service words computed and the index built once."""
+        with self.db:
+            self.db.executescript(SERVICE_INDEX)
+            missing = self.db.execute("SELECT rowid, service FROM items WHERE service_words IS NULL").fetchall()
+            if missing:
+                self.db.executemany(
+                    "UPDATE items SET service_words = ? WHERE rowid = ?",
+                    [(" ".join(service_tokens(r["service"])), r["rowid"]) for r in missing],
+                )
+                self.db.execute("INSERT INTO items_fts(items_fts) VALUES ('rebuild')")
 
     def __enter__(self) -> Catalog:
         return self
@@ -413,8 +448,8 @@ class Catalog:
             )
             db.executemany(
                 "INSERT INTO items (doc_id, item_index, service, category, determination, medically_necessary,"
-                " guideline_sources, determination_start, determination_end, authorized_portion)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " guideline_sources, determination_start, determination_end, authorized_portion, service_words)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         doc_id, n, item.service, item.category.value, item.determination.value,
@@ -422,7 +457,7 @@ class Catalog:
                         dumps(sorted({g.source for g in item.guidelines if g.cited_by == "reviewer"})),
                         item.evidence.determination.start if item.evidence.determination else None,
                         item.evidence.determination.end if item.evidence.determination else None,
-                        item.authorized_portion,
+                        item.authorized_portion, " ".join(service_tokens(item.service)),
                     )
                     for n, item in enumerate(decision.items)
                 ],

@@ -1,21 +1,131 @@
-"""Questions about the decisions catalog: selecting, matching and counting disputed items.
+"""The typed query plan: what a question asks of the decisions catalog.
 
-`CatalogQuery` is the typed tool an LLM fills in for counting and comparison questions; the
-offline engine builds the same object from the question's words. Selection itself is pure.
+`CatalogQuery` is the one plan both readers fill: the LLM (as a tool, see `chat_llm`) and the
+offline parser (`imr_rag.question_parser`). `imr_rag.catalog_sql` executes it in SQL. A plan
+has filters (which items count), and what to return (a list, a count, a share, a group-by, a
+comparison of two services, or one field of one case).
 """
 
 from __future__ import annotations
 
-import re
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from imr_rag.schema import AnswerFilters, Category, Determination
-from imr_rag.textutil import content_words, idf_weights, overlap_score, words
+from imr_rag.schema import Category, Determination
 
-MATCH_THRESHOLD = 0.45
+Returns = Literal["list", "count", "share", "group", "compare", "field", "decision"]
+GroupKey = Literal["none", "month", "quarter", "year", "category", "specialty", "guideline", "determination"]
+CaseField = Literal[
+    "decision_date", "date_of_injury", "date_assigned", "ur_denial_date", "application_received",
+    "reviewer_specialty", "reviewer_licensure", "guidelines", "rationale", "patient_age", "patient_sex",
+    "diagnoses", "item_count", "determination",
+]
+GuidelineFamily = Literal["MTUS", "ODG", "ACOEM", "other"]
+
+
+class CatalogQuery(BaseModel):
+    """A question about the extracted decisions, as a plan: filters, then what to return.
+
+    Only current decisions count (a case's newest letter); every filter left empty is no
+    constraint. Dates are ISO (yyyy-mm-dd) and inclusive.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    returns: Returns = Field(
+        default="count",
+        description="list: the matching items; count: how many; share: how many of the matching items had "
+        "`determination` (x of n and %); group: counts and shares per `group_by`; compare: the share for each of "
+        "the two services in `compare`; field: one `field` of one case; decision: the outcome of a named item.",
+    )
+    case_number: str | None = Field(default=None, description="Only this letter, e.g. CM16-0232543.")
+    service_terms: list[str] = Field(
+        default_factory=list,
+        description="Words or names the disputed service must contain, e.g. ['lumbar', 'MRI'] (synonyms such as "
+        "'magnetic resonance imaging' or brand/generic drug names match too).",
+    )
+    category: Category | None = Field(default=None, description="Only services of this category.")
+    determination: Determination | None = Field(
+        default=None, description="Only items with this outcome (for 'share', 'group' and 'compare': the outcome whose share is wanted)."
+    )
+    date_from: dt.date | None = Field(default=None, description="Decision date on or after (ISO yyyy-mm-dd).")
+    date_to: dt.date | None = Field(default=None, description="Decision date on or before (ISO yyyy-mm-dd).")
+    reviewer_specialty: str | None = Field(
+        default=None, description="Only letters whose reviewer has this specialty, e.g. 'Orthopedic Surgery'."
+    )
+    guideline_family: GuidelineFamily | None = Field(
+        default=None, description="Only items where the reviewer cited this guideline family."
+    )
+    letter_format: str | None = Field(default=None, description="Only this letter format: ca_dwc_imr or tx_iro.")
+    partly_authorized: bool = Field(
+        default=False,
+        description="Only items where the claims administrator had already authorised part of the request.",
+    )
+    count_letters: bool = Field(default=False, description="Count letters rather than disputed items.")
+    group_by: GroupKey = Field(
+        default="none", description="For 'group': group by decision month, quarter, year, category, reviewer "
+        "specialty, guideline family or outcome."
+    )
+    compare: list[str] = Field(
+        default_factory=list, description="For 'compare': the two services compared, e.g. ['acupuncture', 'chiropractic']."
+    )
+    field: CaseField | None = Field(default=None, description="For 'field': which fact of the case is asked for.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> CatalogQuery:
+        if self.group_by != "none" and self.returns == "count":
+            self.returns = "group"  # a count broken down by something is a group-by
+        if self.returns == "group" and self.group_by == "none":
+            raise ValueError("returns 'group' needs group_by")
+        if self.returns == "compare" and len(self.compare) != 2:
+            raise ValueError("returns 'compare' needs exactly two services in compare")
+        if self.returns == "field" and self.field is None:
+            raise ValueError("returns 'field' needs field")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError(f"date_from {self.date_from} is after date_to {self.date_to}")
+        return self
+
+    def describe(self) -> str:
+        """The plan in words: how the question was read."""
+        what = {
+            "list": "list the items", "count": "count the letters" if self.count_letters else "count the items",
+            "share": "the share of items", "group": f"items by {self.group_by}",
+            "compare": "compare " + " and ".join(self.compare), "decision": "the outcome of the item",
+            "field": f"the {str(self.field).replace('_', ' ')}",
+        }[self.returns]
+        parts = [what]
+        if self.returns in ("share", "group", "compare") and self.determination:
+            parts.append(f"{self.determination.value.replace('_', ' ')}")
+        elif self.determination:
+            parts.append(f"with outcome {self.determination.value.replace('_', ' ')}")
+        if self.service_terms:
+            parts.append("for " + " ".join(self.service_terms))
+        if self.category:
+            parts.append(f"in category {self.category.value}")
+        if self.case_number:
+            parts.append(f"in case {self.case_number}")
+        if self.date_from or self.date_to:
+            parts.append(f"decided {date_span(self.date_from, self.date_to)}")
+        if self.reviewer_specialty:
+            parts.append(f"reviewed by {self.reviewer_specialty}")
+        if self.guideline_family:
+            parts.append(f"citing {self.guideline_family}")
+        if self.letter_format:
+            parts.append(f"in {self.letter_format} letters")
+        if self.partly_authorized:
+            parts.append("partly authorised already")
+        return ", ".join(parts)
+
+
+def date_span(start: dt.date | None, end: dt.date | None) -> str:
+    if start and end:
+        return f"{start.isoformat()} to {end.isoformat()}" if start != end else f"on {start.isoformat()}"
+    if start:
+        return f"on or after {start.isoformat()}"
+    return f"on or before {end.isoformat()}" if end else "at any date"
 
 
 @dataclass(frozen=True)
@@ -36,156 +146,3 @@ class ItemRef:
     decision_date: str | None
     reviewer_specialty: str | None
     source: str
-
-
-class CatalogQuery(BaseModel):
-    """A query over the extracted decisions: which items to count, and how to group them."""
-
-    service_terms: list[str] = Field(
-        default_factory=list,
-        description="Words that must all appear in the disputed service, e.g. ['baclofen', 'pump'].",
-    )
-    category: Category | None = Field(default=None, description="Only services of this category.")
-    determination: Determination | None = Field(default=None, description="Only items with this outcome.")
-    case_number: str | None = Field(default=None, description="Only this letter.")
-    partly_authorized: bool = Field(
-        default=False,
-        description="Only items where the claims administrator had already authorised part of the request.",
-    )
-    count_letters: bool = Field(default=False, description="Count letters rather than disputed items.")
-    group_by: Literal["none", "specialty", "category", "determination"] = Field(
-        default="none", description="Group the counted items by reviewer specialty, category or outcome."
-    )
-
-
-def outcome_in(question: str) -> Determination | None:
-    """The single outcome a question asks about, if it names exactly one."""
-    q = question.lower()
-    found = set()
-    if re.search(r"partial(ly)?\s+overturn", q):
-        found.add(Determination.partially_overturned)
-        q = re.sub(r"partial(ly)?\s+overturn\w*", " ", q)
-    if re.search(r"\boverturn", q):
-        found.add(Determination.overturned)
-    if re.search(r"\buph(e|o)ld|\bdenied\b|\bdenial", q):
-        found.add(Determination.upheld)
-    return found.pop() if len(found) == 1 else None
-
-
-def is_count_question(question: str) -> bool:
-    return bool(re.search(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\b|\bhow\s+often\b", question, re.I))
-
-
-def group_in(question: str) -> str:
-    q = question.lower()
-    if "specialt" in q:
-        return "specialty"
-    if re.search(r"\bcategor|\bkinds?\s+of\s+(service|treatment)", q):
-        return "category"
-    return "none"
-
-
-# Words that name what is counted rather than which service: "how many disputed items ...".
-COUNTED_WORDS = frozenset("disputed item items reviewed service services treatment treatments".split())
-PARTLY_AUTHORIZED = re.compile(r"\b(part|portion|partially)\b.*\bauthori[sz]ed|\bauthori[sz]ed\b.*\b(part|portion)\b", re.I)
-COUNT_LETTERS = re.compile(r"how\s+many\s+(letters|cases|decisions)\b|in\s+how\s+many\s+(letters|cases)", re.I)
-GROUPING_WORDS = frozenset(
-    "specialty specialties category categories kind kinds type types service services treatment treatments "
-    "reviewer reviewers by per each".split()
-)
-CATEGORY_WORDS = {
-    **{c.value.lower(): c for c in Category},
-    **{c.value.lower() + "s": c for c in Category},
-    "surgeries": Category.surgery, "medications": Category.medication, "drugs": Category.medication,
-    "therapies": Category.therapy, "equipment": Category.dme,
-}
-
-
-def query_from_question(question: str, case_number: str | None = None) -> CatalogQuery:
-    """The offline reading of a counting or grouping question (about `case_number`, if given).
-
-    A question whose only subject word is a category ("how many imaging requests ...") counts
-    that category; otherwise every subject word must appear in the service.
-    """
-    group_by = group_in(question)
-    partly = bool(PARTLY_AUTHORIZED.search(question))
-    case_word = case_number.lower() if case_number else None
-    terms = [w for w in content_words(question) if w != case_word and w not in COUNTED_WORDS]
-    if partly:
-        terms = []
-    if group_by != "none":
-        terms = [t for t in terms if t not in GROUPING_WORDS]
-    category = CATEGORY_WORDS.get(terms[0]) if len(terms) == 1 else None
-    return CatalogQuery(
-        service_terms=[] if category else terms,
-        category=category,
-        determination=outcome_in(question),
-        case_number=case_number,
-        partly_authorized=partly,
-        count_letters=bool(COUNT_LETTERS.search(question)),
-        group_by=group_by,
-    )
-
-
-def passes(item: ItemRef, filters: AnswerFilters) -> bool:
-    if filters.case_number and (item.case_number or "").upper() != filters.case_number.upper():
-        return False
-    if filters.letter_format and item.letter_format != filters.letter_format:
-        return False
-    if filters.determination and item.determination != Determination(filters.determination).value:
-        return False
-    if filters.date_from and (item.decision_date is None or item.decision_date < filters.date_from):
-        return False
-    if filters.date_to and (item.decision_date is None or item.decision_date > filters.date_to):
-        return False
-    return True
-
-
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-def select(items: list[ItemRef], query: CatalogQuery) -> list[ItemRef]:
-    """Items satisfying every part of the query (service terms matched word by word, plural-blind)."""
-    terms = {_stem(t.lower()) for t in query.service_terms if t.strip()}
-    chosen = []
-    for item in items:
-        service = {_stem(w) for w in words(item.service)}
-        if not terms <= service:
-            continue
-        if query.category and item.category != query.category.value:
-            continue
-        if query.determination and item.determination != query.determination.value:
-            continue
-        if query.case_number and (item.case_number or "").upper() != query.case_number.upper():
-            continue
-        if query.partly_authorized and not item.partly_authorized:
-            continue
-        chosen.append(item)
-    return chosen
-
-
-def best_matches(items: list[ItemRef], question: str) -> list[tuple[ItemRef, float]]:
-    """Items whose service the question names, best first (near ties kept: the same service in
-    several letters is several answers). Among equal scores, a service the question quotes word
-    for word ("X-rays lumbar spine", not "X-rays of the lumbar spine") comes first."""
-    q_words = {_stem(w) for w in content_words(question)}
-    if not q_words:
-        return []
-    service_words = [{_stem(w) for w in content_words(i.service)} for i in items]
-    idf = idf_weights(service_words)
-    scored = []
-    for item, s_words in zip(items, service_words):
-        if not s_words:
-            continue
-        score = overlap_score(q_words, s_words, idf, default_idf=max(idf.values(), default=1.0))
-        if score >= MATCH_THRESHOLD:
-            scored.append((item, score))
-    if not scored:
-        return []
-    top = max(s for _, s in scored)
-    asked = " ".join(words(question))
-    quoted = lambda item: " ".join(words(item.service)) in asked  # noqa: E731
-    return sorted(
-        ((i, s) for i, s in scored if s >= top - 0.05), key=lambda p: (-round(p[1], 9), not quoted(p[0]))
-    )

@@ -8,7 +8,7 @@ citation is checked against the retrieved passages.
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,30 +16,40 @@ from pathlib import Path
 
 import numpy as np
 
-from imr_rag.catalog_query import (
-    CatalogQuery,
-    ItemRef,
-    best_matches,
-    group_in,
-    is_count_question,
-    passes,
-    query_from_question,
-    select,
-)
+from imr_rag.catalog_query import CatalogQuery, ItemRef
+from imr_rag.catalog_sql import FROM, ITEM_COLUMNS, CatalogSQL, item_ref
+from imr_rag.chat_catalog import CatalogAnswers
 from imr_rag.errors import LLMUnavailable
 from imr_rag.library import Library
+from imr_rag.question_parser import ParsedQuestion, QuestionContext, parse_question
 from imr_rag.schema import Answer, AnswerFilters, AnswerSentence, Citation, Hit, SearchFilters
+from imr_rag.service_vocab import JOINING_WORDS, service_match
 from imr_rag.settings import Settings
-from imr_rag.textutil import content_words, sentence_spans, words
+from imr_rag.textutil import content_words, sentence_spans, service_tokens, words
 
 MAX_LISTED = 10
-MAX_CITED = 25
+MATCH_THRESHOLD = 0.45
+"""Score (0..1: half the IDF-weighted share of the question's service words the item names, half
+the share of the item's words the question names) an item needs to be the item a question asks
+about. Measured by evals/calibrate_match.py on the 25 dev + 13 synthetic letters: the right item
+of 98 of the 99 "was the request for <service> ..." questions scores 0.611-1.0 (the 99th, 0.378,
+describes the patient rather than the service and is found through the passages); of 30 services
+no fixture letter mentions, the best item scores at most 0.423."""
+UNMENTIONED_SHARE = 0.3
+"""Share of a service phrase's IDF weight that no single letter names (in its items or passages)
+above which the answer is "no letter in the library mentions ...", never a near item. Measured
+(evals/calibrate_match.py): item questions 0.0-0.259; the 30 absent services 0.348-1.0; the 12
+plain-words dev questions 0.0-0.5 (8 of them at or below 0.3 go on to the passage search)."""
 PASSAGE_MIN_SCORE = 0.34
 """Share of the question's content words a quoted sentence must contain."""
 DENSE_MIN_SIMILARITY = 0.5
 """Cosine a passage needs to answer a question that shares no words with it (a paraphrase such
 as "rides to doctor visits" for "transportation to medical appointments"). Measured on the dev
 letters: paraphrases of a disputed service score 0.5-0.62, unrelated questions below 0.25."""
+PARAPHRASE_SIMILARITY = 0.7
+"""Cosine above which a passage still stands for a phrase most of whose words no letter uses.
+Measured: the 30 absent services reach 0.409-0.663 against the nearest dev passage, so only a
+closer passage may overrule "no letter mentions"."""
 CONCLUSION = re.compile(r"medically\s+necessary|not\s+recommended|is\s+recommended|appropriate", re.I)
 DECISION_QUESTION = re.compile(
     r"upheld|overturned|approved|denied|decided|decision|outcome|medically\s+necessary|happened|covered|"
@@ -86,8 +96,10 @@ class ChatEngine:
     def __init__(self, library: Library, settings: Settings):
         self.library = library
         self.settings = settings
+        self.sql = CatalogSQL(library.catalog.db)
+        self.catalog_answers = CatalogAnswers(self)
         self._texts: dict[str, str] = {}
-        self._items: tuple[tuple, list[ItemRef]] | None = None
+        self.shown_service = ""
         self._llm = None
         if settings.llm_enabled:
             from imr_rag.chat_llm import LLMAnswerer
@@ -97,6 +109,8 @@ class ChatEngine:
     # -- shared helpers ------------------------------------------------------------------
     def text_of(self, doc_id: str) -> str:
         if doc_id not in self._texts:
+            if len(self._texts) > 512:
+                self._texts.clear()
             doc = self.library.catalog.document(doc_id)
             self._texts[doc_id] = doc.text if doc else ""
         return self._texts[doc_id]
@@ -104,25 +118,21 @@ class ChatEngine:
     def builder(self) -> AnswerBuilder:
         return AnswerBuilder(text_of=self.text_of)
 
-    def items(self, filters: AnswerFilters) -> list[ItemRef]:
-        """Every extracted item passing the filters; the rows are re-read only when decisions change."""
-        version = self.library.catalog.decisions_version()
-        if self._items is None or self._items[0] != version:
-            self._items = (version, self._load_items())
-        return [i for i in self._items[1] if passes(i, filters)]
+    def context(self, case_number: str | None) -> QuestionContext:
+        """What the offline parser needs to know about the library."""
+        newest = self.sql.newest_decision_date()
+        try:
+            newest_date = dt.date.fromisoformat(newest) if newest else None
+        except ValueError:
+            newest_date = None
+        return QuestionContext(newest=newest_date, specialties=self.sql.specialties(), case_number=case_number,
+                               mentions=self.mentioned)
 
-    def _load_items(self) -> list[ItemRef]:
-        return [
-            ItemRef(
-                doc_id=r["doc_id"], item_index=r["item_index"], service=r["service"],
-                partly_authorized=r["authorized_portion"] is not None, category=r["category"],
-                determination=r["determination"], guideline_sources=tuple(_json_list(r["guideline_sources"])),
-                determination_start=r["determination_start"], determination_end=r["determination_end"],
-                case_number=r["case_number"], letter_format=r["letter_format"], decision_date=r["decision_date"],
-                reviewer_specialty=r["reviewer_specialty"], source=r["source"],
-            )
-            for r in self.library.catalog.item_rows()
-        ]
+    def mentioned(self, words: str) -> bool:
+        """Whether any item's service or any passage uses these words."""
+        tokens = service_tokens(words)
+        idf, _ = self.sql.service_idf(tokens)
+        return all(t in idf for t in tokens) or self._in_passages(tuple(tokens))
 
     # -- entry point ---------------------------------------------------------------------
     def answer(
@@ -146,46 +156,163 @@ class ChatEngine:
 
     def offline_answer(self, question: str, filters: AnswerFilters) -> Answer:
         case = self.library.known_case_number(question)
-        if case and not filters.case_number:
-            filters = filters.model_copy(update={"case_number": case})
-        items = self.items(filters)
-        if is_count_question(question) or group_in(question) != "none":
-            return self.count_answer(question, query_from_question(question, case), items)
-        matches = best_matches(items, question)
+        parsed = parse_question(question, self.context(case or filters.case_number))
+        if parsed.not_understood:
+            return self.not_understood(question, parsed)
+        return self.execute(question, parsed.plan, filters, service=parsed.service, shown=parsed.service_as_asked)
+
+    def execute(
+        self, question: str, plan: CatalogQuery, filters: AnswerFilters, service: str | None = None,
+        shown: str | None = None,
+    ) -> Answer:
+        """Answer a plan, whoever filled it (the offline parser or the LLM). `shown` is the service
+        as the question wrote it (for "no letter mentions ...")."""
+        if service is None:
+            service = " ".join(plan.service_terms)
+        self.shown_service = shown or service
+        if plan.returns == "decision" or (plan.returns == "field" and plan.field == "determination"):
+            answer = self.decision_answer(question, plan, filters, service)
+        elif plan.returns == "field":
+            answer = self.catalog_answers.field(question, plan, filters, service)
+        else:
+            answer = self.catalog_answers.answer(question, plan, filters)
+        answer.plan = plan.model_dump(mode="json", exclude_defaults=True) | {"returns": plan.returns}
+        return answer
+
+    def not_understood(self, question: str, parsed: ParsedQuestion) -> Answer:
+        """Say what was not understood and how the rest was read, instead of answering another question."""
+        parts = "; ".join(f'"{p}"' for p in parsed.not_understood)
+        message = (f"I could not answer this: I did not understand {parts}. "
+                   f"I read the rest of the question as: {parsed.plan.describe()}.")
+        answer = self.nothing(question, message)
+        answer.plan = parsed.plan.model_dump(mode="json", exclude_defaults=True)
+        return answer
+
+    # -- the outcome of a named item ----------------------------------------------------------
+    def decision_answer(self, question: str, plan: CatalogQuery, filters: AnswerFilters, service: str) -> Answer:
+        """'Was the request for X upheld or overturned?': the items whose service the question names."""
+        unfiltered = plan.model_copy(update={"service_terms": [], "determination": None})
+        matches = self.best_matches(service, unfiltered, filters, question)
         if matches:
             return self._decision_answer(question, [m for m, _ in matches])
-        if case and items:
-            return self._decision_answer(question, items, whole_case=True)
+        case = plan.case_number or filters.case_number
+        if case:
+            items = self.sql.items(unfiltered, filters)
+            if items:
+                return self._decision_answer(question, items, whole_case=True)
+        absent = self.unmentioned(service, question)
+        if absent:
+            return self.nothing(question, f"No letter in the library mentions {self.shown_service}.")
         if DECISION_QUESTION.search(question):
-            item = self._item_from_passages(question, filters, items)
+            item = self._item_from_passages(question, filters, unfiltered)
             if item is not None:
                 return self._decision_answer(question, [item])
         return self.passage_answer(question, filters)
 
-    def _item_from_passages(self, question: str, filters: AnswerFilters, items: list[ItemRef]) -> ItemRef | None:
+    def best_matches(
+        self, service: str, plan: CatalogQuery, filters: AnswerFilters, question: str = "",
+        threshold: float = MATCH_THRESHOLD,
+    ) -> list[tuple[ItemRef, float]]:
+        """Items whose service the question names, best first (near ties kept: the same service in
+        several letters is several answers). Among equal scores, a service the question quotes word
+        for word ("X-rays lumbar spine", not "X-rays of the lumbar spine") comes first."""
+        terms, _ = service_match(service)
+        if not terms:
+            return []
+        tokens = [t for term in terms for alt in term.alternatives for t in alt]
+        candidates = self.sql.service_candidates(tokens, plan, filters)
+        if not candidates:
+            return []
+        idf, unseen = self.sql.service_idf(tokens + [t for _, item_words in candidates for t in item_words])
+        weight = lambda words: sum(idf.get(w, unseen) for w in words)  # noqa: E731
+        asked = " " + " ".join(service_tokens(question or service)) + " "
+        scored = []
+        for item, item_words in candidates:
+            have = set(item_words) - JOINING_WORDS
+            asked_weight = got = 0.0
+            used: set[str] = set()
+            for term in terms:
+                named = [alt for alt in term.alternatives if set(alt) <= have]
+                w = max(map(weight, named)) if named else weight(term.text.split())
+                asked_weight += w
+                if named:
+                    got += w
+                    used.update(t for alt in named for t in alt)
+            if not used:
+                continue
+            score = 0.5 * got / asked_weight + 0.5 * weight(used) / max(weight(have), 1e-9)
+            if score >= threshold:
+                quoted = f" {' '.join(item_words)} " in asked
+                scored.append((item, score, -len(item_words) if quoted else 0))
+        if not scored:
+            return []
+        top = max(s for _, s, _ in scored)
+        near = sorted((p for p in scored if p[1] >= top - 0.05), key=lambda p: (-round(p[1], 9), p[2]))
+        return [(i, s) for i, s, _ in near]
+
+    def unmentioned(self, service: str, question: str = "") -> str | None:
+        """The service phrase, when no single item or passage names most of it (IDF-weighted):
+        then the answer is "no letter in the library mentions ...", never a near item; unless a
+        passage is so close in meaning (a paraphrase) that it stands for the question."""
+        if self.unmentioned_share(service) <= UNMENTIONED_SHARE:
+            return None
+        if question and self._paraphrase_hits(question, AnswerFilters(), k=1, floor=PARAPHRASE_SIMILARITY):
+            return None
+        return service
+
+    def unmentioned_share(self, service: str) -> float:
+        """1 - the largest IDF-weighted share of the phrase's terms that one letter names (in its
+        items or its passages: 0 when some letter names them all, 1 when no letter uses any)."""
+        terms, _ = service_match(service)
+        if not terms:
+            return 0.0
+        tokens = [t for term in terms for alt in term.alternatives for t in alt]
+        idf, unseen = self.sql.service_idf(tokens)
+        weight = lambda words: sum(idf.get(w, unseen) for w in words)  # noqa: E731
+        own = [weight(term.text.split()) for term in terms]
+        total = sum(own)
+        holders: dict[str, set[str]] = {}  # what each letter says, as far as the searches saw
+        for item, words in self.sql.service_candidates(tokens, CatalogQuery(), limit=50):
+            holders.setdefault(item.doc_id, set()).update(words)
+        phrase = " ".join(" ".join(term.text.split()) for term in terms)
+        for hit in self.library.search(phrase, k=20, mode="lexical"):
+            holders.setdefault(hit.doc_id, set()).update(service_tokens(hit.text))
+        best = 0.0
+        for have in holders.values():
+            covered = sum(w for term, w in zip(terms, own) if any(set(alt) <= have for alt in term.alternatives))
+            best = max(best, covered / total)
+        return 1.0 - best
+
+    def _in_passages(self, tokens: tuple[str, ...]) -> bool:
+        """Whether any passage uses all these (plural-blind) words, singular or plural."""
+        return all(self.library.search(f"{t} {t}s", k=1, mode="lexical") for t in tokens)
+
+    def _item_from_passages(self, question: str, filters: AnswerFilters, plan: CatalogQuery) -> ItemRef | None:
         """The disputed item whose block holds the best passage, when the question asks for an outcome
         in words the service name does not use."""
         q_words = set(content_words(question))
-        by_key = {(i.doc_id, i.item_index): i for i in items}
-        # Outcome words match every letter's outcome lines; search by the subject words only.
-        subject = " ".join(content_words(question)) or question
-        for hit in self.library.search(subject, k=5, filters=search_filters(filters)):
-            best = _best_sentence(hit, q_words)
-            if best is None or best[1] < PASSAGE_MIN_SCORE:
-                continue
-            if hit.item_index is not None and (hit.doc_id, hit.item_index) in by_key:
-                return by_key[(hit.doc_id, hit.item_index)]
-        for hit in self._paraphrase_hits(question, filters, k=3):
-            if hit.item_index is not None and (hit.doc_id, hit.item_index) in by_key:
-                return by_key[(hit.doc_id, hit.item_index)]
+        subject = " ".join(content_words(question)) or question  # outcome words match every outcome line
+        hits = [h for h in self.library.search(subject, k=5, filters=search_filters(filters))
+                if (best := _best_sentence(h, q_words)) is not None and best[1] >= PASSAGE_MIN_SCORE]
+        for hit in hits + self._paraphrase_hits(question, filters, k=3):
+            if hit.item_index is not None:
+                item = self._current_item(hit.doc_id, hit.item_index, plan, filters)
+                if item is not None:
+                    return item
         return None
 
-    def _paraphrase_hits(self, question: str, filters: AnswerFilters, k: int) -> list[Hit]:
+    def _current_item(self, doc_id: str, item_index: int, plan: CatalogQuery, filters: AnswerFilters) -> ItemRef | None:
+        where, params = self.sql.where(plan, filters)
+        row = self.library.catalog.db.execute(
+            ITEM_COLUMNS + FROM + where + " AND i.doc_id = ? AND i.item_index = ?", [*params, doc_id, item_index]
+        ).fetchone()
+        return item_ref(row) if row else None
+
+    def _paraphrase_hits(self, question: str, filters: AnswerFilters, k: int, floor: float = 0.0) -> list[Hit]:
         """Dense hits similar enough to stand for the question although no words are shared."""
         hits = self.library.search(question, k=k, filters=search_filters(filters), mode="dense")
-        return [h for h in hits if h.score >= DENSE_MIN_SIMILARITY]
+        return [h for h in hits if h.score >= max(floor, DENSE_MIN_SIMILARITY)]
 
-    # -- answers from the catalog --------------------------------------------------------
     def _decision_answer(self, question: str, items: list[ItemRef], whole_case: bool = False) -> Answer:
         b = self.builder()
         wants_guideline = bool(re.search(r"guideline|criteria|cite[sd]?\b|based on", question, re.I))
@@ -194,38 +321,43 @@ class ChatEngine:
             b.say(f"Case {first.case_number or first.doc_id} (decided {first.decision_date or 'on an unstated date'}) "
                   f"had {len(items)} disputed item{'s' if len(items) != 1 else ''}:")
         for item in items[:MAX_LISTED]:
-            cite = self._cite_item(b, item)
+            cite = self.cite_item(b, item)
             where = f"case {item.case_number}" if item.case_number else _file_name(item.source)
             date = f", decided {item.decision_date}" if item.decision_date else ""
             b.say(f"In {where}{date}, the request for {item.service} was "
                   f"{OUTCOME_WORDS.get(item.determination, item.determination)}.", cite)
             if wants_guideline:
-                self._say_guideline(b, item)
+                self.say_guideline(b, item)
             else:
                 self._say_conclusion(b, item)
         if len(items) > MAX_LISTED:
             b.say(f"{len(items) - MAX_LISTED} more matching items are not listed; narrow the question or use filters.")
         return b.answer(question, "decision")
 
-    def _cite_item(self, b: AnswerBuilder, item: ItemRef) -> list[int]:
+    def cite_item(self, b: AnswerBuilder, item: ItemRef) -> list[int]:
         if item.determination_start is None:
             return []
         return [b.cite(item.doc_id, item.case_number, item.source, item.determination_start,
                        item.determination_end, "item")]
 
-    def _say_conclusion(self, b: AnswerBuilder, item: ItemRef) -> None:
+    def rationale_spans(self, item: ItemRef) -> list[tuple[int, int]]:
         decision = self.library.catalog.decision(item.doc_id)
         rationale = decision.items[item.item_index].evidence.rationale if decision else None
         if rationale is None:
+            return []
+        return sentence_spans(self.text_of(item.doc_id), rationale.start, rationale.end)
+
+    def _say_conclusion(self, b: AnswerBuilder, item: ItemRef) -> None:
+        spans = self.rationale_spans(item)
+        if not spans:
             return
         text = self.text_of(item.doc_id)
-        spans = sentence_spans(text, rationale.start, rationale.end)
         concluding = [s for s in spans if CONCLUSION.search(text[s[0]:s[1]])] or spans
         a, e = concluding[-1]
         n = b.cite(item.doc_id, item.case_number, item.source, a, e, "item")
         b.say(f'The reviewer concluded: "{_squash(text[a:e])}"', [n])
 
-    def _say_guideline(self, b: AnswerBuilder, item: ItemRef) -> None:
+    def say_guideline(self, b: AnswerBuilder, item: ItemRef) -> None:
         text = self.text_of(item.doc_id)
         start = item.determination_end or 0
         label = re.compile(r"MAXIMUS\s+guideline\s*:|SCREENING\s+CRITERIA", re.I).search(text, start)
@@ -239,61 +371,6 @@ class ChatEngine:
         n = b.cite(item.doc_id, item.case_number, item.source, label.start(), end, "item")
         families = ", ".join(item.guideline_sources) or "no named guideline"
         b.say(f"The reviewer relied on {families}: \"{_squash(text[label.end():end])}\"", [n])
-
-    def count_answer(self, question: str, query: CatalogQuery, items: list[ItemRef]) -> Answer:
-        b = self.builder()
-        if query.group_by != "none":
-            # Rates need every outcome in the denominator; the outcome asked about is the focus.
-            return self._grouped_answer(question, query, select(items, query.model_copy(update={"determination": None})), b)
-        chosen = select(items, query)
-        described = " ".join(query.service_terms) or (query.category.value if query.category else "all services")
-        if query.partly_authorized:
-            described += " (part already authorised by the claims administrator)"
-        outcome = OUTCOME_WORDS.get(query.determination.value) if query.determination else None
-        letters = {i.doc_id for i in chosen}
-        if not chosen:
-            b.say(f"No {outcome + ' ' if outcome else ''}requests for {described} were found in the "
-                  f"{len({i.doc_id for i in items})} extracted letters.")
-            return b.answer(question, "none")
-        cites = [n for item in chosen[:MAX_CITED] for n in self._cite_item(b, item)]
-        if query.count_letters:
-            b.say(f"{len(letters)} letter{'s' if len(letters) != 1 else ''} had {outcome + ' ' if outcome else ''}"
-                  f"requests for {described} ({len(chosen)} disputed item{'s' if len(chosen) != 1 else ''}): "
-                  + ", ".join(sorted({i.case_number or _file_name(i.source) for i in chosen})) + ".", cites)
-        elif outcome:
-            b.say(f"{len(chosen)} request{'s' if len(chosen) != 1 else ''} for {described} "
-                  f"{'were' if len(chosen) != 1 else 'was'} {outcome}, in {len(letters)} letter"
-                  f"{'s' if len(letters) != 1 else ''}.", cites)
-        else:
-            by = _tally(i.determination for i in chosen)
-            parts = ", ".join(f"{n} {OUTCOME_WORDS.get(k, k)}" for k, n in sorted(by.items()))
-            b.say(f"{len(chosen)} request{'s' if len(chosen) != 1 else ''} for {described} in "
-                  f"{len(letters)} letter{'s' if len(letters) != 1 else ''}: {parts}.", cites)
-        if len(chosen) > MAX_CITED:
-            b.say(f"Citations are shown for the first {MAX_CITED}.")
-        return b.answer(question, "count")
-
-    def _grouped_answer(self, question: str, query: CatalogQuery, chosen: list[ItemRef], b: AnswerBuilder) -> Answer:
-        key = {"specialty": lambda i: i.reviewer_specialty or "unstated",
-               "category": lambda i: i.category,
-               "determination": lambda i: i.determination}[query.group_by]
-        groups: dict[str, list[ItemRef]] = {}
-        for item in chosen:
-            groups.setdefault(key(item), []).append(item)
-        if not groups:
-            b.say("No extracted decisions match the question.")
-            return b.answer(question, "none")
-        focus = query.determination.value if query.determination else "overturned"
-        ranked = sorted(
-            groups.items(),
-            key=lambda kv: (-sum(i.determination == focus for i in kv[1]) / len(kv[1]), -len(kv[1]), kv[0]),
-        )
-        b.say(f"Share of items {OUTCOME_WORDS[focus]} by {query.group_by}, highest first:")
-        for name, members in ranked[:MAX_LISTED]:
-            hits = [i for i in members if i.determination == focus]
-            cites = [n for item in hits[:3] for n in self._cite_item(b, item)]
-            b.say(f"{name}: {len(hits)} of {len(members)} item{'s' if len(members) != 1 else ''} {OUTCOME_WORDS[focus]}.", cites)
-        return b.answer(question, "count")
 
     # -- answers from passages -----------------------------------------------------------
     def passage_answer(self, question: str, filters: AnswerFilters, k: int = 5) -> Answer:
@@ -354,17 +431,6 @@ def search_filters(filters: AnswerFilters) -> SearchFilters:
 
 def _squash(text: str) -> str:
     return " ".join(text.split())
-
-
-def _tally(values) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for v in values:
-        counts[v] = counts.get(v, 0) + 1
-    return counts
-
-
-def _json_list(value: str | None) -> list[str]:
-    return json.loads(value) if value else []
 
 
 def _file_name(path: str) -> str:

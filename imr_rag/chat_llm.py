@@ -106,7 +106,7 @@ class LLMAnswerer:
             question = self._ask(StandaloneQuestion, render("rewrite_question", history=transcript, question=question)).question
         route = self._ask(Route, render("route_question", question=question))
         if route.kind == "catalog" and route.query is not None:
-            answer = self.engine.count_answer(question, route.query, self.engine.items(filters))
+            answer = self.engine.execute(question, route.query, filters)
             return answer.model_copy(update={"mode": "llm"})
         return self._from_passages(question, filters)
 

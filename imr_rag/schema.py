@@ -226,6 +226,18 @@ class AnswerSentence(BaseModel):
     citations: list[int] = Field(default_factory=list, description="Citation numbers supporting it.")
 
 
+class CountedItem(BaseModel):
+    """One disputed item an answer counted (the full list behind a count or share)."""
+
+    case_number: str | None = Field(default=None, description="Case number of the letter.")
+    doc_id: str = Field(description="Document id of the letter.")
+    item_index: int = Field(description="0-based index of the item in the letter.")
+    service: str = Field(description="The disputed service.")
+    determination: str = Field(description="upheld, overturned or partially_overturned.")
+    decision_date: str | None = Field(default=None, description="Decision date of the letter (ISO).")
+    source: str = Field(description="Path of the letter.")
+
+
 class Answer(BaseModel):
     """An answer to a question, every sentence tied to cited passages."""
 
@@ -240,4 +252,8 @@ class Answer(BaseModel):
     notes: list[str] = Field(
         default_factory=list,
         description="What limited this answer (a store that was down, an LLM that could not be reached).",
+    )
+    plan: dict | None = Field(default=None, description="The query plan the question was read as, if any.")
+    counted: list[CountedItem] = Field(
+        default_factory=list, description="Every item a count, share, group-by or comparison counted."
     )

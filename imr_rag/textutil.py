@@ -66,3 +66,19 @@ def overlap_score(query: set[str], candidate: set[str], idf: dict[str, float], d
         return 0.0
     weight = lambda ws: sum(idf.get(w, default_idf) for w in ws)  # noqa: E731
     return 0.5 * weight(shared) / weight(query) + 0.5 * weight(shared) / weight(candidate)
+
+
+_SERVICE_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def plural_blind(word: str) -> str:
+    """'injections' -> 'injection', 'x-rays' -> 'x-ray'; 'class', 'status' and short words kept."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def service_tokens(text: str) -> list[str]:
+    """The words the service index stores and searches: runs of letters and digits, lower-case,
+    plural-blind ('EMG/NCV' -> ['emg', 'ncv'], 'X-rays' -> ['x', 'ray'])."""
+    return [plural_blind(t) for t in _SERVICE_TOKEN.findall(text.lower())]

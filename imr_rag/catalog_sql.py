@@ -1,0 +1,192 @@
+"""Executes a `CatalogQuery` in SQL over the catalog: filters on indexed columns, service terms
+through the FTS5 index of item services (`items_fts`), counts and group-bys by SQL aggregates.
+Only current decisions count: a decision with `superseded_by` set is an old version of its case.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from dataclasses import dataclass
+
+from imr_rag.catalog_query import CatalogQuery, ItemRef
+from imr_rag.schema import AnswerFilters, Determination
+from imr_rag.service_vocab import service_match
+
+FROM = (
+    " FROM items i JOIN decisions d ON d.doc_id = i.doc_id JOIN documents s ON s.doc_id = i.doc_id"
+)
+ITEM_COLUMNS = (
+    "SELECT i.doc_id, i.item_index, i.service, i.authorized_portion, i.category, i.determination,"
+    " i.guideline_sources, i.determination_start, i.determination_end, d.case_number, d.letter_format,"
+    " d.decision_date, d.reviewer_specialty, s.path AS source"
+)
+NAMED_FAMILIES = ("MTUS", "ODG", "ACOEM")
+GROUP_KEYS = {
+    "month": "substr(d.decision_date, 1, 7)",
+    "quarter": "substr(d.decision_date, 1, 4) || '-Q' || ((CAST(substr(d.decision_date, 6, 2) AS INTEGER) + 2) / 3)",
+    "year": "substr(d.decision_date, 1, 4)",
+    "category": "i.category",
+    "specialty": "d.reviewer_specialty",
+    "determination": "i.determination",
+    "guideline": "g.value",
+}
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts for one group: items, items with the focus outcome, letters, letters with it."""
+
+    key: str | None
+    items: int
+    hits: int
+    letters: int
+    hit_letters: int
+
+
+def item_ref(r: sqlite3.Row) -> ItemRef:
+    return ItemRef(
+        doc_id=r["doc_id"], item_index=r["item_index"], service=r["service"],
+        partly_authorized=r["authorized_portion"] is not None, category=r["category"],
+        determination=r["determination"], guideline_sources=tuple(json.loads(r["guideline_sources"] or "[]")),
+        determination_start=r["determination_start"], determination_end=r["determination_end"],
+        case_number=r["case_number"], letter_format=r["letter_format"], decision_date=r["decision_date"],
+        reviewer_specialty=r["reviewer_specialty"], source=r["source"],
+    )
+
+
+class CatalogSQL:
+    """Plan execution over one catalog connection."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    # -- the WHERE clause of a plan ---------------------------------------------------------
+    def where(
+        self, plan: CatalogQuery, filters: AnswerFilters | None = None, *, outcome: bool = True,
+        service: str | None = None,
+    ) -> tuple[str, list]:
+        """Conditions for the plan (and the user's filters). `outcome=False` leaves the plan's
+        determination out (the denominator of a share); `service` replaces the plan's terms."""
+        clauses, params = ["d.superseded_by IS NULL"], []
+
+        def add(clause: str, *values: object) -> None:
+            clauses.append(clause)
+            params.extend(values)
+
+        phrase = service if service is not None else " ".join(plan.service_terms)
+        if phrase.strip():
+            terms, expression = service_match(phrase)
+            if terms:
+                add("i.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)", expression)
+        if plan.case_number:
+            add("d.case_number = ? COLLATE NOCASE", plan.case_number)
+        if plan.category:
+            add("i.category = ?", plan.category.value)
+        if outcome and plan.determination:
+            add("i.determination = ?", plan.determination.value)
+        if plan.date_from:
+            add("d.decision_date >= ?", plan.date_from.isoformat())
+        if plan.date_to:
+            add("d.decision_date <= ?", plan.date_to.isoformat())
+        if plan.reviewer_specialty:
+            add("d.reviewer_specialty LIKE ?", f"%{plan.reviewer_specialty}%")
+        if plan.guideline_family in NAMED_FAMILIES:
+            add("EXISTS (SELECT 1 FROM json_each(i.guideline_sources) gf WHERE gf.value = ?)", plan.guideline_family)
+        elif plan.guideline_family == "other":
+            add("EXISTS (SELECT 1 FROM json_each(i.guideline_sources) gf WHERE gf.value NOT IN (?, ?, ?))",
+                *NAMED_FAMILIES)
+        if plan.letter_format:
+            add("d.letter_format = ?", plan.letter_format)
+        if plan.partly_authorized:
+            add("i.authorized_portion IS NOT NULL")
+        if filters is not None:
+            if filters.case_number:
+                add("d.case_number = ? COLLATE NOCASE", filters.case_number)
+            if filters.letter_format:
+                add("d.letter_format = ?", filters.letter_format)
+            if filters.determination:
+                add("i.determination = ?", Determination(filters.determination).value)
+            if filters.date_from:
+                add("d.decision_date >= ?", filters.date_from)
+            if filters.date_to:
+                add("d.decision_date <= ?", filters.date_to)
+        return " WHERE " + " AND ".join(clauses), params
+
+    # -- rows and counts --------------------------------------------------------------------
+    def items(
+        self, plan: CatalogQuery, filters: AnswerFilters | None = None, *, limit: int | None = None,
+        service: str | None = None,
+    ) -> list[ItemRef]:
+        """The items the plan selects, by decision date and case (at most `limit`)."""
+        where, params = self.where(plan, filters, service=service)
+        sql = ITEM_COLUMNS + FROM + where + " ORDER BY d.decision_date, d.case_number, i.doc_id, i.item_index"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [item_ref(r) for r in self.db.execute(sql, params)]
+
+    def tally(
+        self, plan: CatalogQuery, filters: AnswerFilters | None = None, *, group_by: str = "none",
+        service: str | None = None,
+    ) -> list[Tally]:
+        """Items and letters the plan selects without its outcome, and how many of them have the
+        plan's outcome (`hits`), overall or per group."""
+        where, params = self.where(plan, filters, outcome=False, service=service)
+        focus = plan.determination.value if plan.determination else None
+        key = GROUP_KEYS.get(group_by, "NULL")
+        join = " LEFT JOIN json_each(i.guideline_sources) g" if group_by == "guideline" else ""
+        sql = (
+            f"SELECT {key} AS k, COUNT(*) AS n, COALESCE(SUM(i.determination = ?), 0) AS x,"
+            " COUNT(DISTINCT i.doc_id) AS letters,"
+            " COUNT(DISTINCT CASE WHEN i.determination = ? THEN i.doc_id END) AS x_letters"
+            f"{FROM}{join}{where} GROUP BY k ORDER BY k"
+        )
+        if focus is None:  # every item is a hit
+            sql = sql.replace("SUM(i.determination = ?)", "COUNT(*)").replace(
+                "CASE WHEN i.determination = ? THEN i.doc_id END", "i.doc_id")
+            rows = self.db.execute(sql, params)
+        else:
+            rows = self.db.execute(sql, [focus, focus, *params])
+        return [Tally(r["k"], r["n"], r["x"], r["letters"], r["x_letters"]) for r in rows]
+
+    # -- what the library holds -------------------------------------------------------------
+    def newest_decision_date(self) -> str | None:
+        return self.db.execute(
+            "SELECT MAX(decision_date) FROM decisions WHERE superseded_by IS NULL"
+        ).fetchone()[0]
+
+    def specialties(self) -> list[str]:
+        """Every reviewer specialty named in a current decision (a letter may list several)."""
+        names: set[str] = set()
+        for (value,) in self.db.execute(
+            "SELECT DISTINCT reviewer_specialty FROM decisions WHERE superseded_by IS NULL AND reviewer_specialty IS NOT NULL"
+        ):
+            names.update(part.strip() for part in value.split(",") if part.strip())
+        return sorted(names)
+
+    def service_candidates(
+        self, tokens: list[str], plan: CatalogQuery, filters: AnswerFilters | None = None, limit: int = 400
+    ) -> list[tuple[ItemRef, list[str]]]:
+        """Items naming any of `tokens` (best BM25 first, at most `limit`), with their service words."""
+        if not tokens:
+            return []
+        expression = " OR ".join(f'"{t}"' for t in dict.fromkeys(tokens))
+        where, params = self.where(plan, filters, service="")
+        sql = (
+            ITEM_COLUMNS + ", i.service_words" + FROM
+            + " JOIN (SELECT rowid AS hit, rank FROM items_fts WHERE items_fts MATCH ? ORDER BY rank LIMIT ?) f"
+            + " ON f.hit = i.rowid" + where + " ORDER BY f.rank"
+        )
+        rows = self.db.execute(sql, [expression, limit, *params]).fetchall()
+        return [(item_ref(r), (r["service_words"] or "").split()) for r in rows]
+
+    def service_idf(self, tokens: list[str]) -> tuple[dict[str, float], float]:
+        """IDF of each token over all item services, and the IDF a word no service has."""
+        total = self.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+        unique = sorted(set(tokens))
+        found = dict(self.db.execute(
+            f"SELECT term, doc FROM items_fts_vocab WHERE term IN ({','.join('?' * len(unique))})", unique
+        )) if unique else {}
+        idf = {t: math.log(1 + total / found[t]) for t in found}
+        return idf, math.log(1 + max(total, 1) / 0.5)
