@@ -144,7 +144,7 @@ class CatalogAnswers:
             ranked = sorted(groups, key=lambda g: (-g.hits / g.items, -g.items, str(g.key)))
             top = ranked[0]
             b.say(f"By {label}, the highest share {outcome} is {name(top.key)}: {top.hits} of {top.items} "
-                  f"({percent(top.hits, top.items)}); {self.described(plan)}, {total} in all.")
+                  f"({percent(top.hits, top.items)}), of {total} {self.described(plan)} in all.")
             shown = ranked if plan.group_by not in ("month", "quarter", "year") else groups
         else:
             ranked = sorted(groups, key=lambda g: (-g.items, str(g.key)))

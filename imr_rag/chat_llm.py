@@ -1,8 +1,10 @@
 """The answer engine's LLM path: generated answers whose every sentence cites retrieved passages.
 
 1. A follow-up question is rewritten to stand alone, using the conversation.
-2. The model routes the question: counting and comparison questions become a typed
-   `CatalogQuery` (the tool), executed on the decisions catalog by the same code as offline;
+2. The model routes the question: catalog questions (lists, counts, shares, group-bys,
+   comparisons, a fact of one case) become the typed plan `CatalogQuery` (the tool; an unknown
+   field fails validation and instructor re-asks), executed by the same SQL executor and answer
+   composer as offline, so every number is computed, never generated;
 3. anything else is answered from hybrid-retrieved passages. Validators (fed the passages by
    validation context) reject a citation of a passage that was not retrieved or a quote that is
    not in the cited passage, so instructor re-asks. An unsupported answer says so.
@@ -104,7 +106,8 @@ class LLMAnswerer:
         if history:
             transcript = "\n".join(f"user: {q}\nassistant: {a}" for q, a in history[-6:])
             question = self._ask(StandaloneQuestion, render("rewrite_question", history=transcript, question=question)).question
-        route = self._ask(Route, render("route_question", question=question))
+        newest = self.engine.sql.newest_decision_date() or "unknown"
+        route = self._ask(Route, render("route_question", question=question, newest=newest))
         if route.kind == "catalog" and route.query is not None:
             answer = self.engine.execute(question, route.query, filters)
             return answer.model_copy(update={"mode": "llm"})
