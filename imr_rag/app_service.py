@@ -133,7 +133,26 @@ def answer_markdown(answer: Answer) -> str:
     note = f"*{answer.mode} answer · {answer.kind} · {len(answer.citations)} cited passage(s)*"
     body = "  \n".join(line.rstrip() for line in answer.text.strip().splitlines())  # keep its line breaks
     notes = "".join(f"\n\n> **Note:** {html.escape(n)}" for n in answer.notes)
-    return f"{body}{notes}\n\n{note}"
+    return f"{body}{notes}{counted_table(answer)}\n\n{note}"
+
+
+COUNTED_ROWS_SHOWN = 1000
+
+
+def counted_table(answer: Answer) -> str:
+    """Every item a count or share counted, as a table under the answer (folded)."""
+    if not answer.counted:
+        return ""
+    cell = lambda v: html.escape(str(v if v is not None else "")).replace("|", "&#124;")  # noqa: E731
+    rows = "".join(
+        f"\n| {cell(c.case_number or c.doc_id)} | {cell(c.decision_date)} | {cell(c.service)} | "
+        f"{cell(c.determination.replace('_', ' '))} |"
+        for c in answer.counted[:COUNTED_ROWS_SHOWN]
+    )
+    more = len(answer.counted) - COUNTED_ROWS_SHOWN
+    tail = f"\n\n{more} more rows: `imr-rag ask --json` lists them all." if more > 0 else ""
+    return (f"\n\n<details><summary>All {len(answer.counted)} counted items</summary>\n\n"
+            f"| case | decided | service | outcome |\n|---|---|---|---|{rows}{tail}\n\n</details>")
 
 
 def is_loopback(host: str) -> bool:

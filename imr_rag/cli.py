@@ -434,6 +434,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             "mode": answer.mode,
             "notes": answer.notes,
             "citations": [{k: getattr(c, k) for k in keys} for c in answer.citations],
+            "plan": answer.plan,
+            "counted": [c.model_dump() for c in answer.counted],
         }, indent=2))
         return EXIT_OK
     print(answer.text)

@@ -149,3 +149,30 @@ def current(letters: list[PlannedLetter]) -> list[PlannedLetter]:
         if letter.case not in newest or letter.decided > newest[letter.case].decided:
             newest[letter.case] = letter
     return list(newest.values())
+
+
+SCALE_SERVICES = [
+    ("Acupuncture 6 sessions", "MTUS"), ("Chiropractic manipulation 8 visits", "MTUS"),
+    ("Physical therapy 2 times a week for 4 weeks", "ODG"), ("MRI of the lumbar spine without contrast", "ODG"),
+    ("Norco 10/325mg #60", "MTUS"), ("Lyrica 75mg #60", "MTUS"), ("EMG of the bilateral lower extremities", "ODG"),
+    ("Lumbar epidural steroid injection L4-L5", "MTUS"), ("TENS unit 30 day trial", "MTUS"),
+    ("Right knee arthroscopy", "ODG"), ("Omeprazole 20mg #60", "MTUS"), ("Functional capacity evaluation", "ODG"),
+]
+SCALE_SPECIALTIES = SPECIALTIES + ["Physical Medicine & Rehabilitation", "Anesthesiology, Pain Management",
+                                   "Preventive Medicine, Occupational Medicine", "Chiropractic"]
+
+
+def scaled_library(count: int, seed: int = 11) -> list[PlannedLetter]:
+    """`count` letters over two years (2016-2017), 1-4 items each, for benchmarks at scale."""
+    rng = random.Random(seed)
+    start = dt.date(2016, 1, 1)
+    letters = []
+    for n in range(count):
+        chosen = rng.sample(SCALE_SERVICES, rng.randint(1, 4))
+        letters.append(PlannedLetter(
+            case=f"CM18-{n:07d}", decided=start + dt.timedelta(days=rng.randrange(730)),
+            specialty=rng.choice(SCALE_SPECIALTIES),
+            items=[PlannedItem(s, rng.choice(["Upheld", "Upheld", "Overturned"]), g) for s, g in chosen],
+            age=rng.randint(22, 70), sex=rng.choice(["male", "female"]), file=f"scale_{n:07d}.txt",
+        ))
+    return letters

@@ -317,3 +317,30 @@ def test_llm_field_plan(llm_engine) -> None:
     server.enqueue({"kind": "catalog", "query": {"returns": "field", "field": "reviewer_specialty", "case_number": letter.case}})
     answer = engine.answer(f"Who reviewed case {letter.case}?")
     assert re.match(rf"The reviewer in case {letter.case} is certified in {letter.specialty}\.", answer.text)
+
+
+# -- what the CLI and the app show -------------------------------------------------------------------
+
+def test_cli_json_lists_every_counted_item_and_the_plan(analyst, capsys, monkeypatch) -> None:
+    from imr_rag import cli
+
+    lib, settings = analyst
+    for key in [k for k in __import__("os").environ if k.startswith("IMR_")]:
+        monkeypatch.delenv(key)
+    assert cli.main(["--data-dir", str(settings.data_dir), "ask", "--json", "List the disputed items"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["counted"]) == len(items()) and len(out["citations"]) == MAX_CITED
+    assert out["plan"]["returns"] == "list"
+    assert cli.main(["--data-dir", str(settings.data_dir), "ask", "What share of the requests for acupuncture were overturned?"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("3 of 12 requests for acupuncture were overturned (25%), in 12 letters.\n")
+
+
+def test_app_shows_the_same_text_and_a_table_of_the_counted_items(engine: ChatEngine) -> None:
+    from imr_rag.app_service import answer_markdown
+
+    answer = engine.answer("What share of the requests for acupuncture were overturned?")
+    markdown = answer_markdown(answer)
+    assert markdown.startswith(first_line(answer))
+    assert "<summary>All 12 counted items</summary>" in markdown
+    assert markdown.count("| Acupuncture 6 sessions |") == 12
