@@ -85,16 +85,19 @@ SHARE = re.compile(
 )
 COUNT = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\b|\btotal\b", re.I)
 LIST = re.compile(r"^\s*(?:which|list|show|name|give|what)\b(?:\s+(?:me|all|the))*\s*(?:\w+\s+){0,3}?(?:requests|items|services|letters|cases|treatments|medications|decisions)\b|^\s*list\b", re.I)
-COMPARE = re.compile(r"\s+(?:vs\.?|versus|compared\s+(?:to|with)|against)\s+", re.I)
+COMPARE = re.compile(
+    r"\s+(?:vs\.?|versus|compared?s?\s+(?:to|with)|against|(?:more|less)\s+(?:often|frequently|likely)\s+than)\s+", re.I
+)
+COMPARE_WORD = re.compile(r"\bcompar(?:e|ed|ing|ison)\b|\bdifference\s+between\b", re.I)
 COMPARE_BETWEEN = re.compile(r"\b(?:compare|between|difference\s+between)\s+(?:the\s+)?(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+)", re.I)
 GROUP = [
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|breakdown\s+by|split\s+by)\s+(?:the\s+)?(?:decision\s+)?months?\b|\bmonthly\b|\bmonth\s+by\s+month\b|\bwhich\s+months?\b", re.I), "month"),
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|breakdown\s+by|split\s+by)\s+(?:the\s+)?quarters?\b|\bquarterly\b|\bwhich\s+quarters?\b", re.I), "quarter"),
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|breakdown\s+by|split\s+by)\s+(?:the\s+)?years?\b|\byearly\b|\bannual(?:ly)?\b|\byear\s+by\s+year\b|\bwhich\s+years?\b", re.I), "year"),
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|breakdown\s+by|split\s+by)\s+(?:the\s+)?(?:reviewer(?:'s)?\s+)?(?:specialt(?:y|ies)|board\s+certifications?)\b|\bwhich\s+(?:reviewer\s+)?specialt(?:y|ies)\b|\bwhat\s+(?:reviewer\s+)?specialt(?:y|ies)\s+(?!of\b|was\b|is\b|did\b)", re.I), "specialty"),
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|breakdown\s+by|split\s+by)\s+(?:the\s+)?(?:service\s+)?(?:categor(?:y|ies)|kinds?\s+of\s+(?:service|treatment)s?|types?\s+of\s+(?:service|treatment)s?)\b|\bwhich\s+(?:service\s+)?categor(?:y|ies)\b|\bwhich\s+kinds?\s+of\s+(?:service|treatment)s?\b", re.I), "category"),
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|breakdown\s+by|split\s+by)\s+(?:the\s+)?guidelines?(?:\s+famil(?:y|ies))?\b|\bwhich\s+guidelines?(?:\s+famil(?:y|ies))?\s+(?:is|are|was|were)\s+(?:cited|used|relied\s+on)\s+(?:the\s+)?most\b", re.I), "guideline"),
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|broken\s+down\s+by|breakdown\s+by|split\s+by)\s+(?:the\s+)?(?:outcome|determination|decision|result)s?\b", re.I), "determination"),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|break\s*down\s+(?:\w+\s+){0,3}?by|split\s+by|grouped\s+by|group\s+(?:\w+\s+){0,3}?by)\s+(?:the\s+)?(?:decision\s+)?months?\b|\bmonthly\b|\bmonth\s+by\s+month\b|\bwhich\s+months?\b", re.I), "month"),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|break\s*down\s+(?:\w+\s+){0,3}?by|split\s+by|grouped\s+by|group\s+(?:\w+\s+){0,3}?by)\s+(?:the\s+)?quarters?\b|\bquarterly\b|\bwhich\s+quarters?\b", re.I), "quarter"),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|break\s*down\s+(?:\w+\s+){0,3}?by|split\s+by|grouped\s+by|group\s+(?:\w+\s+){0,3}?by)\s+(?:the\s+)?years?\b|\byearly\b|\bannual(?:ly)?\b|\byear\s+by\s+year\b|\bwhich\s+years?\b", re.I), "year"),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|break\s*down\s+(?:\w+\s+){0,3}?by|split\s+by|grouped\s+by|group\s+(?:\w+\s+){0,3}?by)\s+(?:the\s+)?(?:reviewer(?:'s)?\s+)?(?:specialt(?:y|ies)|board\s+certifications?)\b|\bwhich\s+(?:reviewer\s+)?specialt(?:y|ies)\b|\bwhat\s+(?:reviewer\s+)?specialt(?:y|ies)\s+(?!of\b|was\b|is\b|did\b)", re.I), "specialty"),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|break\s*down\s+(?:\w+\s+){0,3}?by|split\s+by|grouped\s+by|group\s+(?:\w+\s+){0,3}?by)\s+(?:the\s+)?(?:service\s+)?(?:categor(?:y|ies)|kinds?\s+of\s+(?:service|treatment)s?|types?\s+of\s+(?:service|treatment)s?)\b|\bwhich\s+(?:service\s+)?categor(?:y|ies)\b|\bwhich\s+kinds?\s+of\s+(?:service|treatment)s?\b", re.I), "category"),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|break\s*down\s+(?:\w+\s+){0,3}?by|split\s+by|grouped\s+by|group\s+(?:\w+\s+){0,3}?by)\s+(?:the\s+)?guidelines?(?:\s+famil(?:y|ies))?\b|\bwhich\s+guidelines?(?:\s+famil(?:y|ies))?\s+(?:is|are|was|were)\s+(?:cited|used|relied\s+on)\s+(?:the\s+)?most\b", re.I), "guideline"),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|broken\s+down\s+by|break\s*down\s+(?:\w+\s+){0,3}?by|split\s+by|grouped\s+by|group\s+(?:\w+\s+){0,3}?by)\s+(?:the\s+)?(?:outcome|determination|decision|result)s?\b", re.I), "determination"),
 ]
 GUIDELINES = [
     (re.compile(r"\b(?:the\s+)?(?:ca(?:lifornia)?\s+)?mtus\b(?:\s+(?:chronic\s+pain\s+)?guidelines?)?|\bchronic\s+pain\s+medical\s+treatment\s+guidelines?\b", re.I), "MTUS"),
@@ -454,6 +457,8 @@ def parse_question(question: str, ctx: QuestionContext | None = None) -> ParsedQ
     if specialty:
         values["reviewer_specialty"] = specialty
 
+    wants_share = bool(SHARE.search(t.rest))  # before the outcome words go ("overturn rate")
+    wants_compare = bool(COMPARE.search(t.rest) or COMPARE_WORD.search(t.rest))
     outcomes = []
     for pattern, outcome in OUTCOMES:
         if t.take_all(pattern):
@@ -462,11 +467,11 @@ def parse_question(question: str, ctx: QuestionContext | None = None) -> ParsedQ
         values["determination"] = outcomes[0]
 
     if field_name is None:
-        if COMPARE.search(t.rest) or (SHARE.search(t.rest) and COMPARE_BETWEEN.search(t.rest)):
+        if wants_compare or (wants_share and COMPARE_BETWEEN.search(t.rest)):
             values["returns"] = "compare"
         elif group:
             values["returns"], values["group_by"] = "group", group
-        elif SHARE.search(t.rest):
+        elif wants_share:
             values["returns"] = "share"
         elif COUNT.search(t.rest):
             values["returns"] = "count"
@@ -485,7 +490,7 @@ def parse_question(question: str, ctx: QuestionContext | None = None) -> ParsedQ
     if values.get("returns") == "compare":
         pair = _compare_pair(t.rest)
         if pair is None:
-            values["returns"] = "share"
+            values["returns"] = "share" if wants_share else "count"
         else:
             values["compare"] = [" ".join(_service_words(p)) for p in pair]
             t.rest = ""
