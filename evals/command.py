@@ -57,11 +57,12 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         return _usage(f"backend {', '.join(b for b in backends if b != 'rules')} needs an LLM: "
                       "set IMR_LLM_BASE_URL (and IMR_LLM_MODEL)")
     notes: list[str] = []
-    if "answers" in suites and not chat_available():
-        if args.suite == "answers":
-            return _usage("the answers suite needs imr_rag.chat (ChatEngine), which is not available")
-        suites = tuple(s for s in suites if s != "answers")
-        notes.append("answers suite skipped: imr_rag.chat is not available")
+    for chat_suite in ("answers", "questions"):
+        if chat_suite in suites and not chat_available():
+            if args.suite == chat_suite:
+                return _usage(f"the {chat_suite} suite needs imr_rag.chat (ChatEngine), which is not available")
+            suites = tuple(s for s in suites if s != chat_suite)
+            notes.append(f"{chat_suite} suite skipped: imr_rag.chat is not available")
     baseline = None
     if args.baseline is not None:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-LOWER_IS_BETTER = ("no_valid_citation_rate",)
+LOWER_IS_BETTER = ("no_valid_citation_rate", "wrong_cited_rate")
 ANSWER_METRICS = (
     "correctness", "citation_precision", "citation_precision_section", "citation_recall", "no_valid_citation_rate",
     "faithfulness",
@@ -42,6 +42,15 @@ def flatten_metrics(report: dict) -> dict[str, float]:
     for set_name, summary in (report.get("answers") or {}).items():
         for key in ANSWER_METRICS:
             out[f"answers/{set_name}/{key}"] = summary.get(key)
+    questions = report.get("questions") or {}
+    if questions:
+        out["questions/accuracy"] = questions.get("accuracy")
+        out["questions/wrong_cited_rate"] = questions.get("wrong_cited_rate")
+        for split, s in (questions.get("overall") or {}).items():
+            out[f"questions/split={split}/accuracy"] = s["accuracy"]
+        for kind, by_split in (questions.get("per_kind") or {}).items():
+            for split, s in by_split.items():
+                out[f"questions/kind={kind}/{split}/accuracy"] = s["accuracy"]
     return {k: float(v) for k, v in out.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
@@ -120,6 +129,8 @@ def render_markdown(report: dict) -> str:
         parts += ["", _retrieval_md(report["retrieval"])]
     if report.get("answers"):
         parts += ["", _answers_md(report["answers"])]
+    if report.get("questions"):
+        parts += ["", questions_md(report["questions"])]
     if report.get("baseline"):
         parts += ["", _baseline_md(report["baseline"])]
     return "\n".join(parts).rstrip() + "\n"
@@ -200,6 +211,35 @@ def _answers_md(answers: dict) -> str:
         " whose citations slice their letter to the quoted text. Faithfulness: share of sentences a judge"
         " model finds supported by the cited passages (LLM answers only).",
     ])
+
+
+def questions_md(questions: dict) -> str:
+    """Accuracy per kind on the dev and held-out templates, overall, and wrong answers that cited."""
+    rows = []
+    for kind, by_split in questions["per_kind"].items():
+        d, h, a = by_split["dev"], by_split["heldout"], by_split["all"]
+        rows.append([kind, a["questions"], d["accuracy"], h["accuracy"], a["accuracy"], a["wrong_cited"]])
+    o = questions["overall"]
+    rows.append(["**overall**", o["all"]["questions"], o["dev"]["accuracy"], o["heldout"]["accuracy"],
+                 o["all"]["accuracy"], o["all"]["wrong_cited"]])
+    wrong = [r for r in questions.get("per_question") or [] if not r["correct"]]
+    parts = [
+        f"## Analyst questions ({questions['questions']} questions, {questions['kinds']} kinds)", "",
+        table(["kind", "questions", "dev accuracy", "held-out accuracy", "accuracy", "wrong and cited"], rows),
+        "",
+        f"Wrong answers that carried a citation: {fmt(questions['wrong_cited_rate'])} of "
+        f"{o['all']['wrong']} wrong answers (target 0). Mean engine time per question: "
+        f"{fmt(questions.get('seconds_per_question'))} s.",
+        "",
+        "Questions are generated from the gold records (`evals/analyst_questions.py`); the number, date,"
+        " outcome or specialty is read from the answer's first sentence. Held-out templates"
+        " (`evals/analyst_heldout.py`) are not for tuning the engine.",
+    ]
+    if wrong:
+        parts += ["", "Wrong answers (first 40):", ""]
+        parts += [f"- {r['id']} {r['question']} -> {r['reason']}; answered: "
+                  f"{' '.join(r['answer'].split())[:160]}" for r in wrong[:40]]
+    return "\n".join(parts)
 
 
 def _baseline_md(baseline: dict) -> str:

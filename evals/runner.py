@@ -1,8 +1,10 @@
 """Run the eval suites on a library built from the fixture letters; return the report as a dict.
 
 Suites: `extraction` (each backend's records vs the gold records), `retrieval` (recall@k and MRR
-of the three search modes on the questions) and `answers` (ChatEngine answers on the questions:
-correctness, citation precision/recall, answers without a valid citation, faithfulness).
+of the three search modes on the questions), `answers` (ChatEngine answers on the questions:
+correctness, citation precision/recall, answers without a valid citation, faithfulness) and
+`questions` (ChatEngine answers to the analyst questions generated from the gold records by
+`evals.analyst_questions`: accuracy per kind, dev and held-out templates, wrong answers that cited).
 All scoring is in `evals.metrics`; this module only drives the library and collects results.
 """
 
@@ -19,7 +21,7 @@ from imr_rag import __version__
 from imr_rag.library import SEARCH_MODES, Library
 from imr_rag.settings import Settings
 
-SUITES = ("extraction", "retrieval", "answers")
+SUITES = ("extraction", "retrieval", "answers", "questions")
 K_VALUES = (1, 5, 10)
 ALL = "all"  # the pooled row over every fixture set
 
@@ -59,7 +61,7 @@ def run_eval(options: EvalOptions, settings: Settings, *, judge=None, log: Log =
         "fixture_sets": [s.describe() for s in options.sets],
         "notes": list(options.notes),
     }
-    needs_dense = "retrieval" in options.suites or "answers" in options.suites
+    needs_dense = bool({"retrieval", "answers", "questions"} & set(options.suites))
     with Library(settings) as lib:
         letters = [p for s in options.sets for p in s.letters]
         log(f"ingesting {len(letters)} letters{' (with embeddings)' if needs_dense else ''}")
@@ -67,7 +69,7 @@ def run_eval(options: EvalOptions, settings: Settings, *, judge=None, log: Log =
         report["ingest"] = {"letters": len(letters), "failed": [{"path": p, "reason": r} for p, r in ingest.failed],
                             "chunks": lib.catalog.stats()["chunks"], "seconds": ingest.as_dict()["seconds"]}
         doc_ids = {str(p): lib.catalog.doc_for_path(str(p)) for p in letters}
-        if "extraction" in options.suites or "answers" in options.suites:
+        if {"extraction", "answers", "questions"} & set(options.suites):
             backends = options.backends if "extraction" in options.suites else options.backends[:1]
             report["extraction"], report["llm_usage"] = {}, {}
             for backend in backends:
@@ -75,7 +77,7 @@ def run_eval(options: EvalOptions, settings: Settings, *, judge=None, log: Log =
                 per_set, usage = run_extraction(lib, settings, options.sets, doc_ids, backend,
                                                 options.price_per_1k_tokens)
                 report["extraction"][backend], report["llm_usage"][backend] = per_set, usage
-            if "answers" in options.suites:
+            if "answers" in options.suites or "questions" in options.suites:
                 report["answers_decisions_backend"] = backends[-1]
             if "extraction" not in options.suites:
                 del report["extraction"], report["llm_usage"]  # run only to give the chat engine decisions
@@ -83,6 +85,8 @@ def run_eval(options: EvalOptions, settings: Settings, *, judge=None, log: Log =
             report["retrieval"] = run_retrieval(lib, options.sets, options.k_values, log)
         if "answers" in options.suites:
             report["answers"] = run_answers(lib, settings, options.sets, doc_ids, judge, log)
+        if "questions" in options.suites:
+            report["questions"] = run_questions(lib, settings, options.sets, doc_ids, log)
     report["seconds"] = round(time.perf_counter() - started, 2)
     return report
 
@@ -332,3 +336,64 @@ def _answer_row(q: Question, answer, score: metrics.AnswerScore) -> dict:
         "section_supporting_citations": score.section_supporting_citations, "expected_cited": score.expected_cited,
         "faithfulness": score.faithfulness, "answer": answer.text[:500],
     }
+
+
+# -- analyst questions -------------------------------------------------------------------------
+def run_questions(lib: Library, settings: Settings, sets: list[FixtureSet], doc_ids: dict[str, str | None],
+                  log: Log) -> dict:
+    """The analyst questions of all the sets' gold records, asked of one library holding them all."""
+    from evals import analyst_questions as aq
+    from imr_rag.chat import ChatEngine
+
+    files = {p.name: doc_ids.get(str(p)) for s in sets for p in s.letters}
+    texts = _DocTexts(lib)
+    letter_texts = {name: texts.get(d) or "" for name, d in files.items() if d}
+    letters = aq.gold_letters((s.name, s.gold) for s in sets)
+    questions = aq.generate(letters, letter_texts)
+    regions = _item_regions(lib, letters, files, texts)
+    engine = ChatEngine(lib, settings)
+    log(f"questions: {len(questions)} analyst questions over {len({q.kind for q in questions})} kinds")
+    rows = []
+    for q in questions:
+        started = time.perf_counter()
+        answer = engine.answer(q.question)
+        seconds = time.perf_counter() - started
+        verdict = aq.check(q, answer.text, answer.citations, regions)
+        rows.append({"id": q.id, "kind": q.kind, "split": q.split, "question": q.question,
+                     "expect": q.expect, "correct": verdict.correct, "cited": verdict.cited,
+                     "reason": verdict.reason, "answer_kind": answer.kind, "seconds": round(seconds, 4),
+                     "answer": answer.text[:600]})
+    summary = aq.summarize(rows)
+    summary["seconds_per_question"] = sum(r["seconds"] for r in rows) / len(rows) if rows else None
+    summary["per_question"] = rows
+    return summary
+
+
+NOT_RATIONALE = ("services_in_dispute", "review_outcome")  # item sections that only name the item or outcome
+
+
+def _item_regions(lib: Library, letters, files: dict[str, str | None], texts: _DocTexts) -> dict:
+    """(letter file, gold item index) -> [(doc id, section start, end, heading start, end)]: the
+    sections that hold the item's rationale (its heading, where found, excluded)."""
+    from evals.make_questions import heading
+    from imr_rag.formats import split_sections
+
+    regions: dict = {}
+    for letter in letters:
+        doc_id = files.get(letter.source_file)
+        doc = lib.catalog.document(doc_id) if doc_id else None
+        if doc is None:
+            continue
+        sections = [s for s in split_sections(doc.text, doc.letter_format)
+                    if s.item_index is not None and s.name not in NOT_RATIONALE]
+        for item in letter.items:
+            record_item = letter.record["items"][item.index]
+            span = (metrics.quote_span(doc.text, heading(record_item))
+                    if record_item["determination"] in ("upheld", "overturned") else None)
+            holder = next((s for s in sections if s.start <= span[0] < s.end), None) if span else None
+            if holder is not None:
+                regions[(letter.source_file, item.index)] = [(doc_id, holder.start, holder.end, *span)]
+            else:
+                regions[(letter.source_file, item.index)] = [
+                    (doc_id, s.start, s.end, s.start, s.start) for s in sections if s.item_index == item.index]
+    return regions
