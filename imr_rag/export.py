@@ -35,7 +35,8 @@ def decision_row(doc_id: str, backend: str, d: Decision) -> dict:
         "upheld": counts["upheld"],
         "overturned": counts["overturned"],
         "partially_overturned": counts["partially_overturned"],
-        "review_flags": "; ".join(d.review_flags),
+        "needs_review": d.needs_review,
+        "review_reasons": "; ".join(str(f) for f in d.review_flags),
     }
 
 
@@ -59,9 +60,16 @@ def item_rows(doc_id: str, backend: str, d: Decision) -> list[dict]:
                 "rationale": item.rationale,
                 "determination_start": ev.start if ev else None,
                 "determination_end": ev.end if ev else None,
+                **item_review(d, n),
             }
         )
     return rows
+
+
+def item_review(d: Decision, n: int) -> dict:
+    """An item needs review when a flag names it or concerns the whole letter."""
+    flags = [f for f in d.review_flags if f.item_index in (None, n)]
+    return {"needs_review": bool(flags), "review_reasons": "; ".join(str(f) for f in flags)}
 
 
 def table(decisions: list[tuple[str, str, Decision]], level: str) -> list[dict]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 SCHEMA_VERSION = "1"
 
@@ -172,6 +172,22 @@ class SourceRef(BaseModel):
     doc_id: str = Field(description="Content-hash id of the document.")
 
 
+class ReviewFlag(BaseModel):
+    """Why a record needs a person's look: a self-check that failed, or backends that disagree."""
+
+    check: str = Field(
+        description="What raised it: a self-check's name (e.g. 'item_count'), 'disagreement' or 'llm_only'."
+    )
+    reason: str = Field(description="What does not add up, in words.")
+    item_index: int | None = Field(default=None, description="0-based index of the item concerned, if one.")
+    start: int | None = Field(default=None, description="Start offset of the letter span to read, if known.")
+    end: int | None = Field(default=None, description="End offset (exclusive) of that span, if known.")
+
+    def __str__(self) -> str:
+        where = f"item {self.item_index + 1}: " if self.item_index is not None else ""
+        return f"{self.check}: {where}{self.reason}"
+
+
 class Decision(BaseModel):
     """One IMR/IRO decision letter as a typed record."""
 
@@ -190,10 +206,23 @@ class Decision(BaseModel):
     diagnoses: list[str] = Field(default_factory=list, description="Diagnoses named in the letter.")
     items: list[DisputedItem] = Field(default_factory=list, description="Disputed items.")
     source: SourceRef = Field(description="Where the record came from.")
-    review_flags: list[str] = Field(
+    review_flags: list[ReviewFlag] = Field(
         default_factory=list,
-        description="Disagreements between backends that a human should review.",
+        description="Failed self-checks and backend disagreements that a person should review.",
     )
+
+    @field_validator("review_flags", mode="before")
+    @classmethod
+    def _flags_from_text(cls, value: object) -> object:
+        """Records stored before flags were structured hold plain strings."""
+        if isinstance(value, list):
+            return [{"check": "legacy", "reason": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @computed_field(description="True when any review flag is set.")  # type: ignore[prop-decorator]
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.review_flags)
 
 
 class AnswerFilters(BaseModel):

@@ -133,7 +133,7 @@ def test_hybrid_flags_disagreement_and_reuses_the_cache(tmp_path: Path) -> None:
             [result] = service.run(iter([stored]), 1)
             assert result.error is None and result.llm_calls == 1
             flags = result.decision.review_flags
-            assert len(flags) == 1 and "determination rules=overturned llm=upheld" in flags[0]
+            assert len(flags) == 1 and "determination rules=overturned llm=upheld" in flags[0].reason
             # Rules keep the determination; the LLM fills what rules leave empty.
             assert result.decision.items[0].determination.value == gold["items"][0]["determination"]
             assert result.decision.diagnoses == ["lumbar radiculopathy"]

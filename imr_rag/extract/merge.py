@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
-from imr_rag.schema import Category, Decision, DisputedItem
+from imr_rag.schema import Category, Decision, DisputedItem, ReviewFlag
 
 DATE_FIELDS = ("decision_date", "date_of_injury", "date_assigned", "ur_denial_date", "application_received")
 MATCH_THRESHOLD = 0.6
@@ -45,7 +45,7 @@ def merge_decisions(rules: Decision, llm: Decision) -> Decision:
         if r is None and m is not None:
             update[field] = m
         elif r is not None and m is not None and r != m:
-            flags.append(f"{field}: rules={r} llm={m}")
+            flags.append(ReviewFlag(check="disagreement", reason=f"{field}: rules={r} llm={m}"))
     if not rules.diagnoses:
         update["diagnoses"] = llm.diagnoses
     update["patient"] = rules.patient.model_copy(
@@ -63,24 +63,37 @@ def merge_decisions(rules: Decision, llm: Decision) -> Decision:
     for n, item in enumerate(rules.items):
         other = llm.items[pairs[n]] if n in pairs else None
         if other is None:
-            flags.append(f"item {n + 1} ({item.service}): not found by the LLM")
+            flags.append(_item_flag(item, n, "not found by the LLM"))
             items.append(item)
             continue
         if other.determination != item.determination:
-            flags.append(
-                f"item {n + 1} ({item.service}): determination rules={item.determination.value}"
-                f" llm={other.determination.value}"
-            )
+            flags.append(_item_flag(
+                item, n, f"determination rules={item.determination.value} llm={other.determination.value}"
+            ))
         items.append(item.model_copy(update=_fill_item(item, other)))
     matched = set(pairs.values())
     flags.extend(
-        f"LLM found an item the rules did not: {extra.service}"
+        ReviewFlag(
+            check="disagreement", reason=f"LLM found an item the rules did not: {extra.service}",
+            **_span(extra.evidence.service or extra.evidence.determination),
+        )
         for j, extra in enumerate(llm.items)
         if j not in matched
     )
     update["items"] = items
     update["review_flags"] = flags
     return rules.model_copy(update=update)
+
+
+def _span(evidence) -> dict:
+    return {"start": evidence.start, "end": evidence.end} if evidence is not None else {}
+
+
+def _item_flag(item: DisputedItem, n: int, what: str) -> ReviewFlag:
+    return ReviewFlag(
+        check="disagreement", reason=f"{item.service}: {what}", item_index=n,
+        **_span(item.evidence.determination or item.evidence.service),
+    )
 
 
 def _fill_item(item: DisputedItem, other: DisputedItem) -> dict:

@@ -22,7 +22,7 @@ from imr_rag.documents import Document
 from imr_rag.errors import ExtractionFailed, ImrError, LLMUnavailable
 from imr_rag.extract.merge import merge_decisions
 from imr_rag.formats import get_format
-from imr_rag.schema import Decision
+from imr_rag.schema import Decision, ReviewFlag
 from imr_rag.settings import Settings
 
 BACKENDS = ("rules", "llm", "hybrid")
@@ -157,7 +157,8 @@ class ExtractionService:
             rules = rules_decision(document)
         except ExtractionFailed as exc:
             llm = self._llm_decision(document, result)
-            return llm.model_copy(update={"review_flags": [*llm.review_flags, f"LLM only: {exc.reason}"]})
+            flag = ReviewFlag(check="llm_only", reason=f"LLM only: {exc.reason}")
+            return llm.model_copy(update={"review_flags": [*llm.review_flags, flag]})
         try:
             return merge_decisions(rules, self._llm_decision(document, result))
         except LLMUnavailable as exc:  # the rules record stands; the summary says the LLM was not consulted
