@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-LOWER_IS_BETTER = ("no_valid_citation_rate", "wrong_cited_rate")
+LOWER_IS_BETTER = ("no_valid_citation_rate", "wrong_cited_rate", "silent_error_rate")
+PERTURBATION_METRICS = ("item_f1", "determination_accuracy", "exact_match_rate", "silent_error_rate")
 ANSWER_METRICS = (
     "correctness", "citation_precision", "citation_precision_section", "citation_recall", "no_valid_citation_rate",
     "faithfulness",
@@ -51,6 +52,10 @@ def flatten_metrics(report: dict) -> dict[str, float]:
         for kind, by_split in (questions.get("per_kind") or {}).items():
             for split, s in by_split.items():
                 out[f"questions/kind={kind}/{split}/accuracy"] = s["accuracy"]
+    for backend, per_set in (report.get("perturbation") or {}).items():
+        for set_name, summary in per_set.items():
+            for key in PERTURBATION_METRICS:
+                out[f"perturbation/{backend}/{set_name}/{key}"] = summary.get(key)
     return {k: float(v) for k, v in out.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
@@ -131,9 +136,30 @@ def render_markdown(report: dict) -> str:
         parts += ["", _answers_md(report["answers"])]
     if report.get("questions"):
         parts += ["", questions_md(report["questions"])]
+    if report.get("perturbation"):
+        parts += ["", _perturbation_md(report["perturbation"])]
     if report.get("baseline"):
         parts += ["", _baseline_md(report["baseline"])]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _perturbation_md(perturbation: dict) -> str:
+    parts = ["## Perturbation (letters rewritten as real letters differ; gold carried over)"]
+    header = ["set", "letters", "item F1", "determination accuracy", "letter exact-match", "wrong letters",
+              "flagged letters", "silent errors", "silent error rate", "without a record"]
+    for backend, per_set in perturbation.items():
+        rows = [[name, s["letters"], s["item_f1"], s["determination_accuracy"], s["exact_match_rate"],
+                 s.get("wrong_letters"), s.get("flagged_letters"), s.get("silent_errors"), s.get("silent_error_rate"),
+                 s["failed"]] for name, s in per_set.items()]
+        parts += ["", f"### backend {backend}", "", table(header, rows)]
+        for name, s in per_set.items():
+            if not s.get("by_kind"):
+                continue
+            kinds = [[kind, k["letters"], k["exact"], k["silent"], k["failed"]] for kind, k in sorted(s["by_kind"].items())]
+            parts += ["", f"{name} by kind:", "", table(["kind", "letters", "exact", "silent errors", "without a record"], kinds)]
+            for row in s.get("silent_letters") or []:
+                parts.append(f"- silent: {row['letter']} ({', '.join(row['fields'])})")
+    return "\n".join(parts)
 
 
 def _extraction_md(extraction: dict) -> str:

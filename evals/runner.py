@@ -21,7 +21,7 @@ from imr_rag import __version__
 from imr_rag.library import SEARCH_MODES, Library
 from imr_rag.settings import Settings
 
-SUITES = ("extraction", "retrieval", "answers", "questions")
+SUITES = ("extraction", "retrieval", "answers", "questions", "perturbation")
 K_VALUES = (1, 5, 10)
 ALL = "all"  # the pooled row over every fixture set
 
@@ -37,6 +37,7 @@ class EvalOptions:
     backends: tuple[str, ...] = ("rules",)
     k_values: tuple[int, ...] = K_VALUES
     price_per_1k_tokens: float | None = None
+    perturbation_sets: tuple[bool, ...] = (False, True)  # held_out flags: development, held-out
     notes: list[str] = field(default_factory=list)
 
 
@@ -87,6 +88,8 @@ def run_eval(options: EvalOptions, settings: Settings, *, judge=None, log: Log =
             report["answers"] = run_answers(lib, settings, options.sets, doc_ids, judge, log)
         if "questions" in options.suites:
             report["questions"] = run_questions(lib, settings, options.sets, doc_ids, log)
+        if "perturbation" in options.suites:
+            report["perturbation"] = run_perturbation(lib, settings, options, log)
     report["seconds"] = round(time.perf_counter() - started, 2)
     return report
 
@@ -148,6 +151,7 @@ def _letter_row(name: str, gold: dict, result, score: metrics.LetterScore, spans
         "llm_retries": result.llm_retries if result else 0,
         "tokens": dict(result.tokens) if result else {},
         "cached": bool(result and result.cached),
+        "flagged": bool(result and result.decision and result.decision.review_flags),
         "seconds": round(result.seconds, 4) if result else 0.0,
     }
 
@@ -174,6 +178,72 @@ def llm_usage(rows: list[dict], price_per_1k_tokens: float | None) -> dict:
             per_letter * price_per_1k_tokens if per_letter is not None and price_per_1k_tokens is not None else None
         ),
     }
+
+
+# -- perturbation ------------------------------------------------------------------------------
+def run_perturbation(lib: Library, settings: Settings, options: EvalOptions, log: Log) -> dict:
+    """Rewrite the fixture letters (`evals.perturb`), extract them, and measure robustness.
+
+    Per backend and perturbation set (development and held-out): item F1, determination accuracy,
+    letter exact-match, the silent error rate (letters with any wrong field and no review flag)
+    and the same per perturbation kind.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from evals import perturb
+
+    out: dict = {}
+    with tempfile.TemporaryDirectory(prefix="imr-perturb-") as tmp:
+        sets = [perturb.build(options.sets, Path(tmp), held_out=held) for held in options.perturbation_sets]
+        letters = [p for s in sets for p in s.letters]
+        log(f"perturbation: {len(letters)} rewritten letters")
+        lib.ingest(letters, embed=False)
+        doc_ids = {str(p): lib.catalog.doc_for_path(str(p)) for p in letters}
+        for backend in options.backends:
+            per_set, _ = run_extraction(lib, settings, sets, doc_ids, backend, options.price_per_1k_tokens)
+            out[backend] = {
+                name: robustness(summary, {s.name: s for s in sets}.get(name))
+                for name, summary in per_set.items()
+            }
+    return out
+
+
+def robustness(summary: dict, fixture) -> dict:
+    """The robustness measures of one set's extraction summary (its per-letter rows)."""
+    rows = summary.get("per_letter") or []
+    fields = summary["fields"]
+    det = fields["determination"]
+    result = {
+        "letters": summary["letters"],
+        "item_f1": fields["items"]["f1"],
+        "determination_accuracy": det["recall"],
+        "exact_match_rate": summary["exact_match_rate"],
+        "failed": summary.get("failed", 0),
+        "fields": fields,
+    }
+    if not rows:  # the pooled row has no per-letter rows
+        return result
+    wrong = [r for r in rows if not r["exact"]]
+    silent = [r for r in wrong if not r["error"] and not r["flagged"]]
+    result.update({
+        "wrong_letters": len(wrong),
+        "flagged_letters": sum(1 for r in rows if r["flagged"]),
+        "silent_errors": len(silent),
+        "silent_error_rate": len(silent) / len(rows) if rows else None,
+        "silent_letters": [{"letter": r["letter"], "fields": r["imperfect_fields"]} for r in silent],
+        "failed_letters": [{"letter": r["letter"], "error": r["error"]} for r in rows if r["error"]],
+    })
+    by_kind: dict[str, dict] = {}
+    for r in rows:
+        kind = (fixture.gold.get(r["letter"], {}) if fixture else {}).get("perturbation", "?")
+        k = by_kind.setdefault(kind, {"letters": 0, "exact": 0, "silent": 0, "failed": 0})
+        k["letters"] += 1
+        k["exact"] += r["exact"]
+        k["silent"] += (not r["exact"]) and not r["error"] and not r["flagged"]
+        k["failed"] += bool(r["error"])
+    result["by_kind"] = by_kind
+    return result
 
 
 # -- retrieval ---------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score extraction, retrieval and answers against the gold fixtures")
     p.add_argument("--backend", action="append", choices=["rules", "llm", "hybrid"],
                    help="extraction backend; repeat to compare backends (default rules)")
-    p.add_argument("--suite", choices=["extraction", "retrieval", "answers", "questions", "all"], default="all")
+    p.add_argument("--suite", choices=["extraction", "retrieval", "answers", "questions", "perturbation", "all"], default="all")
     p.add_argument("--fixtures", nargs="+", action="extend", type=Path, metavar="DIR",
                    help="fixture sets, folders of sets, or the shared letters folder (default: evals/fixtures/"
                         "synthetic, plus dwc-dev and seeds when ../shared or IMR_SHARED_DIR exists)")
