@@ -202,10 +202,8 @@ def run_perturbation(lib: Library, settings: Settings, options: EvalOptions, log
         doc_ids = {str(p): lib.catalog.doc_for_path(str(p)) for p in letters}
         for backend in options.backends:
             per_set, _ = run_extraction(lib, settings, sets, doc_ids, backend, options.price_per_1k_tokens)
-            out[backend] = {
-                name: robustness(summary, {s.name: s for s in sets}.get(name))
-                for name, summary in per_set.items()
-            }
+            # Development and held-out are reported apart, never pooled.
+            out[backend] = {s.name: robustness(per_set[s.name], s) for s in sets}
     return out
 
 
@@ -222,21 +220,19 @@ def robustness(summary: dict, fixture) -> dict:
         "failed": summary.get("failed", 0),
         "fields": fields,
     }
-    if not rows:  # the pooled row has no per-letter rows
-        return result
     wrong = [r for r in rows if not r["exact"]]
     silent = [r for r in wrong if not r["error"] and not r["flagged"]]
     result.update({
         "wrong_letters": len(wrong),
         "flagged_letters": sum(1 for r in rows if r["flagged"]),
         "silent_errors": len(silent),
-        "silent_error_rate": len(silent) / len(rows) if rows else None,
+        "silent_error_rate": len(silent) / len(rows) if rows else 0.0,
         "silent_letters": [{"letter": r["letter"], "fields": r["imperfect_fields"]} for r in silent],
         "failed_letters": [{"letter": r["letter"], "error": r["error"]} for r in rows if r["error"]],
     })
     by_kind: dict[str, dict] = {}
     for r in rows:
-        kind = (fixture.gold.get(r["letter"], {}) if fixture else {}).get("perturbation", "?")
+        kind = fixture.gold[r["letter"]]["perturbation"]
         k = by_kind.setdefault(kind, {"letters": 0, "exact": 0, "silent": 0, "failed": 0})
         k["letters"] += 1
         k["exact"] += r["exact"]

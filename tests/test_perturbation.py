@@ -7,13 +7,15 @@ the shared folder is present, by `imr-rag eval` itself).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from evals import perturb
 from evals.cases import load_fixture_set
-from helpers import EVALS, run_cli
+from helpers import EVALS, REPO_ROOT, clean_env
 
 SYNTHETIC = EVALS / "fixtures" / "synthetic"
 
@@ -58,8 +60,13 @@ def test_texas_renderings_keep_the_outcome_readable(synthetic_set, tmp_path: Pat
 
 def test_eval_prints_the_robustness_measures(tmp_path: Path) -> None:
     out = tmp_path / "report"
-    proc = run_cli(["eval", "--suite", "perturbation", "--fixtures", str(SYNTHETIC), "--output", str(out)],
-                   data_dir=tmp_path / "unused", cwd=tmp_path)
+    # `python -m imr_rag.cli` with this checkout first on the path (the console script may belong
+    # to another checkout sharing the venv).
+    proc = subprocess.run(
+        [sys.executable, "-m", "imr_rag.cli", "eval", "--suite", "perturbation", "--fixtures", str(SYNTHETIC),
+         "--output", str(out)],
+        cwd=tmp_path, env=clean_env(IMR_DATA_DIR=str(tmp_path / "unused"), PYTHONPATH=str(REPO_ROOT)),
+        capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     report = json.loads((out / "report.json").read_text())
     sets = report["perturbation"]["rules"]
