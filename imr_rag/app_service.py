@@ -149,9 +149,9 @@ def counted_table(answer: Answer) -> str:
         f"{cell(c.determination.replace('_', ' '))} |"
         for c in answer.counted[:COUNTED_ROWS_SHOWN]
     )
-    more = len(answer.counted) - COUNTED_ROWS_SHOWN
+    more = max(answer.counted_total, len(answer.counted)) - min(len(answer.counted), COUNTED_ROWS_SHOWN)
     tail = f"\n\n{more} more rows: `imr-rag ask --json` lists them all." if more > 0 else ""
-    return (f"\n\n<details><summary>All {len(answer.counted)} counted items</summary>\n\n"
+    return (f"\n\n<details><summary>All {max(answer.counted_total, len(answer.counted))} counted items</summary>\n\n"
             f"| case | decided | service | outcome |\n|---|---|---|---|{rows}{tail}\n\n</details>")
 
 

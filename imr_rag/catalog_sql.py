@@ -17,6 +17,7 @@ from imr_rag.service_vocab import service_match
 FROM = (
     " FROM items i JOIN decisions d ON d.doc_id = i.doc_id JOIN documents s ON s.doc_id = i.doc_id"
 )
+COUNT_FROM = " FROM items i JOIN decisions d ON d.doc_id = i.doc_id"
 ITEM_COLUMNS = (
     "SELECT i.doc_id, i.item_index, i.service, i.authorized_portion, i.category, i.determination,"
     " i.guideline_sources, i.determination_start, i.determination_end, d.case_number, d.letter_format,"
@@ -61,19 +62,33 @@ class CatalogSQL:
 
     def __init__(self, db: sqlite3.Connection):
         self.db = db
+        self._specialties: tuple[tuple, list[str]] | None = None
 
     # -- the WHERE clause of a plan ---------------------------------------------------------
     def where(
         self, plan: CatalogQuery, filters: AnswerFilters | None = None, *, outcome: bool = True,
-        service: str | None = None,
+        service: str | None = None, group: tuple[str, str | None] | None = None,
     ) -> tuple[str, list]:
         """Conditions for the plan (and the user's filters). `outcome=False` leaves the plan's
-        determination out (the denominator of a share); `service` replaces the plan's terms."""
+        determination out (the denominator of a share); `service` replaces the plan's terms;
+        `group` (group-by key, value) keeps one group of a group-by."""
         clauses, params = ["d.superseded_by IS NULL"], []
 
         def add(clause: str, *values: object) -> None:
             clauses.append(clause)
             params.extend(values)
+
+        if group is not None:
+            key, value = group
+            if key == "guideline":
+                if value is None:
+                    add("json_array_length(i.guideline_sources) = 0")
+                else:
+                    add("EXISTS (SELECT 1 FROM json_each(i.guideline_sources) gg WHERE gg.value = ?)", value)
+            elif value is None:
+                add(f"{GROUP_KEYS[key]} IS NULL")
+            else:
+                add(f"{GROUP_KEYS[key]} = ?", value)
 
         phrase = service if service is not None else " ".join(plan.service_terms)
         if phrase.strip():
@@ -117,38 +132,38 @@ class CatalogSQL:
     # -- rows and counts --------------------------------------------------------------------
     def items(
         self, plan: CatalogQuery, filters: AnswerFilters | None = None, *, limit: int | None = None,
-        service: str | None = None,
+        service: str | None = None, group: tuple[str, str | None] | None = None, ordered: bool = True,
     ) -> list[ItemRef]:
-        """The items the plan selects, by decision date and case (at most `limit`)."""
-        where, params = self.where(plan, filters, service=service)
-        sql = ITEM_COLUMNS + FROM + where + " ORDER BY d.decision_date, d.case_number, i.doc_id, i.item_index"
+        """The items the plan selects (at most `limit`): by decision date and case, or with
+        `ordered=False` in the catalog's own order (no sort of every match, for a sample)."""
+        where, params = self.where(plan, filters, service=service, group=group)
+        sql = ITEM_COLUMNS + FROM + where
+        if ordered:
+            sql += " ORDER BY d.decision_date, d.case_number, i.doc_id, i.item_index"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [item_ref(r) for r in self.db.execute(sql, params)]
 
     def tally(
         self, plan: CatalogQuery, filters: AnswerFilters | None = None, *, group_by: str = "none",
-        service: str | None = None,
+        service: str | None = None, letters: bool = False,
     ) -> list[Tally]:
-        """Items and letters the plan selects without its outcome, and how many of them have the
-        plan's outcome (`hits`), overall or per group."""
+        """Items the plan selects without its outcome, and how many of them have the plan's
+        outcome (`hits`), overall or per group; with `letters`, the letters too (a distinct
+        count, so only when the answer says it)."""
         where, params = self.where(plan, filters, outcome=False, service=service)
         focus = plan.determination.value if plan.determination else None
+        hit = "i.determination = ?" if focus else "1"
         key = GROUP_KEYS.get(group_by, "NULL")
         join = " LEFT JOIN json_each(i.guideline_sources) g" if group_by == "guideline" else ""
-        sql = (
-            f"SELECT {key} AS k, COUNT(*) AS n, COALESCE(SUM(i.determination = ?), 0) AS x,"
-            " COUNT(DISTINCT i.doc_id) AS letters,"
-            " COUNT(DISTINCT CASE WHEN i.determination = ? THEN i.doc_id END) AS x_letters"
-            f"{FROM}{join}{where} GROUP BY k ORDER BY k"
+        counted_letters = (
+            f", COUNT(DISTINCT i.doc_id) AS letters, COUNT(DISTINCT CASE WHEN {hit} THEN i.doc_id END) AS x_letters"
+            if letters else ", 0 AS letters, 0 AS x_letters"
         )
-        if focus is None:  # every item is a hit
-            sql = sql.replace("SUM(i.determination = ?)", "COUNT(*)").replace(
-                "CASE WHEN i.determination = ? THEN i.doc_id END", "i.doc_id")
-            rows = self.db.execute(sql, params)
-        else:
-            rows = self.db.execute(sql, [focus, focus, *params])
-        return [Tally(r["k"], r["n"], r["x"], r["letters"], r["x_letters"]) for r in rows]
+        sql = (f"SELECT {key} AS k, COUNT(*) AS n, COALESCE(SUM({hit}), 0) AS x{counted_letters}"
+               f"{COUNT_FROM}{join}{where} GROUP BY k ORDER BY k")
+        values = ([focus] * (2 if letters else 1) if focus else []) + params
+        return [Tally(r["k"], r["n"], r["x"], r["letters"], r["x_letters"]) for r in self.db.execute(sql, values)]
 
     # -- what the library holds -------------------------------------------------------------
     def newest_decision_date(self) -> str | None:
@@ -157,7 +172,14 @@ class CatalogSQL:
         ).fetchone()[0]
 
     def specialties(self) -> list[str]:
-        """Every reviewer specialty named in a current decision (a letter may list several)."""
+        """Every reviewer specialty named in a current decision (a letter may list several);
+        read again only when the decisions change."""
+        version = self.db.execute("SELECT COUNT(*), MAX(extracted_at) FROM decisions").fetchone()
+        if self._specialties is None or self._specialties[0] != tuple(version):
+            self._specialties = (tuple(version), self._read_specialties())
+        return self._specialties[1]
+
+    def _read_specialties(self) -> list[str]:
         names: set[str] = set()
         for (value,) in self.db.execute(
             "SELECT DISTINCT reviewer_specialty FROM decisions WHERE superseded_by IS NULL AND reviewer_specialty IS NOT NULL"

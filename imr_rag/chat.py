@@ -18,7 +18,7 @@ import numpy as np
 
 from imr_rag.catalog_query import CatalogQuery, ItemRef
 from imr_rag.catalog_sql import FROM, ITEM_COLUMNS, CatalogSQL, item_ref
-from imr_rag.chat_catalog import CatalogAnswers
+from imr_rag.chat_catalog import COUNTED_LIMIT, CatalogAnswers
 from imr_rag.errors import LLMUnavailable
 from imr_rag.library import Library
 from imr_rag.question_parser import ParsedQuestion, QuestionContext, parse_question
@@ -93,9 +93,10 @@ class AnswerBuilder:
 class ChatEngine:
     """Answers questions about the ingested letters and their extracted decisions."""
 
-    def __init__(self, library: Library, settings: Settings):
+    def __init__(self, library: Library, settings: Settings, *, counted_limit: int | None = COUNTED_LIMIT):
         self.library = library
         self.settings = settings
+        self.counted_limit = counted_limit  # counted items an answer carries (None: all)
         self.sql = CatalogSQL(library.catalog.db)
         self.catalog_answers = CatalogAnswers(self)
         self._texts: dict[str, str] = {}
@@ -272,8 +273,8 @@ class ChatEngine:
         own = [weight(term.text.split()) for term in terms]
         total = sum(own)
         holders: dict[str, set[str]] = {}  # what each letter says, as far as the searches saw
-        for item, words in self.sql.service_candidates(tokens, CatalogQuery(), limit=50):
-            holders.setdefault(item.doc_id, set()).update(words)
+        for item, item_words in self.sql.service_candidates(tokens, CatalogQuery(), limit=50):
+            holders.setdefault(item.doc_id, set()).update(item_words)
         phrase = " ".join(" ".join(term.text.split()) for term in terms)
         for hit in self.library.search(phrase, k=20, mode="lexical"):
             holders.setdefault(hit.doc_id, set()).update(service_tokens(hit.text))

@@ -20,7 +20,10 @@ MAX_CITED = 25
 them are in `Answer.counted` (`imr-rag ask --json`, the app's table)."""
 MAX_GROUPS = 12
 OUTCOME = {"upheld": "upheld", "overturned": "overturned", "partially_overturned": "partially overturned"}
-COUNTED_ALL = 100_000  # a bound on the counted list, far above a year of letters' matching items
+ORDERED_MAX = 5000
+"""Above this many counted items, the listed ones are taken in the catalog's order, not sorted."""
+COUNTED_LIMIT = 500
+"""Counted items an answer carries by default (the app's table); `imr-rag ask --json` asks for all."""
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -32,9 +35,12 @@ def percent(x: int, n: int) -> str:
 
 
 def counted(items: list[ItemRef]) -> list[CountedItem]:
+    # model_construct: the values come straight from the catalog's typed columns (no re-validation
+    # of thousands of rows)
     return [
-        CountedItem(case_number=i.case_number, doc_id=i.doc_id, item_index=i.item_index, service=i.service,
-                    determination=i.determination, decision_date=i.decision_date, source=i.source)
+        CountedItem.model_construct(case_number=i.case_number, doc_id=i.doc_id, item_index=i.item_index,
+                                    service=i.service, determination=i.determination,
+                                    decision_date=i.decision_date, source=i.source)
         for i in items
     ]
 
@@ -49,12 +55,13 @@ class CatalogAnswers:
         service = " ".join(plan.service_terms)
         if plan.returns == "compare":
             return self.compare(question, plan, filters)
-        missing = self.engine.unmentioned(service) if service else None
-        if missing is None and service and not self.sql.items(CatalogQuery(service_terms=[service]), limit=1):
-            missing = service
-        if missing:
-            shown = self.engine.shown_service or missing
-            return self.engine.nothing(question, f"No letter in the library mentions {shown}: no disputed item names it.")
+        if service and not self.sql.items(CatalogQuery(service_terms=[service]), limit=1):
+            shown = self.engine.shown_service or service
+            if self.engine.unmentioned(service):
+                return self.engine.nothing(question, f"No letter in the library mentions {shown}.")
+            return self.engine.nothing(
+                question, f"No disputed item in the library is a request for {shown} (letters mention it only in passing)."
+            )
         if plan.returns == "group":
             return self.group(question, plan, filters)
         return self.count(question, plan, filters)
@@ -84,113 +91,115 @@ class CatalogAnswers:
             bits.append(_decided(plan))
         return " ".join(bits)
 
+    def rows(self, plan: CatalogQuery, filters: AnswerFilters, total: int, **where) -> list[ItemRef]:
+        """The items to list and to return as counted: all, or the engine's `counted_limit` (by
+        decision date unless there are more than ORDERED_MAX: then in the catalog's order)."""
+        limit = self.engine.counted_limit
+        return self.sql.items(plan, filters, limit=None if limit is None else max(limit, MAX_CITED + 1),
+                              ordered=total <= ORDERED_MAX or limit is None, **where)
+
     def count(self, question: str, plan: CatalogQuery, filters: AnswerFilters) -> Answer:
         b = self.engine.builder()
-        (total,) = self.sql.tally(plan, filters) or [Tally(None, 0, 0, 0, 0)]
+        (total,) = self.sql.tally(plan, filters, letters=True) or [Tally(None, 0, 0, 0, 0)]
         outcome = OUTCOME[plan.determination.value] if plan.determination else None
         what = self.described(plan)
         if total.items == 0:
             b.say(f"None: no {what} were found in the library's current decisions.")
-            return self._finish(b, question, plan, [], "count")
-        hits = self.sql.items(plan, filters, limit=COUNTED_ALL)
+            return self._finish(b, question, [], 0)
         if plan.returns == "share":
-            denominator = self.sql.items(plan.model_copy(update={"determination": None}), filters, limit=COUNTED_ALL)
+            denominator = self.rows(plan.model_copy(update={"determination": None}), filters, total.items)
             if outcome is None:
                 b.say(f"{plural(total.items, 'item')} match ({what}); name an outcome (upheld, overturned) for a share.")
             else:
                 b.say(f"{total.hits} of {total.items} {what} {'was' if total.items == 1 else 'were'} {outcome} "
                       f"({percent(total.hits, total.items)}), in {plural(total.letters, 'letter')}.")
-            self._list(b, denominator, "Counted")
-            return self._finish(b, question, plan, denominator, "count")
+            self._list(b, denominator, "Counted", total.items)
+            return self._finish(b, question, denominator, total.items)
+        hits = self.rows(plan, filters, total.hits)
         if plan.returns == "list":
-            b.say(f"{plural(len(hits), 'item')} {'matches' if len(hits) == 1 else 'match'}"
+            b.say(f"{plural(total.hits, 'item')} {'matches' if total.hits == 1 else 'match'}"
                   f"{' (' + outcome + ')' if outcome else ''}: {what}.")
-            self._list(b, hits, "Listed")
-            return self._finish(b, question, plan, hits, "count")
+            self._list(b, hits, "Listed", total.hits)
+            return self._finish(b, question, hits, total.hits)
         if plan.count_letters:
-            letters = sorted({i.case_number or i.doc_id for i in hits})
             b.say(f"{plural(total.hit_letters, 'letter')} had {outcome + ' ' if outcome else ''}{what} "
                   f"({plural(total.hits, 'disputed item')}).")
-            self._list(b, hits, "Counted")
-            return self._finish(b, question, plan, hits, "count", letters)
-        if outcome:
+        elif outcome:
             if total.hits == 0:
                 b.say(f"0 of the {total.items} {what} {'was' if total.items == 1 else 'were'} {outcome}.")
-                self._list(b, self.sql.items(plan.model_copy(update={"determination": None}), filters, limit=MAX_CITED + 1),
-                           "Decided otherwise")
-                return self._finish(b, question, plan, [], "count")
+                others = self.sql.items(plan.model_copy(update={"determination": None}), filters, limit=MAX_CITED + 1)
+                self._list(b, others, "Decided otherwise", total.items)
+                return self._finish(b, question, [], 0)
             b.say(f"{total.hits} of the {total.items} {what} {'was' if total.items == 1 else 'were'} {outcome} "
                   f"({percent(total.hits, total.items)}), in {plural(total.hit_letters, 'letter')}.")
         else:
-            by = _tally(i.determination for i in hits)
-            parts = ", ".join(f"{n} {OUTCOME.get(k, k)}" for k, n in sorted(by.items()))
+            outcomes = self.sql.tally(plan, filters, group_by="determination")
+            parts = ", ".join(f"{t.items} {OUTCOME.get(t.key, t.key)}" for t in outcomes)
             b.say(f"{total.items} {what}, in {plural(total.letters, 'letter')}: {parts}.")
-        self._list(b, hits, "Counted")
-        return self._finish(b, question, plan, hits, "count")
+        self._list(b, hits, "Counted", total.hits)
+        return self._finish(b, question, hits, total.hits)
 
     def group(self, question: str, plan: CatalogQuery, filters: AnswerFilters) -> Answer:
         b = self.engine.builder()
         groups = self.sql.tally(plan, filters, group_by=plan.group_by)
         if not groups:
             b.say(f"None: no {self.described(plan)} were found in the library's current decisions.")
-            return self._finish(b, question, plan, [], "count")
+            return self._finish(b, question, [], 0)
         outcome = OUTCOME[plan.determination.value] if plan.determination else None
         label = {"guideline": "guideline family", "determination": "outcome"}.get(plan.group_by, plan.group_by)
         name = lambda k: k if k is not None else ("no named guideline" if plan.group_by == "guideline" else "unstated")  # noqa: E731
-        total = sum(g.items for g in groups)
-        if plan.group_by == "guideline":  # an item citing two families is in two groups
-            total = sum(t.items for t in self.sql.tally(plan, filters))
+        (overall,) = self.sql.tally(plan, filters)  # an item citing two guideline families is in two groups
+        total = overall.items
+        chronological = plan.group_by in ("month", "quarter", "year")
         if outcome:
             ranked = sorted(groups, key=lambda g: (-g.hits / g.items, -g.items, str(g.key)))
             top = ranked[0]
             b.say(f"By {label}, the highest share {outcome} is {name(top.key)}: {top.hits} of {top.items} "
                   f"({percent(top.hits, top.items)}), of {total} {self.described(plan)} in all.")
-            shown = ranked if plan.group_by not in ("month", "quarter", "year") else groups
         else:
             ranked = sorted(groups, key=lambda g: (-g.items, str(g.key)))
             top = ranked[0]
             b.say(f"By {label}, the most {self.described(plan)} are in {name(top.key)}: {top.items} of {total} "
                   f"({percent(top.items, total)}).")
-            shown = ranked if plan.group_by not in ("month", "quarter", "year") else groups
-        focus = plan if outcome else plan.model_copy(update={"determination": None})
-        everything = self.sql.items(focus.model_copy(update={"group_by": "none", "returns": "list"}), filters,
-                                    limit=COUNTED_ALL)
+        shown = groups if chronological else ranked
         for g in shown[:MAX_GROUPS]:
-            members = [i for i in everything if _in_group(i, plan.group_by, g.key)]
-            cites = [n for i in members[:3] for n in self.engine.cite_item(b, i)]
+            members = self.sql.items(plan, filters, limit=3, group=(plan.group_by, g.key), ordered=False)
+            cites = [n for i in members for n in self.engine.cite_item(b, i)]
             if outcome:
                 b.say(f"{name(g.key)}: {g.hits} of {g.items} {outcome} ({percent(g.hits, g.items)}).", cites)
             else:
                 b.say(f"{name(g.key)}: {g.items} ({percent(g.items, total)}).", cites)
         if len(shown) > MAX_GROUPS:
             b.say(f"and {len(shown) - MAX_GROUPS} more groups (imr-rag ask --json lists every counted item).")
-        return self._finish(b, question, plan, everything, "count")
+        everything = self.rows(plan.model_copy(update={"determination": None}), filters, total)
+        return self._finish(b, question, everything, total)
 
     def compare(self, question: str, plan: CatalogQuery, filters: AnswerFilters) -> Answer:
         b = self.engine.builder()
         outcome = OUTCOME[plan.determination.value] if plan.determination else "overturned"
         focus = plan if plan.determination else plan.model_copy(update={"determination": "overturned"})
-        rows, sides, everything = [], [], []
+        rows = []
         for service in plan.compare:
-            missing = self.engine.unmentioned(service)
             (t,) = self.sql.tally(focus, filters, service=service) or [Tally(service, 0, 0, 0, 0)]
-            rows.append((service, t, missing))
-        for service, t, missing in rows:
-            if t.items == 0:
-                sides.append(f"no letter in the library mentions {service}" if missing or not self.sql.items(
-                    CatalogQuery(service_terms=[service]), limit=1) else f"no {self.described(plan, service)}")
-            else:
-                sides.append(f"{service} {t.hits} of {t.items} {outcome} ({percent(t.hits, t.items)})")
-        b.say(("; ".join(sides) + ".").capitalize() if sides else "Nothing to compare.")
-        for service, t, _ in rows:
+            rows.append((service, t))
+        sides = []
+        for service, t in rows:
             if t.items:
-                items = self.sql.items(focus.model_copy(update={"determination": None}), filters, service=service,
-                                       limit=COUNTED_ALL)
+                sides.append(f"{service} {t.hits} of {t.items} {outcome} ({percent(t.hits, t.items)})")
+            elif self.engine.unmentioned(service):
+                sides.append(f"no letter in the library mentions {service}")
+            else:
+                sides.append(f"no {self.described(plan, service)}")
+        b.say("; ".join(sides).capitalize() + ".")
+        everything: list[ItemRef] = []
+        for service, t in rows:
+            if t.items:
+                items = self.rows(focus.model_copy(update={"determination": None}), filters, t.items, service=service)
                 everything += items
-                self._list(b, items, f"{service.capitalize()}")
-        return self._finish(b, question, plan, everything, "count")
+                self._list(b, items, service.capitalize(), t.items)
+        return self._finish(b, question, everything, sum(t.items for _, t in rows))
 
-    def _list(self, b: AnswerBuilder, items: list[ItemRef], label: str) -> None:
+    def _list(self, b: AnswerBuilder, items: list[ItemRef], label: str, total: int) -> None:
         """One line per counted item (case, date, service, outcome), each citing its outcome line."""
         if not items:
             return
@@ -200,13 +209,14 @@ class CatalogAnswers:
             date = f", {item.decision_date}" if item.decision_date else ""
             b.say(f"- {where}{date}: {item.service}: {OUTCOME.get(item.determination, item.determination)}.",
                   self.engine.cite_item(b, item))
-        if len(items) > MAX_CITED:
-            b.say(f"and {len(items) - MAX_CITED} more (imr-rag ask --json lists them all).")
+        if total > MAX_CITED:
+            b.say(f"and {total - MAX_CITED} more (imr-rag ask --json lists them all).")
 
-    def _finish(self, b: AnswerBuilder, question: str, plan: CatalogQuery, items: list[ItemRef], kind: str,
-                letters: list[str] | None = None) -> Answer:
-        answer = b.answer(question, kind)
-        answer.counted = counted(items)
+    def _finish(self, b: AnswerBuilder, question: str, items: list[ItemRef], total: int) -> Answer:
+        answer = b.answer(question, "count")
+        limit = self.engine.counted_limit
+        answer.counted = counted(items if limit is None else items[:limit])
+        answer.counted_total = total
         return answer
 
     # -- one fact of one case -------------------------------------------------------------------
@@ -361,31 +371,3 @@ def _decided(plan: CatalogQuery) -> str:
     return f"decided on or after {a.isoformat()}" if a else f"decided on or before {b.isoformat()}"
 
 
-def _in_group(item: ItemRef, group_by: str, key: str | None) -> bool:
-    if group_by == "guideline":
-        return key in item.guideline_sources if key is not None else not item.guideline_sources
-    return _group_key(item, group_by) == key
-
-
-def _group_key(item: ItemRef, group_by: str) -> str | None:
-    date = item.decision_date or ""
-    if group_by == "month":
-        return date[:7] or None
-    if group_by == "quarter":
-        return f"{date[:4]}-Q{(int(date[5:7]) + 2) // 3}" if len(date) >= 7 else None
-    if group_by == "year":
-        return date[:4] or None
-    if group_by == "category":
-        return item.category
-    if group_by == "specialty":
-        return item.reviewer_specialty
-    if group_by == "determination":
-        return item.determination
-    return None
-
-
-def _tally(values) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for v in values:
-        counts[v] = counts.get(v, 0) + 1
-    return counts

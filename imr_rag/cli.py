@@ -416,6 +416,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from imr_rag.chat import ChatEngine
+    from imr_rag.chat_catalog import COUNTED_LIMIT
     from imr_rag.library import Library
     from imr_rag.schema import AnswerFilters
 
@@ -424,7 +425,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         date_from=args.date_from, date_to=args.date_to,
     )
     with Library(settings) as lib:
-        answer = ChatEngine(lib, settings).answer(args.question, filters=filters)
+        engine = ChatEngine(lib, settings, counted_limit=None if args.json else COUNTED_LIMIT)
+        answer = engine.answer(args.question, filters=filters)
         answer.notes += lib.take_notices()
     if args.json:
         keys = ("n", "doc_id", "case_number", "source", "section", "start", "end", "quote")
@@ -435,6 +437,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             "notes": answer.notes,
             "citations": [{k: getattr(c, k) for k in keys} for c in answer.citations],
             "plan": answer.plan,
+            "counted_total": answer.counted_total,
             "counted": [c.model_dump() for c in answer.counted],
         }, indent=2))
         return EXIT_OK

@@ -284,5 +284,8 @@ class Answer(BaseModel):
     )
     plan: dict | None = Field(default=None, description="The query plan the question was read as, if any.")
     counted: list[CountedItem] = Field(
-        default_factory=list, description="Every item a count, share, group-by or comparison counted."
+        default_factory=list,
+        description="The items a count, share, group-by or comparison counted, by decision date: all of "
+        "them unless the engine was given a lower limit (then the first ones; see counted_total).",
     )
+    counted_total: int = Field(default=0, description="How many items were counted in all.")
