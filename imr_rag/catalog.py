@@ -411,6 +411,14 @@ class Catalog:
     def count_pending(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM chunks WHERE embedded = 0").fetchone()[0]
 
+    def count_pending_texts(self, model: str) -> int:
+        """Distinct texts among pending chunks that `model` has no cached vector for: the texts
+        the embed stage will actually compute (identical chunk texts are embedded once)."""
+        return self.db.execute(
+            "SELECT COUNT(DISTINCT c.text_hash) FROM chunks c WHERE c.embedded = 0 AND NOT EXISTS"
+            " (SELECT 1 FROM vectors v WHERE v.model = ? AND v.text_hash = c.text_hash)", (model,)
+        ).fetchone()[0]
+
     def mark_embedded(self, chunk_ids: list[str]) -> None:
         with self.transaction() as db:
             db.executemany("UPDATE chunks SET embedded = 1 WHERE chunk_id = ?", [(c,) for c in chunk_ids])

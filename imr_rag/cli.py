@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -171,9 +172,18 @@ def cmd_embed(args: argparse.Namespace, settings: Settings) -> int:
     from imr_rag.library import Library
 
     with Library(settings, on_wait=say_waiting) as lib, progress_bars() as progress:
+        pending, texts = lib.catalog.count_pending(), lib.catalog.count_pending_texts(lib.embedder.name)
+        print(f"embed: {pending} chunks pending, {texts} distinct texts to compute with {lib.embedder.name} "
+              "(identical texts share one vector); the bar's ETA is measured as it goes", file=sys.stderr)
+        started = time.perf_counter()
         stored, computed = lib.embed_pending(progress)
-    summary = {"chunks_embedded": stored, "vectors_computed": computed}
-    print(json.dumps(summary) if args.json else f"embedded {stored} chunks ({computed} distinct texts computed)")
+        seconds = time.perf_counter() - started
+    summary = {"chunks_embedded": stored, "vectors_computed": computed, "seconds": round(seconds, 2),
+               "chunks_per_second": round(stored / seconds, 1) if seconds else None,
+               "texts_per_second": round(computed / seconds, 1) if seconds else None}
+    print(json.dumps(summary) if args.json else
+          f"embedded {stored} chunks ({computed} distinct texts computed) in {seconds:.1f} s"
+          + (f": {summary['chunks_per_second']} chunks/s, {summary['texts_per_second']} texts/s" if stored else ""))
     return EXIT_OK
 
 

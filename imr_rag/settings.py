@@ -30,9 +30,15 @@ class Settings(BaseSettings):
         description="URL of a Chroma server (http://host:port); the embedded store is used when unset.",
     )
     collection: str = Field(default="imr_chunks", description="Chroma collection name.")
-    embedding_backend: Literal["onnx", "openai"] = Field(
+    embedding_backend: Literal["onnx", "static", "openai"] = Field(
         default="onnx",
-        description="'onnx': packaged all-MiniLM-L6-v2 run locally; 'openai': an embeddings endpoint.",
+        description="'onnx': packaged all-MiniLM-L6-v2 run locally; 'static': WordLlama token vectors "
+        "(packaged, far faster, a little less accurate: see the README); 'openai': an embeddings endpoint.",
+    )
+    embedding_device: Literal["cpu", "cuda"] = Field(
+        default="cpu",
+        description="'cuda': run the onnx embedder on onnxruntime's CUDAExecutionProvider (needs "
+        "onnxruntime-gpu and an NVIDIA GPU; an error, not a CPU fallback, when absent).",
     )
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2",
