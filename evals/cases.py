@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from imr_rag.layout import is_checkout
+
 EVALS_DIR = Path(__file__).resolve().parent
 FIXTURES_DIR = EVALS_DIR / "fixtures"
 REPO_ROOT = EVALS_DIR.parent
@@ -75,8 +77,10 @@ class FixtureSet:
 
 
 def shared_dir(environ: dict[str, str] | None = None) -> Path | None:
-    """The shared letters folder: $IMR_SHARED_DIR, else ../shared next to the repository."""
+    """The shared letters folder: $IMR_SHARED_DIR, else ../shared next to the repository (a checkout)."""
     env = (os.environ if environ is None else environ).get("IMR_SHARED_DIR")
+    if not env and not is_checkout():
+        return None
     path = Path(env) if env else REPO_ROOT.parent / "shared"
     return path if path.is_dir() else None
 

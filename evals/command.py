@@ -19,6 +19,7 @@ from pathlib import Path
 from evals.cases import EVALS_DIR, FixtureError, resolve_fixture_sets, shared_dir
 from evals.report import baseline_metrics, compare_to_baseline, flatten_metrics, render_markdown
 from evals.runner import SUITES, EvalOptions, run_eval
+from imr_rag.layout import is_checkout
 from imr_rag.settings import Settings
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE = 0, 1, 2
@@ -34,11 +35,10 @@ def _log(message: str) -> None:
 
 
 def default_output_dir() -> Path:
-    """evals/reports/<timestamp> in a source checkout, else ./eval-report."""
+    """evals/reports/<timestamp> in a writable source checkout, else ./eval-report (never inside an install)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    reports = EVALS_DIR / "reports"
-    if os.access(EVALS_DIR, os.W_OK):
-        return reports / stamp
+    if is_checkout() and os.access(EVALS_DIR, os.W_OK):
+        return EVALS_DIR / "reports" / stamp
     return Path("eval-report")
 
 

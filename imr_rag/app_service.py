@@ -25,11 +25,12 @@ from imr_rag.errors import ImrError
 from imr_rag.export import FORMATS, table, write_table
 from imr_rag.extract.service import ExtractionService, default_backend
 from imr_rag.highlight import Mark, decision_marks, highlight_fragment, legend_html
+from imr_rag.layout import sample_letters
 from imr_rag.library import Library
 from imr_rag.schema import Answer, AnswerFilters, Citation, Determination
 from imr_rag.settings import Settings
 
-SAMPLE_LETTERS = Path(__file__).resolve().parents[1] / "evals" / "fixtures" / "synthetic" / "letters"
+SAMPLE_LETTERS = sample_letters()
 DETERMINATIONS = tuple(d.value for d in Determination)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ANY = "any"

@@ -1,5 +1,7 @@
 """Prompt templates are files in the top-level `prompts/` folder, with declared variables.
 
+An installed wheel carries that folder inside the package (see `imr_rag.layout`).
+
 A template is a markdown file whose first line declares the variables it takes:
 
     variables: letter, letter_format
@@ -18,8 +20,9 @@ from pathlib import Path
 from string import Template
 
 from imr_rag.errors import ImrError
+from imr_rag.layout import prompts_dir as bundled_prompts_dir
 
-PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+PROMPTS_DIR = bundled_prompts_dir()
 _DECLARATION = re.compile(r"^variables:[ \t]*(?P<names>[^\n]*)\n", re.IGNORECASE)
 
 
