@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imr_rag.documents import Document
-from imr_rag.schema import Chunk, Decision
+from imr_rag.schema import Chunk, ChunkRow, Decision, Document
 from imr_rag.textutil import service_tokens
 
 SCHEMA = """
@@ -153,17 +152,6 @@ class StoredDocument:
     pages: int
     chars: int
     text: str
-
-
-@dataclass(frozen=True)
-class ChunkRow:
-    """A chunk as the indexes need it: the chunk plus its document's metadata."""
-
-    chunk: Chunk
-    case_number: str | None
-    letter_format: str
-    source: str
-    text_hash: str
 
 
 def pack_offsets(offsets: np.ndarray, ends: np.ndarray) -> bytes:

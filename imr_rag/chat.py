@@ -22,7 +22,7 @@ from imr_rag.chat_catalog import COUNTED_LIMIT, CatalogAnswers
 from imr_rag.errors import LLMUnavailable
 from imr_rag.library import Library
 from imr_rag.question_parser import ParsedQuestion, QuestionContext, parse_question
-from imr_rag.schema import Answer, AnswerFilters, AnswerSentence, Citation, Hit, SearchFilters
+from imr_rag.schema import Answer, AnswerFilters, AnswerSentence, Citation, Hit
 from imr_rag.service_vocab import JOINING_WORDS, service_match
 from imr_rag.settings import Settings
 from imr_rag.textutil import content_words, sentence_spans, service_tokens, words
@@ -293,7 +293,7 @@ class ChatEngine:
         in words the service name does not use."""
         q_words = set(content_words(question))
         subject = " ".join(content_words(question)) or question  # outcome words match every outcome line
-        hits = [h for h in self.library.search(subject, k=5, filters=search_filters(filters))
+        hits = [h for h in self.library.search(subject, k=5, filters=filters.for_search())
                 if (best := _best_sentence(h, q_words)) is not None and best[1] >= PASSAGE_MIN_SCORE]
         for hit in hits + self._paraphrase_hits(question, filters, k=3):
             if hit.item_index is not None:
@@ -311,7 +311,7 @@ class ChatEngine:
 
     def _paraphrase_hits(self, question: str, filters: AnswerFilters, k: int, floor: float = 0.0) -> list[Hit]:
         """Dense hits similar enough to stand for the question although no words are shared."""
-        hits = self.library.search(question, k=k, filters=search_filters(filters), mode="dense")
+        hits = self.library.search(question, k=k, filters=filters.for_search(), mode="dense")
         return [h for h in hits if h.score >= max(floor, DENSE_MIN_SIMILARITY)]
 
     def _decision_answer(self, question: str, items: list[ItemRef], whole_case: bool = False) -> Answer:
@@ -376,7 +376,7 @@ class ChatEngine:
     # -- answers from passages -----------------------------------------------------------
     def passage_answer(self, question: str, filters: AnswerFilters, k: int = 5) -> Answer:
         b = self.builder()
-        hits = self.library.search(question, k=k, filters=search_filters(filters))
+        hits = self.library.search(question, k=k, filters=filters.for_search())
         q_words = set(content_words(question))
         quoted = 0
         for hit in hits:
@@ -424,10 +424,6 @@ def _best_sentence(hit: Hit, q_words: set[str]) -> tuple[tuple[int, int], float]
         if best is None or score > best[1]:
             best = ((hit.start + a, hit.start + e), score)
     return best
-
-
-def search_filters(filters: AnswerFilters) -> SearchFilters:
-    return SearchFilters(case_number=filters.case_number, letter_format=filters.letter_format)
 
 
 def _squash(text: str) -> str:

@@ -114,9 +114,7 @@ class LLMAnswerer:
         return self._from_passages(question, filters)
 
     def _from_passages(self, question: str, filters: AnswerFilters) -> Answer:
-        from imr_rag.chat import search_filters
-
-        hits = self.engine.library.search(question, k=RETRIEVE_K, filters=search_filters(filters))
+        hits = self.engine.library.search(question, k=RETRIEVE_K, filters=filters.for_search())
         if not hits:
             return self.engine.nothing(question, UNSUPPORTED)
         numbered = {n: hit for n, hit in enumerate(hits, 1)}

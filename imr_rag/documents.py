@@ -7,42 +7,17 @@ file and says why, so a batch can report it and go on.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from imr_rag.errors import UnreadableDocument
 from imr_rag.formats import detect_format
-from imr_rag.textmap import MappedText, normalise
+from imr_rag.schema import Document
+from imr_rag.textmap import normalise
 
 PDF_SUFFIXES = {".pdf"}
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | HTML_SUFFIXES
-
-
-@dataclass(frozen=True)
-class Document:
-    """A letter read from disk.
-
-    `source_text` is what the file contained (for a PDF, the extracted text, pages separated by
-    form feeds); `text` is the normalised text that chunks, spans and quotes refer to; `offsets`
-    and `ends` map each character of `text` to the source run it came from (see MappedText).
-    """
-
-    doc_id: str
-    path: str
-    file_hash: str
-    source_text: str
-    text: str
-    offsets: np.ndarray
-    ends: np.ndarray
-    pages: int
-    letter_format: str
-
-    def source_span(self, start: int, end: int) -> tuple[int, int]:
-        return MappedText(self.text, self.offsets, self.ends).source_span(start, end)
 
 
 def doc_id_for(content_hash: str) -> str:

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from imr_rag.catalog import Catalog, ChunkRow
+from imr_rag.catalog import Catalog
 from imr_rag.chunking import chunk_sections
 from imr_rag.documents import iter_letter_files, read_document
 from imr_rag.errors import StoreUnavailable, UnreadableDocument
 from imr_rag.formats import case_number_of, split_sections
 from imr_rag.lexical import LexicalIndex
-from imr_rag.schema import Hit, SearchFilters
+from imr_rag.schema import ChunkRow, Hit, SearchFilters
 from imr_rag.settings import Settings
 from imr_rag.writelock import OnWait, _no_wait_notice, writer_lock
 

@@ -6,8 +6,10 @@ models as its response specification (instructor turns descriptions into the pro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 SCHEMA_VERSION = "1"
@@ -70,6 +72,47 @@ class Chunk(BaseModel):
     item_index: int | None = Field(default=None, description="Disputed item index, if any.")
     start: int = Field(description="Start offset in the normalised document text.")
     end: int = Field(description="End offset in the normalised document text.")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A letter as read: what the file held, the normalised text and the map between them.
+
+    `source_text` is what the file contained (for a PDF, the extracted text, pages separated by
+    form feeds); `text` is the normalised text that chunks, spans and quotes refer to; `offsets`
+    and `ends` map each character of `text` to the source run it came from: `offsets[i]` is where
+    text[i] starts in the source (one extra entry, len(source), closes the map) and `ends[i]` the
+    source index just after it.
+    """
+
+    doc_id: str
+    path: str
+    file_hash: str
+    source_text: str
+    text: str
+    offsets: np.ndarray
+    ends: np.ndarray
+    pages: int
+    letter_format: str
+
+    def source_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map [start, end) of `text` to the covering span of `source_text`."""
+        if not 0 <= start <= end <= len(self.text):
+            raise ValueError(f"span {start}:{end} outside text of length {len(self.text)}")
+        if start == end:
+            return int(self.offsets[start]), int(self.offsets[start])
+        return int(self.offsets[start]), int(self.ends[end - 1])
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk as the indexes need it: the chunk plus its document's metadata."""
+
+    chunk: Chunk
+    case_number: str | None
+    letter_format: str
+    source: str
+    text_hash: str
 
 
 class Hit(BaseModel):
@@ -233,6 +276,10 @@ class AnswerFilters(BaseModel):
     determination: Determination | None = Field(default=None, description="Only items with this outcome.")
     date_from: str | None = Field(default=None, description="Decision date on or after (ISO).")
     date_to: str | None = Field(default=None, description="Decision date on or before (ISO).")
+
+    def for_search(self) -> SearchFilters:
+        """The part of these restrictions the search indexes apply."""
+        return SearchFilters(case_number=self.case_number, letter_format=self.letter_format)
 
 
 class Citation(BaseModel):

@@ -11,9 +11,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from imr_rag.catalog import ChunkRow
 from imr_rag.errors import StoreUnavailable
-from imr_rag.schema import SearchFilters
+from imr_rag.schema import ChunkRow, SearchFilters
 from imr_rag.settings import Settings
 
 

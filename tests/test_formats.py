@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers import dev_pdfs, gold_for, seed_files, synthetic_letters
-from imr_rag.documents import Document
+from imr_rag.schema import Document
 from imr_rag.formats import case_number_of, detect_format, registered_formats, split_sections
 from imr_rag.formats.ca_dwc import item_blocks
 from imr_rag.schema import Section

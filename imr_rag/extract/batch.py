@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from imr_rag.catalog import Catalog
-from imr_rag.documents import Document
+from imr_rag.schema import Document
 from imr_rag.errors import ExtractionFailed
 from imr_rag.extract.llm import TokenUsage, chat_request_body, parse_chat_completion, to_decision, usage_of
 from imr_rag.extract.service import Extraction, require_items, store_extraction

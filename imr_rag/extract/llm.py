@@ -28,7 +28,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationInfo
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
-from imr_rag.documents import Document
+from imr_rag.schema import Document
 from imr_rag.errors import ExtractionFailed, ImrError, LLMUnavailable
 from imr_rag.extract.align import align_quote
 from imr_rag.prompts import prompt_hash, render

@@ -10,13 +10,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from imr_rag.schema import LetterFormat, Section
-
-if TYPE_CHECKING:
-    from imr_rag.documents import Document
-    from imr_rag.schema import Decision
+from imr_rag.schema import Decision, Document, LetterFormat, Section
 
 ENTRY_POINT_GROUP = "imr_rag.formats"
 DETECTION_THRESHOLD = 0.5

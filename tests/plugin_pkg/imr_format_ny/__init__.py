@@ -2,7 +2,7 @@
 
 import re
 
-from imr_rag.extract.spans import evidence_at
+from imr_rag.formats.spans import evidence_at
 from imr_rag.schema import Decision, Determination, DisputedItem, ItemEvidence, Section, SourceRef
 
 name = "ny_external_appeal"
