@@ -66,15 +66,16 @@ class CatalogAnswers:
             return self.group(question, plan, filters)
         return self.count(question, plan, filters)
 
-    def described(self, plan: CatalogQuery, service: str | None = None) -> str:
+    def described(self, plan: CatalogQuery, service: str | None = None, n: int = 2) -> str:
         """'requests for acupuncture', 'imaging requests', 'disputed items', with the filters."""
         service = " ".join(plan.service_terms) if service is None else service
+        one = n == 1
         if service:
-            what = f"requests for {service}"
+            what = f"request{'' if one else 's'} for {service}"
         elif plan.category:
-            what = f"{plan.category.value} requests"
+            what = f"{plan.category.value} request{'' if one else 's'}"
         else:
-            what = "disputed items"
+            what = f"disputed item{'' if one else 's'}"
         bits = [what]
         if plan.case_number:
             bits.append(f"in case {plan.case_number}")
@@ -102,7 +103,7 @@ class CatalogAnswers:
         b = self.engine.builder()
         (total,) = self.sql.tally(plan, filters, letters=True) or [Tally(None, 0, 0, 0, 0)]
         outcome = OUTCOME[plan.determination.value] if plan.determination else None
-        what = self.described(plan)
+        what = self.described(plan, n=total.items)
         if total.items == 0:
             b.say(f"None: no {what} were found in the library's current decisions.")
             return self._finish(b, question, [], 0)
@@ -147,7 +148,11 @@ class CatalogAnswers:
             return self._finish(b, question, [], 0)
         outcome = OUTCOME[plan.determination.value] if plan.determination else None
         label = {"guideline": "guideline family", "determination": "outcome"}.get(plan.group_by, plan.group_by)
-        name = lambda k: k if k is not None else ("no named guideline" if plan.group_by == "guideline" else "unstated")  # noqa: E731
+        def name(key: str | None) -> str:
+            if key is None:
+                return "no named guideline" if plan.group_by == "guideline" else "unstated"
+            return OUTCOME.get(key, key) if plan.group_by == "determination" else key
+
         (overall,) = self.sql.tally(plan, filters)  # an item citing two guideline families is in two groups
         total = overall.items
         chronological = plan.group_by in ("month", "quarter", "year")
@@ -222,7 +227,8 @@ class CatalogAnswers:
     # -- one fact of one case -------------------------------------------------------------------
     def field(self, question: str, plan: CatalogQuery, filters: AnswerFilters, service: str) -> Answer:
         case = plan.case_number or filters.case_number
-        if plan.field == "rationale" or (plan.field == "guidelines" and service):
+        if plan.field == "rationale" or (plan.field == "guidelines" and service and self.engine.best_matches(
+                service, plan.model_copy(update={"service_terms": [], "determination": None}), filters)):
             return self.rationale(question, plan, filters, service)
         if plan.field == "item_count":
             return self.count(question, plan.model_copy(update={"returns": "count", "field": None}), filters)

@@ -88,16 +88,19 @@ LIST = re.compile(r"^\s*(?:which|list|show|name|give|what)\b(?:\s+(?:me|all|the)
 COMPARE = re.compile(
     r"\s+(?:vs\.?|versus|compared?s?\s+(?:to|with)|against|(?:more|less)\s+(?:often|frequently|likely)\s+than)\s+", re.I
 )
+COMPARE_WHICH = re.compile(
+    r"\bwhich\b.*?\b(?:more|less|most|least)\s+(?:often|frequently|likely)\b[,:]?\s*(?P<a>.+?)\s+or\s+(?P<b>.+)", re.I
+)
 COMPARE_WORD = re.compile(r"\bcompar(?:e|ed|ing|ison)\b|\bdifference\s+between\b", re.I)
 COMPARE_BETWEEN = re.compile(r"\b(?:compare|between|difference\s+between)\s+(?:the\s+)?(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+)", re.I)
 GROUP = [
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|break\s*down\s+(?:\w+\s+){0,3}?by|split\s+by|grouped\s+by|group\s+(?:\w+\s+){0,3}?by)\s+(?:the\s+)?(?:decision\s+)?months?\b|\bmonthly\b|\bmonth\s+by\s+month\b|\bwhich\s+months?\b", re.I), "month"),
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|break\s*down\s+(?:\w+\s+){0,3}?by|split\s+by|grouped\s+by|group\s+(?:\w+\s+){0,3}?by)\s+(?:the\s+)?quarters?\b|\bquarterly\b|\bwhich\s+quarters?\b", re.I), "quarter"),
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|break\s*down\s+(?:\w+\s+){0,3}?by|split\s+by|grouped\s+by|group\s+(?:\w+\s+){0,3}?by)\s+(?:the\s+)?years?\b|\byearly\b|\bannual(?:ly)?\b|\byear\s+by\s+year\b|\bwhich\s+years?\b", re.I), "year"),
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|break\s*down\s+(?:\w+\s+){0,3}?by|split\s+by|grouped\s+by|group\s+(?:\w+\s+){0,3}?by)\s+(?:the\s+)?(?:reviewer(?:'s)?\s+)?(?:specialt(?:y|ies)|board\s+certifications?)\b|\bwhich\s+(?:reviewer\s+)?specialt(?:y|ies)\b|\bwhat\s+(?:reviewer\s+)?specialt(?:y|ies)\s+(?!of\b|was\b|is\b|did\b)", re.I), "specialty"),
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|break\s*down\s+(?:\w+\s+){0,3}?by|split\s+by|grouped\s+by|group\s+(?:\w+\s+){0,3}?by)\s+(?:the\s+)?(?:service\s+)?(?:categor(?:y|ies)|kinds?\s+of\s+(?:service|treatment)s?|types?\s+of\s+(?:service|treatment)s?)\b|\bwhich\s+(?:service\s+)?categor(?:y|ies)\b|\bwhich\s+kinds?\s+of\s+(?:service|treatment)s?\b", re.I), "category"),
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|break\s*down\s+(?:\w+\s+){0,3}?by|split\s+by|grouped\s+by|group\s+(?:\w+\s+){0,3}?by)\s+(?:the\s+)?guidelines?(?:\s+famil(?:y|ies))?\b|\bwhich\s+guidelines?(?:\s+famil(?:y|ies))?\s+(?:is|are|was|were)\s+(?:cited|used|relied\s+on)\s+(?:the\s+)?most\b", re.I), "guideline"),
-    (re.compile(r"\b(?:by|per|each|every|for\s+each|broken\s+down\s+by|break\s*down\s+(?:\w+\s+){0,3}?by|split\s+by|grouped\s+by|group\s+(?:\w+\s+){0,3}?by)\s+(?:the\s+)?(?:outcome|determination|decision|result)s?\b", re.I), "determination"),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|split\s+by|grouped\s+by)\s+(?:the\s+)?(?:decision\s+)?months?\b|\bmonthly\b|\bmonth\s+by\s+month\b|\bwhich\s+months?\b", re.I), "month"),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|split\s+by|grouped\s+by)\s+(?:the\s+)?quarters?\b|\bquarterly\b|\bwhich\s+quarters?\b", re.I), "quarter"),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|split\s+by|grouped\s+by)\s+(?:the\s+)?years?\b|\byearly\b|\bannual(?:ly)?\b|\byear\s+by\s+year\b|\bwhich\s+years?\b", re.I), "year"),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|split\s+by|grouped\s+by)\s+(?:the\s+)?(?:reviewer(?:'s)?\s+)?(?:specialt(?:y|ies)|board\s+certifications?)\b|\bwhich\s+(?:reviewer\s+)?specialt(?:y|ies)\b|\bwhat\s+(?:reviewer\s+)?specialt(?:y|ies)\s+(?!of\b|was\b|is\b|did\b)", re.I), "specialty"),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|split\s+by|grouped\s+by)\s+(?:the\s+)?(?:service\s+)?(?:categor(?:y|ies)|kinds?\s+of\s+(?:service|treatment)s?|types?\s+of\s+(?:service|treatment)s?)\b|\bwhich\s+(?:service\s+)?categor(?:y|ies)\b|\bwhich\s+kinds?\s+of\s+(?:service|treatment)s?\b", re.I), "category"),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|split\s+by|grouped\s+by)\s+(?:the\s+)?guidelines?(?:\s+famil(?:y|ies))?\b|\bwhich\s+guidelines?(?:\s+famil(?:y|ies))?\s+(?:is|are|was|were)\s+(?:cited|used|relied\s+on)\s+(?:the\s+)?most\b", re.I), "guideline"),
+    (re.compile(r"\b(?:by|per|each|every|for\s+each|broken\s+down\s+by|split\s+by|grouped\s+by)\s+(?:the\s+)?(?:outcome|determination|decision|result)s?\b", re.I), "determination"),
 ]
 GUIDELINES = [
     (re.compile(r"\b(?:the\s+)?(?:ca(?:lifornia)?\s+)?mtus\b(?:\s+(?:chronic\s+pain\s+)?guidelines?)?|\bchronic\s+pain\s+medical\s+treatment\s+guidelines?\b", re.I), "MTUS"),
@@ -123,14 +126,14 @@ FIELDS = [
     ("rationale", re.compile(r"^\s*why\b|\bwhat\s+(?:was|is)\s+the\s+(?:reason|rationale)|\b(?:reason|rationale|reasoning)\s+(?:for|behind)\b|\bexplain\b|\bon\s+what\s+grounds\b", re.I)),
     ("reviewer_licensure", re.compile(r"\blicen[cs]\w*|\blicensed\b", re.I)),
     ("reviewer_specialty", re.compile(r"\bspecialt(?:y|ies)\b|\bboard[- ]certif\w*|\bwhat\s+(?:kind|type)\s+of\s+(?:doctor|physician)|\bwho\s+reviewed\b|\bcertification", re.I)),
-    ("date_of_injury", re.compile(r"\b(?:date\s+of\s+(?:the\s+)?injury|injury\s+date|injured|date\s+of\s+injury|doi)\b|\bwhen\s+was\s+(?:the\s+)?(?:patient|worker|applicant|employee)\s+(?:hurt|injured)", re.I)),
+    ("patient_age", re.compile(r"\bhow\s+old\b|\bage\b|\baged\b", re.I)),
+    ("patient_sex", re.compile(r"\bsex\b|\bgender\b|\bmale\s+or\s+female\b|\bman\s+or\s+(?:a\s+)?woman\b", re.I)),
+    ("date_of_injury", re.compile(r"\b(?:date\s+of\s+(?:the\s+)?injury|injury\s+date|date\s+of\s+injury|doi)\b|\bwhen\s+was\s+(?:the\s+)?(?:injured\s+)?(?:patient|worker|applicant|employee)\s+(?:hurt|injured)|\bwhen\s+did\s+the\s+injury", re.I)),
     ("ur_denial_date", re.compile(r"\bur\s+denial|\butilization\s+review\s+(?:denial|decision)|\bdenial\s+date\b", re.I)),
     ("date_assigned", re.compile(r"\bdate\s+assigned\b|\bassigned\b", re.I)),
     ("application_received", re.compile(r"\bapplication\s+(?:was\s+)?received\b|\breceived\b", re.I)),
     ("decision_date", re.compile(r"\bdecision\s+date\b|\bdate\s+of\s+(?:the\s+)?decision\b|\bwhen\s+(?:was|were|is)\b.*\b(?:decided|issued|made|signed|dated|sent)\b|\bwhat\s+date\b|\bwhen\s+was\s+(?:it|the\s+(?:letter|decision|case))\b|\bdated\b", re.I)),
     ("guidelines", re.compile(r"\bguidelines?\b|\bcriteria\b|\bcited?\b|\bcitations?\b", re.I)),
-    ("patient_age", re.compile(r"\bhow\s+old\b|\bage\b|\baged\b", re.I)),
-    ("patient_sex", re.compile(r"\bsex\b|\bgender\b|\bmale\s+or\s+female\b|\bman\s+or\s+(?:a\s+)?woman\b", re.I)),
     ("diagnoses", re.compile(r"\bdiagnos[ie]s\b|\bdiagnosed\b|\bconditions?\b", re.I)),
 ]
 CATEGORY_WORDS = {
@@ -156,7 +159,8 @@ FILLER = frozenset(
     record records data set dataset database catalog catalogue there's what's whats happened happen status was final
     finally ever also some cases' claims claim patient patients physician physicians doctor doctors worker workers
     applicant applicants employee employees injured person people cite cites cited citing based reviewer's covered
-    patient's letter's remaining remainder""".split()
+    patient's letter's remaining remainder during among dated used use break down breakdown tally split grouped
+    decide decides deciding determine determined determining rule ruled conclude concluded say said""".split()
 )
 TIME_WORDS = frozenset(
     """yesterday today tomorrow weekend weekends recently lately spring summer autumn winter season fiscal semester
@@ -193,6 +197,10 @@ class ParsedQuestion:
     leftover: list[str] = field(default_factory=list)
     date_reading: str | None = None
     kind_explicit: bool = False  # the question said what to return (count, share, ...)
+
+
+# Phrases that say the items were disputed, never which service ("under review", "at issue").
+DISPUTED_PHRASE = re.compile(r"\b(?:under|in|up\s+for)\s+(?:review|dispute|question)\b|\bat\s+issue\b|\bin\s+question\b", re.I)
 
 
 class _Text:
@@ -430,6 +438,7 @@ def parse_question(question: str, ctx: QuestionContext | None = None) -> ParsedQ
     else:
         field_name = None
 
+    t.take_all(DISPUTED_PHRASE)
     if PARTLY_AUTHORIZED.search(t.rest):
         values["partly_authorized"] = True
         t.take_all(PARTLY_AUTHORIZED)
@@ -458,7 +467,7 @@ def parse_question(question: str, ctx: QuestionContext | None = None) -> ParsedQ
         values["reviewer_specialty"] = specialty
 
     wants_share = bool(SHARE.search(t.rest))  # before the outcome words go ("overturn rate")
-    wants_compare = bool(COMPARE.search(t.rest) or COMPARE_WORD.search(t.rest))
+    wants_compare = bool(COMPARE.search(t.rest) or COMPARE_WORD.search(t.rest) or COMPARE_WHICH.search(t.rest))
     outcomes = []
     for pattern, outcome in OUTCOMES:
         if t.take_all(pattern):
@@ -506,7 +515,10 @@ def parse_question(question: str, ctx: QuestionContext | None = None) -> ParsedQ
 
 def _compare_pair(rest: str) -> tuple[str, str] | None:
     split = COMPARE.split(rest, maxsplit=1)
-    if len(split) == 2:
+    which = COMPARE_WHICH.search(rest)
+    if which:
+        a, b = which.group("a"), which.group("b")
+    elif len(split) == 2:
         a, b = split
     else:
         m = COMPARE_BETWEEN.search(rest)
