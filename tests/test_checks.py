@@ -18,3 +18,171 @@ def test_needs_review_follows_the_flags_and_old_text_flags_still_load() -> None:
     old = Decision.model_validate({**_decision().model_dump(exclude={"needs_review"}), "review_flags": ["item 1 (MRI): not found by the LLM"]})
     assert old.review_flags == [ReviewFlag(check="legacy", reason="item 1 (MRI): not found by the LLM")]
     assert str(ReviewFlag(check="service_name", reason="too long", item_index=0)) == "service_name: item 1: too long"
+
+
+# -- the validators, on records of real letters made wrong one way at a time -----------------------
+from datetime import date  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from imr_rag import checks  # noqa: E402
+from imr_rag.documents import read_document  # noqa: E402
+from imr_rag.extract.service import checked, rules_decision  # noqa: E402
+from imr_rag.formats import ca_dwc_checks, tx_iro_checks  # noqa: E402
+from imr_rag.schema import Determination, Evidence  # noqa: E402
+
+LETTERS = Path(__file__).resolve().parents[1] / "evals" / "fixtures" / "synthetic" / "letters"
+TODAY = date(2026, 1, 1)
+
+
+def _parsed(name: str):
+    doc = read_document(LETTERS / name)
+    return doc, rules_decision(doc)
+
+
+def _names(flags) -> set[str]:
+    return {f.check for f in flags}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in LETTERS.iterdir() if p.name != "appeal_letter_generic.txt"))
+def test_no_check_fires_on_a_correct_synthetic_record(name: str) -> None:
+    doc, decision = _parsed(name)
+    assert checked(doc, decision).review_flags == []
+
+
+def _item(decision, n=0, **update):
+    items = list(decision.items)
+    items[n] = items[n].model_copy(update=update)
+    return decision.model_copy(update={"items": items})
+
+
+def test_determination_backed_fires_when_the_outcome_span_says_otherwise() -> None:
+    doc, decision = _parsed("dwc_cm99_0000001.txt")
+    letter = checks.Letter(doc.text, TODAY)
+    assert checks.determination_backed(decision, letter) == []
+    first = decision.items[0]
+    other = Determination.upheld if first.determination != Determination.upheld else Determination.overturned
+    [flag] = checks.determination_backed(_item(decision, determination=other), letter)
+    assert flag.check == "determination_backed" and flag.item_index == 0
+    assert (flag.start, flag.end) == (first.evidence.determination.start, first.evidence.determination.end)
+    no_span = _item(decision, evidence=first.evidence.model_copy(update={"determination": None}))
+    assert "no outcome span" in checks.determination_backed(no_span, letter)[0].reason
+    rationale = first.evidence.rationale
+    wrong_span = _item(decision, evidence=first.evidence.model_copy(update={"determination": Evidence(
+        quote=rationale.quote[:20], start=rationale.start, end=rationale.start + 20, alignment="exact")}))
+    assert "states no outcome" in checks.determination_backed(wrong_span, letter)[0].reason
+
+
+def test_service_name_fires_on_sentence_machinery_and_length() -> None:
+    doc, decision = _parsed("dwc_cm99_0000001.txt")
+    letter = checks.Letter(doc.text, TODAY)
+    assert checks.service_name(decision, letter) == []
+    issue_9 = ("Purchase of a bath/shower chair was the original request. The Claims Administrator authorized a"
+               " bath/shower chair for 1 month, leaving the original request IMR eligible. The original request,"
+               " purchase of a bath/shower chair is")
+    [flag] = checks.service_name(_item(decision, service=issue_9), letter)
+    assert "was the original request" in flag.reason and "leaving" in flag.reason and "trailing 'is'" in flag.reason
+    assert flag.item_index == 0 and flag.start is not None
+    assert checks.service_name(_item(decision, service="word " * 45), letter)[0].reason.startswith("the service name is 45")
+    assert checks.service_name(_item(decision, service=""), letter)[0].reason == "the service name is empty"
+    # A relative clause with "is" inside a real service name is not machinery.
+    fine = "Home aide 6 hours per day to assist with safety in the home when wife is working"
+    assert checks.service_name(_item(decision, service=fine), letter) == []
+
+
+def test_partial_request_fires_when_the_construction_is_in_the_heading_but_not_in_the_record() -> None:
+    doc, decision = _parsed("dwc_cm99_0000007.txt")
+    letter = checks.Letter(doc.text, TODAY)
+    n = next(k for k, i in enumerate(decision.items) if i.original_request)
+    assert checks.partial_request(decision, letter) == []
+    [flag] = checks.partial_request(_item(decision, n, original_request=None, authorized_portion=None), letter)
+    assert flag.check == "partial_request" and flag.item_index == n
+    assert "partial authorisation" in flag.reason and letter.text[flag.start : flag.end].strip()
+    [half] = checks.partial_request(_item(decision, n, authorized_portion=None), letter)
+    assert "but no authorised portion" in half.reason
+
+
+def test_date_order_fires_on_dates_out_of_order_in_the_future_or_not_dates() -> None:
+    doc, decision = _parsed("dwc_cm99_0000001.txt")
+    letter = checks.Letter(doc.text, TODAY)
+    assert checks.date_order(decision, letter) == []
+    swapped = decision.model_copy(update={"date_of_injury": decision.decision_date, "decision_date": decision.date_of_injury})
+    reasons = [f.reason for f in checks.date_order(swapped, letter)]
+    assert any("injury date" in r and "is after" in r for r in reasons)
+    flags = checks.date_order(decision, checks.Letter(doc.text, date(2000, 1, 1)))
+    assert flags and all("in the future" in f.reason for f in flags)
+    located = [f for f in flags if f.start is not None]
+    assert located  # the date is found in the letter as it is written there
+    assert checks.date_order(decision.model_copy(update={"decision_date": "2021-02-30"}), letter)[0].reason.endswith("is not a date")
+
+
+def test_page_furniture_fires_when_a_running_header_is_inside_a_service() -> None:
+    doc, decision = _parsed("dwc_cm99_0000001.txt")
+    header = f"Independent Medical Review {decision.case_number}"
+    text = "\n".join([doc.text, header, "Page 1 of 2", "", header, "Page 2 of 2"])
+    letter = checks.Letter(text, TODAY)
+    assert checks.page_furniture(decision, letter) == []
+    [flag] = checks.page_furniture(_item(decision, service=f"{header} {decision.items[0].service}"), letter)
+    assert flag.check == "page_furniture" and decision.case_number in flag.reason
+
+
+def test_ca_item_count_counts_outcome_lines_that_open_an_item_body() -> None:
+    doc, decision = _parsed("dwc_cm99_0000001.txt")
+    letter = checks.Letter(doc.text, TODAY)
+    statements, orphans = ca_dwc_checks.outcome_statements(doc.text)
+    assert len(statements) == len(decision.items) and orphans == 0
+    assert ca_dwc_checks.item_count(decision, doc.text) == []
+    fewer = decision.model_copy(update={"items": decision.items[:-1]})
+    [flag] = ca_dwc_checks.item_count(fewer, doc.text)
+    assert f"{len(decision.items) - 1} items, the letter {len(decision.items)} outcome statements" in flag.reason
+    # An outcome-looking line quoted inside a rationale opens no item body.
+    at = decision.items[0].evidence.rationale.start
+    quoted = doc.text[:at] + "Tramadol ER 150mg #30: Overturned\n" + doc.text[at:]
+    assert ca_dwc_checks.item_count(decision, quoted) == []
+    first = decision.items[0]
+    other = Determination.upheld if first.determination != Determination.upheld else Determination.overturned
+    assert "outcome line 1 says" in ca_dwc_checks.item_count(_item(decision, determination=other), doc.text)[0].reason
+
+
+TX_BOXES = """REVIEW OUTCOME: Upon independent review, the reviewer finds that the previous adverse
+determination/adverse determinations should be:
+
+{boxes}
+
+Provide a description of the review outcome.
+
+INFORMATION PROVIDED TO THE IRO FOR REVIEW:
+"""
+RENDERINGS = {
+    "brackets": "[ ] Upheld (Agree)\n[ X ] Overturned (Disagree)\n[ ] Partially Overturned (Agree in part/Disagree in part)",
+    "bare": "  Upheld (Agree)\nX Overturned (Disagree)\n  Partially Overturned (Agree in part/Disagree in part)",
+    "glyph": "\u2610 Upheld (Agree)\n\u2612 Overturned (Disagree)\n\u2610 Partially Overturned",
+    "after": "Upheld (Agree) [ ]\nOverturned (Disagree) [\u2714]\nPartially Overturned [ ]",
+    "own line before": "[ ]\nUpheld (Agree)\n[x]\nOverturned (Disagree)\n[ ]\nPartially Overturned",
+    "own line after": "Upheld (Agree)\n\nOverturned (Disagree)\n\u2713\nPartially Overturned",
+    "run together": "( ) Upheld (Agree) (\u25a0) Overturned (Disagree) ( ) Partially Overturned (Agree in\npart/Disagree in part)",
+}
+
+
+@pytest.mark.parametrize("rendering", sorted(RENDERINGS))
+def test_tx_outcome_marked_reads_every_checkbox_rendering(rendering: str) -> None:
+    doc, decision = _parsed("tx_iro_overturned.txt")
+    text = TX_BOXES.format(boxes=RENDERINGS[rendering])
+    assert [d for d, _, _ in tx_iro_checks.marked_outcomes(text, 0, len(text))] == [Determination.overturned]
+    assert tx_iro_checks.outcome_marked(decision, text) == []
+    [flag] = tx_iro_checks.outcome_marked(_item(decision, determination=Determination.upheld), text)
+    assert "'overturned', the item 'upheld'" in flag.reason
+
+
+def test_tx_outcome_marked_fires_on_two_marks_or_none_without_prose() -> None:
+    doc, decision = _parsed("tx_iro_overturned.txt")
+    two = TX_BOXES.format(boxes="[X] Upheld (Agree)\n[X] Overturned (Disagree)\n[ ] Partially Overturned")
+    assert "2 review outcomes are marked" in tx_iro_checks.outcome_marked(decision, two)[0].reason
+    none = TX_BOXES.format(boxes="[ ] Upheld (Agree)\n[ ] Overturned (Disagree)\n[ ] Partially Overturned")
+    assert "prose states none" in tx_iro_checks.outcome_marked(decision, none)[0].reason
+    prose = none.replace("Provide a description of the review outcome.",
+                         "It is the opinion of the reviewer that the request is medically necessary.")
+    assert tx_iro_checks.outcome_marked(decision, prose) == []
+    stated = TX_BOXES.format(boxes="").replace("should be:", "should be overturned.")
+    assert tx_iro_checks.outcome_marked(decision, stated) == []

@@ -20,7 +20,7 @@ from imr_rag.catalog import Catalog
 from imr_rag.schema import Document
 from imr_rag.errors import ExtractionFailed
 from imr_rag.extract.llm import TokenUsage, chat_request_body, parse_chat_completion, to_decision, usage_of
-from imr_rag.extract.service import Extraction, require_items, store_extraction
+from imr_rag.extract.service import Extraction, checked, require_items, store_extraction
 from imr_rag.settings import Settings
 
 BATCH_URL = "/v1/chat/completions"
@@ -129,7 +129,7 @@ def result_extraction(settings: Settings, line: dict[str, Any], document: Docume
         body = _completion_body(line, document)
         result.tokens = asdict(usage_of(body))
         answer = parse_chat_completion(settings, body, document)
-        result.decision = require_items(document, to_decision(answer, document))
+        result.decision = checked(document, require_items(document, to_decision(answer, document)))
     except ExtractionFailed as exc:
         result.error = exc.reason
     return result

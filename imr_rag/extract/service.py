@@ -18,11 +18,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from imr_rag.catalog import Catalog
-from imr_rag.schema import Document
+from imr_rag.checks import with_checks
 from imr_rag.errors import ExtractionFailed, ImrError, LLMUnavailable
 from imr_rag.extract.merge import merge_decisions
 from imr_rag.formats import get_format
-from imr_rag.schema import Decision, ReviewFlag
+from imr_rag.schema import Decision, Document, ReviewFlag
 from imr_rag.settings import Settings
 
 BACKENDS = ("rules", "llm", "hybrid")
@@ -142,7 +142,7 @@ class ExtractionService:
         result = Extraction(doc_id=document.doc_id, source=document.path, backend=self.backend)
         started = time.perf_counter()
         try:
-            result.decision = self._decide(document, result)
+            result.decision = checked(document, self._decide(document, result))
         except ImrError as exc:
             result.error = str(getattr(exc, "reason", None) or exc)
         result.seconds = time.perf_counter() - started
@@ -212,6 +212,12 @@ class ExtractionService:
 
     def _store(self, result: Extraction) -> None:
         store_extraction(self.catalog, result)
+
+
+def checked(document: Document, decision: Decision) -> Decision:
+    """The record with the flags of every self-check (generic ones and its format plugin's)."""
+    plugin = get_format(decision.letter_format)
+    return with_checks(decision, document.text, extra=getattr(plugin, "validators", ()))
 
 
 def require_items(document: Document, decision: Decision) -> Decision:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from imr_rag.formats.classify import categorize, guideline_family
 from imr_rag.formats.dates import DATE_PATTERN, to_iso
+from imr_rag.formats.ca_dwc_checks import VALIDATORS
 from imr_rag.formats.headings import heading_pattern, line_spans, sections_from_headings
 from imr_rag.formats.spans import evidence_at, labelled_value, necessity_of, one_line, outcome_of, patient_from
 from imr_rag.schema import (
@@ -309,3 +310,8 @@ def _guidelines(block: str, cited_by: str) -> list[Guideline]:
             )
         )
     return found
+
+
+validators = VALIDATORS
+"""Self-checks of this format's records, `(decision, text) -> list[ReviewFlag]`, run on every
+backend's record besides the generic ones of imr_rag.checks."""

@@ -48,3 +48,33 @@ def patient_from(summary: str) -> Patient:
     if sex:
         sex_value = "female" if sex.group(1).lower() in {"female", "woman", "lady"} else "male"
     return Patient(age=int(age.group(1)) if age else None, sex=sex_value)
+
+
+# Outcome words as a span of a letter states them (for self-checks of records).
+OUTCOME_WORD = re.compile(r"\b(partially[\s-]+overturned|overturned|upheld)\b", re.IGNORECASE)
+# An outcome label in a box nobody marked ("[ ] Upheld", "☐ Overturned"): it states nothing.
+UNMARKED_BOX = re.compile(
+    r"(?:\[\s*\]|\(\s*\)|\u2610)\s*(?:partially[\s-]+overturned|overturned|upheld)(?:\s*\([^)\n]*\))?"
+    r"|(?:partially[\s-]+overturned|overturned|upheld)(?:\s*\([^)\n]*\))?[ \t]*(?:\[\s*\]|\(\s*\)|\u2610)",
+    re.IGNORECASE,
+)
+# Outcome in prose: "is not medically necessary" upholds a denial, "is medically necessary" overturns it.
+NECESSITY = re.compile(
+    r"\b(?:is|are)\s+(?P<neg>not\s+)?(?:recommended\s+as\s+|considered\s+|deemed\s+)?medically\s+necessary",
+    re.IGNORECASE,
+)
+
+
+def outcome_words(span_text: str) -> set[Determination]:
+    """The outcomes a span of the letter states (unmarked checkbox labels do not count)."""
+    text = UNMARKED_BOX.sub(" ", span_text)
+    found = {Determination(re.sub(r"[\s-]+", "_", m.group(1).lower())) for m in OUTCOME_WORD.finditer(text)}
+    if not found:
+        necessity = {m.group("neg") is None for m in NECESSITY.finditer(text)}
+        if necessity == {True}:
+            found.add(Determination.overturned)
+        elif necessity == {False}:
+            found.add(Determination.upheld)
+        elif necessity:
+            found.add(Determination.partially_overturned)
+    return found

@@ -13,6 +13,7 @@ import re
 from imr_rag.errors import ExtractionFailed
 from imr_rag.formats.classify import categorize
 from imr_rag.formats.dates import DATE_PATTERN, to_iso
+from imr_rag.formats.tx_iro_checks import VALIDATORS
 from imr_rag.formats.headings import heading_pattern, sections_from_headings
 from imr_rag.formats.spans import evidence_at, labelled_value, necessity_of, one_line, outcome_of, patient_from
 from imr_rag.schema import (
@@ -156,3 +157,8 @@ def _criteria(text: str, section: Section | None) -> list[Guideline]:
         if family:
             found.append(Guideline(source=family, citation=criterion, cited_by="reviewer"))
     return found
+
+
+validators = VALIDATORS
+"""Self-checks of this format's records, `(decision, text) -> list[ReviewFlag]`, run on every
+backend's record besides the generic ones of imr_rag.checks."""
