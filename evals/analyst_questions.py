@@ -150,7 +150,8 @@ CONCEPTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "ncv": ("nerve conduction studies", r"\bNCV\b|\bNCS\b|nerve conduction", ("NCV",)),
     "norco": ("Norco", r"\bnorco\b|hydrocodone", ("hydrocodone",)),
     "cyclobenzaprine": ("cyclobenzaprine", r"cyclobenzaprine|flexeril", ("Flexeril",)),
-    "lidocaine": ("lidocaine", r"lidocaine|lidoderm", ("Lidoderm",)),
+    "lidocaine": ("lidocaine", r"lidocaine|lidoderm", ()),  # Lidoderm is a lidocaine patch
+    "lidocaine_patch": ("lidocaine patch", r"lidoderm|lidocaine\b[^,]*\bpatch", ("Lidoderm",)),
     "tramadol": ("tramadol", r"tramadol|ultram", ("Ultram",)),
     "omeprazole": ("omeprazole", r"omeprazole|prilosec", ("Prilosec",)),
     "gabapentin": ("gabapentin", r"gabapentin|neurontin", ("Neurontin",)),
@@ -638,7 +639,7 @@ def _label_variants(label: str, by: str) -> list[str]:
         y, m = label.split("-")
         return [label, f"{calendar.month_name[int(m)]} {y}", f"{calendar.month_abbr[int(m)]} {y}", f"{int(m)}/{y}"]
     if by == "determination":
-        return [label.replace("_", " ")]
+        return sorted({label, label.replace("_", " ")})
     if by == "category":
         return [label, label + "s"] if label != "therapy" else [label, "therapies"]
     return [label]
