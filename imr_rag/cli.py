@@ -8,8 +8,6 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from imr_rag import layout
@@ -17,6 +15,7 @@ from imr_rag.errors import ImrError
 from imr_rag.settings import Settings
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, what a Unix tool ends with when its reader closes the pipe
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,29 +117,46 @@ def say_waiting(stage: str, pid: int | None) -> None:
     print(f"imr-rag: another writer ({who}) is active on the {stage} stage; waiting", file=sys.stderr, flush=True)
 
 
-@contextmanager
-def progress_bars() -> Iterator:
-    """A progress callback drawing one tqdm bar per stage on stderr."""
-    from tqdm import tqdm
+OUTPUT = {"quiet": False, "verbose": False}
+"""Set once by main() from --quiet / --verbose."""
 
-    bars: dict[str, tqdm] = {}
 
-    def update(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="chunk" if stage == "embed" else "doc",
-                                     file=sys.stderr, leave=True, dynamic_ncols=True)
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
+def progress_bars():
+    """A progress callback: bars on a terminal, a line every few seconds otherwise, none with --quiet."""
+    from imr_rag.progress import progress_for
 
-    try:
-        yield update
-    finally:
-        for bar in bars.values():
-            bar.close()
+    return progress_for(sys.stderr, quiet=OUTPUT["quiet"], every=1.0 if OUTPUT["verbose"] else 5.0)
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """--quiet / --verbose, accepted before the command and after it (`imr-rag ingest x --quiet`)."""
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for target, default in [(parser, False), *((p, argparse.SUPPRESS) for p in subparsers.choices.values())]:
+        group = target.add_mutually_exclusive_group()
+        group.add_argument("-q", "--quiet", action="store_true", default=default,
+                           help="no progress, warnings and errors only")
+        group.add_argument("-v", "--verbose", action="store_true", default=default,
+                           help="progress every second in logs; library logs (HTTP requests, retries) on stderr")
+
+
+def configure_output(args: argparse.Namespace) -> None:
+    OUTPUT.update(quiet=args.quiet, verbose=args.verbose)
+    level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)  # also for libraries that set their own logger to DEBUG (bm25s)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+    if not args.verbose:
+        # instructor logs every failed attempt at ERROR; our typed errors already report them once.
+        logging.getLogger("instructor").addHandler(logging.NullHandler())
+        logging.getLogger("instructor").propagate = False
+
+
+def end_quietly_on_closed_pipe() -> int:
+    """The reader of stdout went away (`imr-rag stats --json | head -1`): stop without a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail again
+    return EXIT_CLOSED_PIPE
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -530,16 +546,19 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    # instructor logs every failed attempt at ERROR; our typed errors already report them once.
-    logging.getLogger("instructor").addHandler(logging.NullHandler())
-    logging.getLogger("instructor").propagate = False
     parser = build_parser()
+    add_output_options(parser)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
+    configure_output(args)
     try:
-        return COMMANDS[args.command](args, settings_from(args))
+        status = COMMANDS[args.command](args, settings_from(args))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return status
+    except BrokenPipeError:
+        return end_quietly_on_closed_pipe()
     except ImrError as exc:
         print(f"imr-rag {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILURES

@@ -104,6 +104,8 @@ def test_demo_then_ask_from_any_folder(installed: InstalledWheel) -> None:
     assert "dwc_cm99_0000001" in demo.stdout or "samples" in demo.stdout or "== ingest" in demo.stdout
     assert "bundle/evals/fixtures/synthetic/letters" in demo.stdout  # the samples from inside the wheel
     assert "[1]" in demo.stdout, demo.stdout  # the demo's answers cite passages
+    log = demo.stdout + demo.stderr  # not a terminal: stage lines, not progress-bar frames
+    assert "\r" not in log and len(log.splitlines()) <= 40, log
 
     ask = installed.run("ask", "Was the request for Lyrica 75mg #60 upheld or overturned?", "--json")
     assert ask.returncode == 0, ask.stderr[-2000:]

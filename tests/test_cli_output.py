@@ -1,0 +1,126 @@
+"""Output that suits where it goes: bars on a terminal, a few lines in a log, quiet on a closed pipe.
+
+The CLI runs as `python -m imr_rag.cli` from the checkout, so the code under test is this tree's.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
+
+import pytest
+from helpers import REPO_ROOT, SYNTHETIC_LETTERS, clean_env
+
+from imr_rag.progress import LineProgress
+
+
+def cli(*args: str, data: Path, **popen) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "imr_rag.cli", *args], cwd=REPO_ROOT, text=True,
+                          env=clean_env(IMR_DATA_DIR=str(data)), timeout=300, **popen)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_line_progress_prints_every_few_seconds_and_a_summary() -> None:
+    out, clock = io.StringIO(), FakeClock()
+    progress = LineProgress(out, every=5.0, clock=clock)
+    for done in range(0, 1000):
+        clock.now = 100.0 + done * 0.02  # 50 letters a second, 20 s in all
+        progress("parse", done, 1000)
+    clock.now = 120.0
+    progress("parse", 1000, 1000)
+    progress("parse", 1000, 1000)  # a repeated final call prints nothing more
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4, lines  # at 5, 10, 15 s and the summary
+    assert lines[0] == "parse: 250/1000 (25%), 50.0 docs/s, ETA 0:15"
+    assert lines[-1] == "parse: 1000/1000 done in 20.0 s, 50.0 docs/s"
+    assert "\r" not in out.getvalue()
+
+
+def test_line_progress_names_chunks_for_the_embed_stage_and_hours_in_the_eta() -> None:
+    out, clock = io.StringIO(), FakeClock()
+    progress = LineProgress(out, every=5.0, clock=clock)
+    progress("embed", 0, 1_000_000)
+    clock.now += 10
+    progress("embed", 100, 1_000_000)
+    assert out.getvalue() == "embed: 100/1000000 (0%), 10.0 chunks/s, ETA 27:46:30\n"
+
+
+def test_log_file_gets_stage_lines_not_bar_frames(tmp_path: Path) -> None:
+    result = cli("ingest", str(SYNTHETIC_LETTERS), "--no-embed", data=tmp_path / "d", capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr
+    assert "parse: 13/13 done in" in result.stderr and "lexical: 1/1 done in" in result.stderr
+    assert len(result.stderr.splitlines()) <= 3, result.stderr
+
+
+def test_terminal_gets_bars(tmp_path: Path) -> None:
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a 100-column terminal
+    try:
+        result = cli("ingest", str(SYNTHETIC_LETTERS), "--no-embed", data=tmp_path / "d",
+                     stdout=subprocess.PIPE, stderr=follower)
+        os.close(follower)
+        follower = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    assert result.returncode == 0
+    frames = seen.replace(b"\r\n", b"\n").count(b"\r")  # the terminal itself turns \n into \r\n
+    assert frames >= 2 and b"parse: 100%" in seen and b"13/13" in seen, seen  # tqdm's redrawn bar
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_quiet_prints_no_progress(tmp_path: Path, where: str) -> None:
+    args = ["ingest", str(SYNTHETIC_LETTERS), "--no-embed"]
+    args = ["--quiet", *args] if where == "before" else [*args, "-q"]
+    result = cli(*args, data=tmp_path / "d", capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.startswith("ingested 13")
+
+
+def test_quiet_and_verbose_together_are_a_usage_error(tmp_path: Path) -> None:
+    result = cli("stats", "--quiet", "--verbose", data=tmp_path / "d", capture_output=True)
+    assert result.returncode == 2 and "not allowed with" in result.stderr
+
+
+def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    assert cli("ingest", str(SYNTHETIC_LETTERS), "--no-embed", data=data, capture_output=True).returncode == 0
+    # Far more JSON than a pipe buffer holds, so the writer is still writing when the reader leaves.
+    process = subprocess.Popen([sys.executable, "-m", "imr_rag.cli", "search", "physical therapy request", "-k",
+                                "100", "--mode", "lexical", "--json"], cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=clean_env(IMR_DATA_DIR=str(data)))
+    assert process.stdout.readline().strip() == b"["
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141  # 128 + SIGPIPE, as a Unix tool whose reader left
+    assert stderr == ""
+
+    shell = subprocess.run(f"{sys.executable} -m imr_rag.cli stats --json | head -1", shell=True, cwd=REPO_ROOT,
+                           capture_output=True, text=True, env=clean_env(IMR_DATA_DIR=str(data)), timeout=120)
+    assert shell.stdout == "{\n" and "Traceback" not in shell.stderr and "Error" not in shell.stderr
