@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imr_rag.schema import Chunk, ChunkRow, Decision, Document
+from imr_rag.schema import Chunk, ChunkRow, Decision, Document, review_reasons
 from imr_rag.textutil import service_tokens
 
 SCHEMA = """
@@ -177,11 +177,14 @@ class Catalog:
         self.db.executescript(SCHEMA)
         self._add_missing_columns()
         self._ensure_service_index()
+        self._fill_review_columns()
 
     # Columns added after a catalog may already exist on disk: (table, column, declaration).
     ADDED_COLUMNS = [
         ("decisions", "reviewer_specialty", "TEXT"), ("items", "authorized_portion", "TEXT"),
         ("decisions", "superseded_by", "TEXT"), ("items", "service_words", "TEXT"),
+        ("decisions", "needs_review", "INTEGER"), ("decisions", "review_reasons", "TEXT"),
+        ("items", "needs_review", "INTEGER"), ("items", "review_reasons", "TEXT"),
     ]
 
     def _add_missing_columns(self) -> None:
@@ -190,6 +193,15 @@ class Catalog:
             if column not in existing:
                 with self.db:
                     self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+    def _fill_review_columns(self) -> None:
+        """A catalog written before the review columns existed gets them from each stored record
+        (its flags as they were stored; re-run `extract` to put old records through the checks)."""
+        rows = self.db.execute("SELECT doc_id, record FROM decisions WHERE needs_review IS NULL").fetchall()
+        if rows:
+            with self.db:
+                for row in rows:
+                    _write_review(self.db, row["doc_id"], Decision.model_validate_json(row["record"]))
 
     def _ensure_service_index(self) -> None:
         """The full-text index of item services (`items_fts`, kept in step by triggers). A catalog
@@ -443,16 +455,18 @@ class Catalog:
             db.execute("DELETE FROM decisions WHERE doc_id = ?", (doc_id,))
             db.execute(
                 "INSERT INTO decisions (doc_id, backend, case_number, letter_format, decision_date,"
-                " reviewer_specialty, record, flags, extracted_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                " reviewer_specialty, record, flags, extracted_at, needs_review, review_reasons)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc_id, backend, decision.case_number, decision.letter_format, decision.decision_date,
                     decision.reviewer.specialty, decision.model_dump_json(), len(decision.review_flags), time.time(),
+                    int(decision.needs_review), review_reasons(decision.review_flags),
                 ),
             )
             db.executemany(
                 "INSERT INTO items (doc_id, item_index, service, category, determination, medically_necessary,"
-                " guideline_sources, determination_start, determination_end, authorized_portion, service_words)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " guideline_sources, determination_start, determination_end, authorized_portion, service_words,"
+                " needs_review, review_reasons) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         doc_id, n, item.service, item.category.value, item.determination.value,
@@ -461,6 +475,7 @@ class Catalog:
                         item.evidence.determination.start if item.evidence.determination else None,
                         item.evidence.determination.end if item.evidence.determination else None,
                         item.authorized_portion, " ".join(service_tokens(item.service)),
+                        int(bool(decision.item_flags(n))), review_reasons(decision.item_flags(n)),
                     )
                     for n, item in enumerate(decision.items)
                 ],
@@ -472,11 +487,20 @@ class Catalog:
         """Items joined with their decision's metadata, for catalog questions."""
         return self.db.execute(
             "SELECT i.doc_id, i.item_index, i.service, i.authorized_portion, i.category, i.determination, i.guideline_sources,"
-            " i.determination_start, i.determination_end, d.case_number, d.letter_format, d.decision_date,"
+            " i.determination_start, i.determination_end, i.needs_review, i.review_reasons,"
+            " d.case_number, d.letter_format, d.decision_date,"
             " d.reviewer_specialty, s.path AS source FROM items i JOIN decisions d ON d.doc_id = i.doc_id"
             " JOIN documents s ON s.doc_id = i.doc_id WHERE d.superseded_by IS NULL"
             " ORDER BY d.case_number, i.doc_id, i.item_index"
         ).fetchall()
+
+    def flagged_decisions(self) -> list[tuple[str, Decision]]:
+        """(doc id, decision) of every current decision that needs review, by case number."""
+        rows = self.db.execute(
+            "SELECT doc_id, record FROM decisions WHERE needs_review = 1 AND superseded_by IS NULL"
+            " ORDER BY case_number, doc_id"
+        )
+        return [(r["doc_id"], Decision.model_validate_json(r["record"])) for r in rows]
 
     def decisions_version(self) -> tuple:
         """Changes whenever a decision is saved or removed (for caches of the items table)."""
@@ -545,9 +569,28 @@ class Catalog:
             "items": one(
                 "SELECT COUNT(*) FROM items i JOIN decisions d ON d.doc_id = i.doc_id WHERE d.superseded_by IS NULL"
             ),
-            "decisions_flagged": one("SELECT COUNT(*) FROM decisions WHERE flags > 0"),
+            "decisions_flagged": one("SELECT COUNT(*) FROM decisions WHERE superseded_by IS NULL AND needs_review = 1"),
+            "items_flagged": one(
+                "SELECT COUNT(*) FROM items i JOIN decisions d ON d.doc_id = i.doc_id"
+                " WHERE d.superseded_by IS NULL AND i.needs_review = 1"
+            ),
             "extraction_failures": one("SELECT COUNT(*) FROM extraction_failures"),
         }
+
+
+def _write_review(db: sqlite3.Connection, doc_id: str, decision: Decision) -> None:
+    """Fill the review columns of a stored decision and its items from its record."""
+    db.execute(
+        "UPDATE decisions SET needs_review = ?, review_reasons = ? WHERE doc_id = ?",
+        (int(decision.needs_review), review_reasons(decision.review_flags), doc_id),
+    )
+    db.executemany(
+        "UPDATE items SET needs_review = ?, review_reasons = ? WHERE doc_id = ? AND item_index = ?",
+        [
+            (int(bool(decision.item_flags(n))), review_reasons(decision.item_flags(n)), doc_id, n)
+            for n in range(len(decision.items))
+        ],
+    )
 
 
 def _bump_generation(db: sqlite3.Connection) -> None:

@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", help="documents, chunks, formats, failures")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("review", help="records that need a person's look: case, item, reason, the passage to read")
+    p.add_argument("--check", help="only flags of this check (e.g. service_name, item_count, disagreement)")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("extract", help="extract one decision record per letter")
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: everything ingested)")
     p.add_argument("--backend", choices=["rules", "llm", "hybrid"], help="default: hybrid with an LLM, else rules")
@@ -244,6 +248,26 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     print(f"failures: {len(stats['failures'])}")
     for f in stats["failures"]:
         print(f"  {f['path']}: {f['reason']}")
+    print(f"decisions: {stats['decisions']} ({stats['items']} items, {stats['decisions_superseded']} superseded)")
+    print(f"needs review: {stats['decisions_flagged']} decisions, {stats['items_flagged']} items (imr-rag review)")
+    return EXIT_OK
+
+
+def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
+    from imr_rag.library import Library
+    from imr_rag.review import review_entries, summary
+
+    with Library(settings) as lib:
+        entries = review_entries(lib.catalog, check=args.check)
+    if args.json:
+        print(json.dumps({"summary": summary(entries), "flags": [e.as_dict() for e in entries]}, indent=2))
+        return EXIT_OK
+    for e in entries:
+        item = f" item {e.item_index + 1}" + (f" ({e.service[:60]})" if e.service else "") if e.item_index is not None else ""
+        print(f"{e.case_number or e.doc_id}{item}: {e.check}: {e.reason}")
+        print(f"    {Path(e.source).name}" + (f" {e.start}-{e.end}: \"{e.excerpt}\"" if e.excerpt else ""))
+    s = summary(entries)
+    print(f"{s['flags']} flags on {s['letters']} letters ({s['items']} items) need review")
     return EXIT_OK
 
 
@@ -541,7 +565,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 COMMANDS = {
     "eval": cmd_eval,
     "ingest": cmd_ingest, "embed": cmd_embed, "search": cmd_search, "stats": cmd_stats, "check": cmd_check,
-    "extract": cmd_extract, "export": cmd_export, "show": cmd_show, "ask": cmd_ask, "demo": cmd_demo, "serve": cmd_serve,
+    "extract": cmd_extract, "review": cmd_review, "export": cmd_export, "show": cmd_show, "ask": cmd_ask, "demo": cmd_demo, "serve": cmd_serve,
 }
 
 

@@ -6,7 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-from imr_rag.schema import Decision
+from imr_rag.schema import Decision, review_reasons
 
 FORMATS = ("csv", "jsonl", "parquet")
 LEVELS = ("decision", "item")
@@ -36,7 +36,7 @@ def decision_row(doc_id: str, backend: str, d: Decision) -> dict:
         "overturned": counts["overturned"],
         "partially_overturned": counts["partially_overturned"],
         "needs_review": d.needs_review,
-        "review_reasons": "; ".join(str(f) for f in d.review_flags),
+        "review_reasons": review_reasons(d.review_flags),
     }
 
 
@@ -68,8 +68,8 @@ def item_rows(doc_id: str, backend: str, d: Decision) -> list[dict]:
 
 def item_review(d: Decision, n: int) -> dict:
     """An item needs review when a flag names it or concerns the whole letter."""
-    flags = [f for f in d.review_flags if f.item_index in (None, n)]
-    return {"needs_review": bool(flags), "review_reasons": "; ".join(str(f) for f in flags)}
+    flags = d.item_flags(n)
+    return {"needs_review": bool(flags), "review_reasons": review_reasons(flags)}
 
 
 def table(decisions: list[tuple[str, str, Decision]], level: str) -> list[dict]:

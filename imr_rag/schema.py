@@ -231,6 +231,11 @@ class ReviewFlag(BaseModel):
         return f"{self.check}: {where}{self.reason}"
 
 
+def review_reasons(flags: list[ReviewFlag]) -> str:
+    """Flags as one line of text (the `review_reasons` column of the catalog and the exports)."""
+    return "; ".join(str(f) for f in flags)
+
+
 class Decision(BaseModel):
     """One IMR/IRO decision letter as a typed record."""
 
@@ -266,6 +271,10 @@ class Decision(BaseModel):
     @property
     def needs_review(self) -> bool:
         return bool(self.review_flags)
+
+    def item_flags(self, n: int) -> list[ReviewFlag]:
+        """The flags that concern item n: those naming it and those about the whole letter."""
+        return [f for f in self.review_flags if f.item_index in (None, n)]
 
 
 class AnswerFilters(BaseModel):

@@ -186,3 +186,104 @@ def test_tx_outcome_marked_fires_on_two_marks_or_none_without_prose() -> None:
     assert tx_iro_checks.outcome_marked(decision, prose) == []
     stated = TX_BOXES.format(boxes="").replace("should be:", "should be overturned.")
     assert tx_iro_checks.outcome_marked(decision, stated) == []
+
+
+# -- flags end to end: catalog, stats, review, exports -------------------------------------------
+import csv  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+import sqlite3  # noqa: E402
+
+import pyarrow.parquet as pq  # noqa: E402
+
+from imr_rag.catalog import Catalog  # noqa: E402
+from imr_rag.cli import main  # noqa: E402
+
+
+def _cli(capsys, data_dir: Path, *args: str) -> tuple[int, str]:
+    code = main(["--data-dir", str(data_dir), *args])
+    return code, capsys.readouterr().out
+
+
+@pytest.fixture()
+def flagged_library(tmp_path: Path, capsys) -> Path:
+    """Two synthetic letters: one correct, one whose injury date is after its decision date and
+    whose second item heading names a service with sentence machinery in it."""
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    shutil.copy(LETTERS / "dwc_cm99_0000001.txt", folder / "good.txt")
+    text = (LETTERS / "dwc_cm99_0000002.txt").read_text(encoding="utf-8")
+    text = text.replace("Date of Injury: 11/17/2018", "Date of Injury: 11/17/2023", 1)
+    text = text.replace(
+        "Spinal cord stimulator trial, percutaneous, lumbar: Overturned",
+        "Spinal cord stimulator trial, percutaneous, lumbar was requested: Overturned", 1,
+    )
+    (folder / "odd.txt").write_text(text, encoding="utf-8")
+    data = tmp_path / "data"
+    assert _cli(capsys, data, "ingest", str(folder), "--no-embed")[0] == 0
+    code, out = _cli(capsys, data, "extract", "--backend", "rules")
+    assert code == 0 and "1 flagged for review" in out
+    return data
+
+
+def test_flags_show_in_stats_review_and_catalog_item_rows(flagged_library: Path, capsys) -> None:
+    code, out = _cli(capsys, flagged_library, "stats", "--json")
+    stats = json.loads(out)
+    assert stats["decisions_flagged"] == 1
+    # The date flag concerns the whole letter, so every item of the odd letter needs review.
+    with Catalog(flagged_library / "catalog.sqlite") as catalog:
+        rows = catalog.item_rows()
+        odd = [r for r in rows if r["case_number"] == "CM99-0000002"]
+        assert odd and all(r["needs_review"] == 1 for r in odd)
+        assert all(r["needs_review"] == 0 and r["review_reasons"] == "" for r in rows if r["case_number"] == "CM99-0000001")
+        assert stats["items_flagged"] == len(odd)
+        service_row = next(r for r in odd if r["service"].endswith("was requested"))
+        assert "service_name" in service_row["review_reasons"]
+        assert "service_name" not in next(r for r in odd if r is not service_row)["review_reasons"]
+    code, out = _cli(capsys, flagged_library, "stats")
+    assert f"needs review: 1 decisions, {len(odd)} items" in out
+
+    code, out = _cli(capsys, flagged_library, "review", "--json")
+    listing = json.loads(out)
+    checks_seen = {f["check"] for f in listing["flags"]}
+    assert {"date_order", "service_name"} <= checks_seen
+    assert listing["summary"]["letters"] == 1
+    date_flag = next(f for f in listing["flags"] if f["check"] == "date_order")
+    assert date_flag["case_number"] == "CM99-0000002" and date_flag["item_index"] is None
+    assert date_flag["excerpt"] == "11/17/2023" and date_flag["end"] - date_flag["start"] == len("11/17/2023")
+    service_flag = next(f for f in listing["flags"] if f["check"] == "service_name")
+    assert service_flag["item_index"] is not None and "was requested" in service_flag["excerpt"]
+
+    code, out = _cli(capsys, flagged_library, "review", "--check", "date_order")
+    assert code == 0 and "CM99-0000002: date_order: injury date 2023-11-17 is after" in out
+    assert '"11/17/2023"' in out and "1 flags on 1 letters" in out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+@pytest.mark.parametrize("level", ["decision", "item"])
+def test_exports_carry_needs_review_and_reasons(flagged_library: Path, tmp_path: Path, capsys, fmt: str, level: str) -> None:
+    target = tmp_path / f"out.{fmt}"
+    assert _cli(capsys, flagged_library, "export", "--format", fmt, "--output", str(target), "--level", level)[0] == 0
+    if fmt == "csv":
+        rows = list(csv.DictReader(target.open(encoding="utf-8")))
+        flagged = [r for r in rows if r["needs_review"] == "True"]
+    elif fmt == "jsonl":
+        rows = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+        flagged = [r for r in rows if r["needs_review"] is True]
+    else:
+        rows = pq.read_table(target).to_pylist()
+        flagged = [r for r in rows if r["needs_review"] is True]
+    assert flagged and all(r["case_number"] == "CM99-0000002" for r in flagged)
+    assert all("date_order" in r["review_reasons"] for r in flagged)
+    assert all(not r["review_reasons"] for r in rows if r["case_number"] == "CM99-0000001")
+
+
+def test_a_catalog_from_before_the_review_columns_gets_them_from_its_records(flagged_library: Path) -> None:
+    path = flagged_library / "catalog.sqlite"
+    with sqlite3.connect(path) as db:
+        for table in ("decisions", "items"):
+            db.execute(f"ALTER TABLE {table} DROP COLUMN needs_review")
+            db.execute(f"ALTER TABLE {table} DROP COLUMN review_reasons")
+    with Catalog(path) as catalog:
+        assert catalog.stats()["decisions_flagged"] == 1
+        assert {r["case_number"] for r in catalog.item_rows() if r["needs_review"]} == {"CM99-0000002"}

@@ -1,0 +1,68 @@
+"""The review queue: every flag of every current decision that needs a person's look, with the
+passage of the letter to read (`imr-rag review`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from imr_rag.catalog import Catalog
+from imr_rag.schema import Decision, ReviewFlag
+
+EXCERPT_CHARS = 400
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    """One reason a record needs review, and where in the letter to look."""
+
+    case_number: str | None
+    doc_id: str
+    source: str
+    item_index: int | None
+    service: str | None
+    check: str
+    reason: str
+    start: int | None
+    end: int | None
+    excerpt: str | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def review_entries(catalog: Catalog, *, check: str | None = None) -> list[ReviewEntry]:
+    """Flags of the current decisions that need review (optionally one check's only), by case."""
+    entries = []
+    for doc_id, decision in catalog.flagged_decisions():
+        stored = catalog.document(doc_id)
+        text = stored.text if stored else ""
+        for f in decision.review_flags:
+            if check is None or f.check == check:
+                entries.append(_entry(doc_id, decision, f, text))
+    return entries
+
+
+def _entry(doc_id: str, decision: Decision, f: ReviewFlag, text: str) -> ReviewEntry:
+    item = decision.items[f.item_index] if f.item_index is not None and f.item_index < len(decision.items) else None
+    start, end = f.start, f.end
+    if start is None and item is not None and item.evidence.determination is not None:
+        start, end = item.evidence.determination.start, item.evidence.determination.end
+    excerpt = None
+    if start is not None and end is not None and 0 <= start < end <= len(text):
+        excerpt = " ".join(text[start:end].split())
+        if len(excerpt) > EXCERPT_CHARS:
+            excerpt = excerpt[: EXCERPT_CHARS - 3] + "..."
+    return ReviewEntry(
+        case_number=decision.case_number, doc_id=doc_id, source=decision.source.path, item_index=f.item_index,
+        service=item.service if item else None, check=f.check, reason=f.reason,
+        start=start if excerpt is not None else None, end=end if excerpt is not None else None, excerpt=excerpt,
+    )
+
+
+def summary(entries: list[ReviewEntry]) -> dict:
+    return {
+        "flags": len(entries),
+        "letters": len({e.doc_id for e in entries}),
+        "items": len({(e.doc_id, e.item_index) for e in entries if e.item_index is not None}),
+        "by_check": {c: sum(1 for e in entries if e.check == c) for c in sorted({e.check for e in entries})},
+    }
