@@ -146,3 +146,4 @@ class ItemRef:
     decision_date: str | None
     reviewer_specialty: str | None
     source: str
+    needs_review: bool = False

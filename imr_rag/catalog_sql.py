@@ -21,7 +21,7 @@ COUNT_FROM = " FROM items i JOIN decisions d ON d.doc_id = i.doc_id"
 ITEM_COLUMNS = (
     "SELECT i.doc_id, i.item_index, i.service, i.authorized_portion, i.category, i.determination,"
     " i.guideline_sources, i.determination_start, i.determination_end, d.case_number, d.letter_format,"
-    " d.decision_date, d.reviewer_specialty, s.path AS source"
+    " d.decision_date, d.reviewer_specialty, s.path AS source, i.needs_review"
 )
 NAMED_FAMILIES = ("MTUS", "ODG", "ACOEM")
 GROUP_KEYS = {
@@ -44,6 +44,8 @@ class Tally:
     hits: int
     letters: int
     hit_letters: int
+    flagged: int = 0  # items flagged for review
+    flagged_hits: int = 0  # of those, items with the focus outcome
 
 
 def item_ref(r: sqlite3.Row) -> ItemRef:
@@ -53,7 +55,7 @@ def item_ref(r: sqlite3.Row) -> ItemRef:
         determination=r["determination"], guideline_sources=tuple(json.loads(r["guideline_sources"] or "[]")),
         determination_start=r["determination_start"], determination_end=r["determination_end"],
         case_number=r["case_number"], letter_format=r["letter_format"], decision_date=r["decision_date"],
-        reviewer_specialty=r["reviewer_specialty"], source=r["source"],
+        reviewer_specialty=r["reviewer_specialty"], source=r["source"], needs_review=bool(r["needs_review"]),
     )
 
 
@@ -160,10 +162,12 @@ class CatalogSQL:
             f", COUNT(DISTINCT i.doc_id) AS letters, COUNT(DISTINCT CASE WHEN {hit} THEN i.doc_id END) AS x_letters"
             if letters else ", 0 AS letters, 0 AS x_letters"
         )
-        sql = (f"SELECT {key} AS k, COUNT(*) AS n, COALESCE(SUM({hit}), 0) AS x{counted_letters}"
+        sql = (f"SELECT {key} AS k, COUNT(*) AS n, COALESCE(SUM({hit}), 0) AS x{counted_letters},"
+               f" COALESCE(SUM(i.needs_review), 0) AS f, COALESCE(SUM(CASE WHEN {hit} THEN i.needs_review END), 0) AS fx"
                f"{COUNT_FROM}{join}{where} GROUP BY k ORDER BY k")
-        values = ([focus] * (2 if letters else 1) if focus else []) + params
-        return [Tally(r["k"], r["n"], r["x"], r["letters"], r["x_letters"]) for r in self.db.execute(sql, values)]
+        values = ([focus] * (3 if letters else 2) if focus else []) + params
+        return [Tally(r["k"], r["n"], r["x"], r["letters"], r["x_letters"], r["f"], r["fx"])
+                for r in self.db.execute(sql, values)]
 
     # -- what the library holds -------------------------------------------------------------
     def newest_decision_date(self) -> str | None:

@@ -40,7 +40,7 @@ def counted(items: list[ItemRef]) -> list[CountedItem]:
     return [
         CountedItem.model_construct(case_number=i.case_number, doc_id=i.doc_id, item_index=i.item_index,
                                     service=i.service, determination=i.determination,
-                                    decision_date=i.decision_date, source=i.source)
+                                    decision_date=i.decision_date, source=i.source, needs_review=i.needs_review)
         for i in items
     ]
 
@@ -114,12 +114,14 @@ class CatalogAnswers:
             else:
                 b.say(f"{total.hits} of {total.items} {what} {'was' if total.items == 1 else 'were'} {outcome} "
                       f"({percent(total.hits, total.items)}), in {plural(total.letters, 'letter')}.")
+            self._say_flagged(b, total.flagged)
             self._list(b, denominator, "Counted", total.items)
             return self._finish(b, question, denominator, total.items)
         hits = self.rows(plan, filters, total.hits)
         if plan.returns == "list":
             b.say(f"{plural(total.hits, 'item')} {'matches' if total.hits == 1 else 'match'}"
                   f"{' (' + outcome + ')' if outcome else ''}: {what}.")
+            self._say_flagged(b, total.flagged_hits)
             self._list(b, hits, "Listed", total.hits)
             return self._finish(b, question, hits, total.hits)
         if plan.count_letters:
@@ -137,6 +139,7 @@ class CatalogAnswers:
             outcomes = self.sql.tally(plan, filters, group_by="determination")
             parts = ", ".join(f"{t.items} {OUTCOME.get(t.key, t.key)}" for t in outcomes)
             b.say(f"{total.items} {what}, in {plural(total.letters, 'letter')}: {parts}.")
+        self._say_flagged(b, total.flagged_hits)
         self._list(b, hits, "Counted", total.hits)
         return self._finish(b, question, hits, total.hits)
 
@@ -166,6 +169,7 @@ class CatalogAnswers:
             top = ranked[0]
             b.say(f"By {label}, the most {self.described(plan)} are in {name(top.key)}: {top.items} of {total} "
                   f"({percent(top.items, total)}).")
+        self._say_flagged(b, overall.flagged)
         shown = groups if chronological else ranked
         for g in shown[:MAX_GROUPS]:
             members = self.sql.items(plan, filters, limit=3, group=(plan.group_by, g.key), ordered=False)
@@ -204,6 +208,12 @@ class CatalogAnswers:
                 self._list(b, items, service.capitalize(), t.items)
         return self._finish(b, question, everything, sum(t.items for _, t in rows))
 
+    def _say_flagged(self, b: AnswerBuilder, flagged: int) -> None:
+        """Counted items whose extraction a check flagged for a person's review."""
+        if flagged:
+            b.say(f"{flagged} of the counted items {'is' if flagged == 1 else 'are'} flagged for review "
+                  "(marked \u2691 below; the export's review_reasons say why).")
+
     def _list(self, b: AnswerBuilder, items: list[ItemRef], label: str, total: int) -> None:
         """One line per counted item (case, date, service, outcome), each citing its outcome line."""
         if not items:
@@ -212,7 +222,8 @@ class CatalogAnswers:
         for item in items[:MAX_CITED]:
             where = item.case_number or item.doc_id[:12]
             date = f", {item.decision_date}" if item.decision_date else ""
-            b.say(f"- {where}{date}: {item.service}: {OUTCOME.get(item.determination, item.determination)}.",
+            flag = " \u2691 flagged for review" if item.needs_review else ""
+            b.say(f"- {where}{date}: {item.service}: {OUTCOME.get(item.determination, item.determination)}.{flag}",
                   self.engine.cite_item(b, item))
         if total > MAX_CITED:
             b.say(f"and {total - MAX_CITED} more (imr-rag ask --json lists them all).")

@@ -321,6 +321,7 @@ class CountedItem(BaseModel):
     determination: str = Field(description="upheld, overturned or partially_overturned.")
     decision_date: str | None = Field(default=None, description="Decision date of the letter (ISO).")
     source: str = Field(description="Path of the letter.")
+    needs_review: bool = Field(default=False, description="A review flag names this item or its whole letter.")
 
 
 class Answer(BaseModel):

@@ -265,8 +265,9 @@ def test_service_index_follows_deletes_and_is_built_for_older_catalogs(analyst, 
     with sqlite3.connect(copy) as db:  # as a catalog written before the service index existed
         db.execute("DROP TABLE items_fts_vocab")
         db.execute("DROP TABLE items_fts")
-        db.execute("UPDATE items SET service_words = NULL")
+        db.execute("UPDATE items SET service_words = NULL, needs_review = NULL")
     with Catalog(copy) as catalog:
+        assert catalog.db.execute("SELECT COUNT(*) FROM items WHERE needs_review IS NULL").fetchone()[0] == 0
         hits = catalog.db.execute("SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'acupuncture'").fetchone()[0]
         assert hits == 13  # 12 current + the superseded version
         doc = catalog.db.execute("SELECT doc_id FROM items WHERE service LIKE 'Acupuncture%' LIMIT 1").fetchone()[0]
@@ -344,3 +345,24 @@ def test_app_shows_the_same_text_and_a_table_of_the_counted_items(engine: ChatEn
     assert markdown.startswith(first_line(answer))
     assert "<summary>All 12 counted items</summary>" in markdown
     assert markdown.count("| Acupuncture 6 sessions |") == 12
+
+
+def test_counts_say_how_many_counted_items_are_flagged_for_review(tmp_path: Path) -> None:
+    """A review flag naming an item (or its whole letter) is counted in the answer and marked."""
+    from imr_rag.schema import ReviewFlag
+
+    letters = [x for x in CURRENT if any(i.service.startswith("Acupuncture") for i in x.items)][:4]
+    settings = make_settings(tmp_path / "data")
+    with Library(settings) as lib:
+        lib.ingest([write_library(tmp_path / "letters", letters)], embed=False)
+        docs = [lib.catalog.load_document(d.doc_id) for d in lib.catalog.documents()]
+        list(ExtractionService(settings, lib.catalog, "rules").run(iter(docs), len(docs)))
+        (doc_id, backend, decision), *_ = lib.catalog.decisions()
+        decision.review_flags = [ReviewFlag(check="item_count", reason="a heading may be missing", item_index=0)]
+        lib.catalog.save_decision(doc_id, backend, decision)
+        answer = ChatEngine(lib, settings).answer("How many acupuncture requests were decided?")
+        lines = answer.text.splitlines()
+        assert lines[0].startswith("4 requests for acupuncture")
+        assert lines[1] == "1 of the counted items is flagged for review (marked \u2691 below; the export's review_reasons say why)."
+        assert sum("flagged for review [" in line for line in lines) == 1
+        assert [c.needs_review for c in answer.counted].count(True) == 1
