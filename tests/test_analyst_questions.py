@@ -266,6 +266,7 @@ def test_service_index_follows_deletes_and_is_built_for_older_catalogs(analyst, 
         db.execute("DROP TABLE items_fts_vocab")
         db.execute("DROP TABLE items_fts")
         db.execute("UPDATE items SET service_words = NULL, needs_review = NULL")
+        db.execute("UPDATE decisions SET needs_review = NULL")
     with Catalog(copy) as catalog:
         assert catalog.db.execute("SELECT COUNT(*) FROM items WHERE needs_review IS NULL").fetchone()[0] == 0
         hits = catalog.db.execute("SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'acupuncture'").fetchone()[0]
