@@ -74,13 +74,17 @@ def build_app(service: AppService) -> gr.Blocks:
             with gr.Tab("Decisions", elem_id="tab-decisions"):
                 counts = gr.Markdown(elem_id="outcome-counts")
                 with gr.Row():
+                    review_only = gr.Checkbox(
+                        label="Only items that need review (self-checks failed or backends disagree)",
+                        elem_id="filter-needs-review",
+                    )
                     refresh = gr.Button("Refresh", size="sm", elem_id="refresh-decisions")
                     download_csv = gr.DownloadButton("Download CSV", size="sm", elem_id="download-csv")
                     download_jsonl = gr.DownloadButton("Download JSONL", size="sm", elem_id="download-jsonl")
                     download_parquet = gr.DownloadButton("Download Parquet", size="sm", elem_id="download-parquet")
                 table = gr.Dataframe(
                     headers=list(TABLE_COLUMNS), interactive=False, wrap=True, max_height=480,
-                    column_widths=["10%", "9%", "5%", "11%", "9%", "26%", "9%", "9%", "12%"],
+                    column_widths=["9%", "8%", "4%", "10%", "8%", "21%", "8%", "7%", "10%", "15%"],
                     label="Disputed items (click a header to sort)", elem_id="decisions-table",
                 )
                 chart = gr.BarPlot(
@@ -127,20 +131,27 @@ def build_app(service: AppService) -> gr.Blocks:
         def on_new_chat():
             return "", gr.Radio(choices=[], value=None), [], [], EMPTY_LETTER, ""
 
-        def on_decisions(*filter_values):
+        def on_decisions(*values):
+            *filter_values, review = values
             filters, problem = filters_or_error(*filter_values)
             if filters is None:
                 return (problem,) + (gr.skip(),) * 6
-            rows = service.decisions_table(filters)
+            rows = service.decisions_table(filters, needs_review=review)
             frame = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
-            outcome_counts = service.outcome_counts(filters)
-            summary = f"**{len(rows)} disputed items:** " + " · ".join(f"{k} {v}" for k, v in outcome_counts.items())
-            chart_frame = pd.DataFrame(service.outcomes_by_category(filters), columns=["category", "determination", "count"])
+            outcome_counts = service.outcome_counts(filters, needs_review=review)
+            summary = (
+                f"**{len(rows)} disputed items{' that need review' if review else ''}:** "
+                + " · ".join(f"{k} {v}" for k, v in outcome_counts.items())
+                + f" · **{service.needs_review_count(filters)} need review**"
+            )
+            chart_frame = pd.DataFrame(
+                service.outcomes_by_category(filters, needs_review=review), columns=["category", "determination", "count"]
+            )
             return (
                 "", summary, frame, chart_frame,
-                str(service.export_file("csv", filters)),
-                str(service.export_file("jsonl", filters)),
-                str(service.export_file("parquet", filters)),
+                str(service.export_file("csv", filters, needs_review=review)),
+                str(service.export_file("jsonl", filters, needs_review=review)),
+                str(service.export_file("parquet", filters, needs_review=review)),
             )
 
         def on_stats():
@@ -148,7 +159,8 @@ def build_app(service: AppService) -> gr.Blocks:
             failures = "".join(f"\n- `{f['path']}`: {f['reason']}" for f in s["failures"])
             return (
                 f"**{s['documents']} letters** ({s['decisions']} extracted, {s['items']} disputed items, "
-                f"{s['extraction_failures']} not extractable); {s['chunks']} passages indexed. "
+                f"{s['extraction_failures']} not extractable, {s['decisions_flagged']} need review);"
+                f" {s['chunks']} passages indexed. "
                 f"Data folder: `{s['data_dir']}`" + (f"\n\nFiles that could not be read:{failures}" if failures else "")
             )
 
@@ -173,17 +185,18 @@ def build_app(service: AppService) -> gr.Blocks:
         new_chat.click(on_new_chat, None, ask_outputs)
         sources.input(on_source, [sources, cited], letter).then(None, None, None, js=SCROLL_TO_ANCHOR)
 
-        refresh.click(on_decisions, filter_inputs, decision_outputs)
-        for dropdown in (letter_format, outcome):
-            dropdown.change(on_decisions, filter_inputs, decision_outputs)
+        decision_inputs = [*filter_inputs, review_only]
+        refresh.click(on_decisions, decision_inputs, decision_outputs)
+        for dropdown in (letter_format, outcome, review_only):
+            dropdown.change(on_decisions, decision_inputs, decision_outputs)
         for box in (date_from, date_to, case_number):
-            box.submit(on_decisions, filter_inputs, decision_outputs)
-            box.blur(on_decisions, filter_inputs, decision_outputs)
+            box.submit(on_decisions, decision_inputs, decision_outputs)
+            box.blur(on_decisions, decision_inputs, decision_outputs)
 
         add.click(on_upload, files, [upload_summary, upload_failures]).then(on_stats, None, library_stats).then(
-            on_decisions, filter_inputs, decision_outputs
+            on_decisions, decision_inputs, decision_outputs
         )
-        demo.load(on_decisions, filter_inputs, decision_outputs)
+        demo.load(on_decisions, decision_inputs, decision_outputs)
         demo.load(on_stats, None, library_stats)
     return demo
 

@@ -38,7 +38,7 @@ ANY = "any"
 # The item-table columns the app shows; exports carry every column of export.table.
 TABLE_COLUMNS = (
     "case_number", "decision_date", "item", "determination", "category", "service", "guideline_sources",
-    "letter_format", "file",
+    "letter_format", "file", "review",
 )
 # The cited passage is outlined: nested inside a service or determination mark its own colour is hidden.
 PASSAGE_STYLE = "<style>.letter-view mark.passage{outline:2px solid #c2185b;outline-offset:1px}</style>"
@@ -116,6 +116,7 @@ def display_row(row: dict) -> dict:
         "guideline_sources": row["guideline_sources"],
         "letter_format": row["letter_format"],
         "file": Path(row["source"]).name,
+        "review": row["review_reasons"],
     }
 
 
@@ -317,8 +318,8 @@ class AppService:
         return doc_id, int(start), int(end), None
 
     # -- decisions ------------------------------------------------------------------------
-    def item_rows(self, filters: AnswerFilters | None = None) -> list[dict]:
-        """Every column of the item-level export, filtered."""
+    def item_rows(self, filters: AnswerFilters | None = None, *, needs_review: bool = False) -> list[dict]:
+        """Every column of the item-level export, filtered (with `needs_review`, flagged items only)."""
         with self._lock:
             version = self.library.catalog.decisions_version()
             if self._item_table is None or self._item_table[0] != version:
@@ -326,19 +327,24 @@ class AppService:
                 # parse the stored decisions once per change, not once per widget.
                 self._item_table = (version, table(self.library.catalog.decisions(), "item"))
             rows = self._item_table[1]
-        return [r for r in rows if row_matches(r, filters or AnswerFilters())]
+        wanted = filters or AnswerFilters()
+        return [r for r in rows if row_matches(r, wanted) and (r["needs_review"] or not needs_review)]
 
-    def decisions_table(self, filters: AnswerFilters | None = None) -> list[dict]:
+    def decisions_table(self, filters: AnswerFilters | None = None, *, needs_review: bool = False) -> list[dict]:
         """One row per disputed item, TABLE_COLUMNS only."""
-        return [display_row(r) for r in self.item_rows(filters)]
+        return [display_row(r) for r in self.item_rows(filters, needs_review=needs_review)]
 
-    def outcome_counts(self, filters: AnswerFilters | None = None) -> dict[str, int]:
-        counts = Counter(r["determination"] for r in self.item_rows(filters))
+    def outcome_counts(self, filters: AnswerFilters | None = None, *, needs_review: bool = False) -> dict[str, int]:
+        counts = Counter(r["determination"] for r in self.item_rows(filters, needs_review=needs_review))
         return {d: counts.get(d, 0) for d in DETERMINATIONS}
 
-    def outcomes_by_category(self, filters: AnswerFilters | None = None) -> list[dict]:
+    def needs_review_count(self, filters: AnswerFilters | None = None) -> int:
+        """How many of the filtered items need review."""
+        return len(self.item_rows(filters, needs_review=True))
+
+    def outcomes_by_category(self, filters: AnswerFilters | None = None, *, needs_review: bool = False) -> list[dict]:
         """[{category, determination, count}] for a grouped bar chart, largest categories first."""
-        counts = Counter((r["category"], r["determination"]) for r in self.item_rows(filters))
+        counts = Counter((r["category"], r["determination"]) for r in self.item_rows(filters, needs_review=needs_review))
         totals = Counter()
         for (category, _), n in counts.items():
             totals[category] += n
@@ -349,13 +355,13 @@ class AppService:
             if counts[(category, det)]
         ]
 
-    def export_file(self, fmt: str, filters: AnswerFilters | None = None) -> Path:
+    def export_file(self, fmt: str, filters: AnswerFilters | None = None, *, needs_review: bool = False) -> Path:
         """Write the item table (all columns, filtered) as csv/jsonl/parquet in a temp folder."""
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
         # A folder per call: concurrent sessions never write the same file.
         path = Path(tempfile.mkdtemp(dir=self._export_dir)) / f"imr-decisions-items.{fmt}"
-        write_table(self.item_rows(filters), fmt, path)
+        write_table(self.item_rows(filters, needs_review=needs_review), fmt, path)
         return path
 
     def stats(self) -> dict:

@@ -203,3 +203,16 @@ def background_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+def flagged_letter_text(case_number: str = "CM99-0000002") -> str:
+    """The synthetic letter CM99-0000002 made to fail two self-checks, as a correct parser reads
+    it: its injury date falls after its decision date (a letter-wide flag), and the heading of
+    its second item names the service with sentence machinery ('... was requested')."""
+    text = (SYNTHETIC_LETTERS / "dwc_cm99_0000002.txt").read_text(encoding="utf-8")
+    text = text.replace("Date of Injury: 11/17/2018", "Date of Injury: 11/17/2023", 1)
+    text = text.replace(
+        "Spinal cord stimulator trial, percutaneous, lumbar: Overturned",
+        "Spinal cord stimulator trial, percutaneous, lumbar was requested: Overturned", 1,
+    )
+    return text.replace("CM99-0000002", case_number)

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO_ROOT, SYNTHETIC_LETTERS, VENV_BIN, background_server, clean_env, free_port, run_cli
+from helpers import (
+    REPO_ROOT, SYNTHETIC_LETTERS, VENV_BIN, background_server, clean_env, flagged_letter_text, free_port, run_cli,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -149,6 +151,34 @@ def test_library_upload_reports_each_failure_with_its_reason(page, tmp_path: Pat
     failures = page.locator("#upload-failures")
     expect(failures).to_contain_text("scanned.pdf")
     expect(failures).to_contain_text("not a PDF")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_decisions_filter_shows_the_items_that_need_review(page, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    odd = tmp_path / "odd_letter.txt"
+    odd.write_text(flagged_letter_text("CM99-0000888"), encoding="utf-8")
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#upload-files input[type=file]").set_input_files([str(odd)])
+    expect(page.locator("#upload-files")).to_contain_text("odd_letter")
+    page.locator("#upload-run").click()
+    expect(page.locator("#upload-summary")).to_contain_text("extracted 1", timeout=60_000)
+    page.get_by_role("tab", name="Decisions").click()
+    page.locator("#refresh-decisions").click()
+    table = page.locator("#decisions-table")
+    # The table renders only the rows in view: the letters sorted first are there, the new one is not.
+    expect(table).to_contain_text("Lyrica 75mg #60")
+    expect(page.locator("#outcome-counts")).to_contain_text(re.compile(r"\b[1-9]\d* need review"))
+    page.locator("#filter-needs-review input[type=checkbox]").check()
+    expect(page.locator("#outcome-counts")).to_contain_text("that need review")
+    expect(table).not_to_contain_text("Lyrica 75mg #60")
+    expect(table).to_contain_text("CM99-0000888")
+    expect(table).to_contain_text("date_order")
+    page.screenshot(path=str(ARTIFACTS / "app-needs-review.png"), full_page=True)
+    page.locator("#filter-needs-review input[type=checkbox]").uncheck()
+    expect(table).to_contain_text("Lyrica 75mg #60")
 
 
 def test_serve_beyond_loopback_without_a_login_is_refused(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SYNTHETIC_GOLD, SYNTHETIC_LETTERS, make_settings
+from helpers import SYNTHETIC_GOLD, SYNTHETIC_LETTERS, flagged_letter_text, make_settings
 from imr_rag.app_service import (
     TABLE_COLUMNS,
     AppService,
@@ -183,7 +183,7 @@ def test_decisions_table_has_one_row_per_disputed_item(service: AppService) -> N
         {
             "case_number": "CM99-0000001", "decision_date": "2022-04-18", "item": 1,
             "determination": "overturned", "category": "medication", "service": "Lyrica 75mg #60",
-            "guideline_sources": "MTUS", "letter_format": "ca_dwc_imr", "file": "dwc_cm99_0000001.txt",
+            "guideline_sources": "MTUS", "letter_format": "ca_dwc_imr", "file": "dwc_cm99_0000001.txt", "review": "",
         }
     ]
 
@@ -279,6 +279,26 @@ def test_upload_ingests_extracts_and_reports_each_failure(tmp_path: Path) -> Non
         assert again.unchanged == ["dwc_cm99_0000001.txt"] and again.extracted == [] and again.failures == []
         markdown, sources = svc.ask(LYRICA)
         assert "overturned" in markdown.lower() and sources
+
+
+def test_the_decisions_table_filters_items_that_need_review(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SYNTHETIC_LETTERS / "dwc_cm99_0000001.txt", inbox)
+    (inbox / "odd.txt").write_text(flagged_letter_text("CM99-0000777"), encoding="utf-8")
+    with AppService(make_settings(tmp_path / "data"), seed=False) as svc:
+        svc.upload(sorted(inbox.iterdir()), upload_root=inbox)
+        everything = svc.decisions_table()
+        flagged = svc.decisions_table(needs_review=True)
+        assert flagged and len(flagged) < len(everything)
+        assert {r["case_number"] for r in flagged} == {"CM99-0000777"} and all(r["review"] for r in flagged)
+        assert all(not r["review"] for r in everything if r["case_number"] == "CM99-0000001")
+        assert svc.needs_review_count() == len(flagged) == sum(svc.outcome_counts(needs_review=True).values())
+        assert svc.needs_review_count(make_filters(case_number="CM99-0000001")) == 0
+        with open(svc.export_file("csv", needs_review=True), encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        assert len(rows) == len(flagged) and all(r["needs_review"] == "True" for r in rows)
+        assert svc.stats()["decisions_flagged"] == 1
 
 
 def test_upload_refuses_files_that_were_not_uploaded(tmp_path: Path) -> None:

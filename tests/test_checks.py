@@ -197,6 +197,8 @@ import sqlite3  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from imr_rag.catalog import Catalog  # noqa: E402
+from helpers import flagged_letter_text  # noqa: E402
+
 from imr_rag.cli import main  # noqa: E402
 
 
@@ -207,18 +209,11 @@ def _cli(capsys, data_dir: Path, *args: str) -> tuple[int, str]:
 
 @pytest.fixture()
 def flagged_library(tmp_path: Path, capsys) -> Path:
-    """Two synthetic letters: one correct, one whose injury date is after its decision date and
-    whose second item heading names a service with sentence machinery in it."""
+    """Two synthetic letters: one correct, one that fails two checks (helpers.flagged_letter_text)."""
     folder = tmp_path / "letters"
     folder.mkdir()
     shutil.copy(LETTERS / "dwc_cm99_0000001.txt", folder / "good.txt")
-    text = (LETTERS / "dwc_cm99_0000002.txt").read_text(encoding="utf-8")
-    text = text.replace("Date of Injury: 11/17/2018", "Date of Injury: 11/17/2023", 1)
-    text = text.replace(
-        "Spinal cord stimulator trial, percutaneous, lumbar: Overturned",
-        "Spinal cord stimulator trial, percutaneous, lumbar was requested: Overturned", 1,
-    )
-    (folder / "odd.txt").write_text(text, encoding="utf-8")
+    (folder / "odd.txt").write_text(flagged_letter_text(), encoding="utf-8")
     data = tmp_path / "data"
     assert _cli(capsys, data, "ingest", str(folder), "--no-embed")[0] == 0
     code, out = _cli(capsys, data, "extract", "--backend", "rules")
