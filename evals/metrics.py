@@ -86,10 +86,14 @@ def normalise_space(text: str) -> str:
     return " ".join(text.split())
 
 
+_PLAIN_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def same_value(a: Any, b: Any) -> bool:
-    """Equal, ignoring case and runs of whitespace for strings."""
+    """Equal, ignoring case, runs of whitespace and typographic vs plain quotes for strings."""
     if isinstance(a, str) and isinstance(b, str):
-        return normalise_space(a).casefold() == normalise_space(b).casefold()
+        return (normalise_space(a).casefold().translate(_PLAIN_QUOTES)
+                == normalise_space(b).casefold().translate(_PLAIN_QUOTES))
     return a == b
 
 

@@ -143,7 +143,7 @@ def page_furniture(src: Source, v: Variant) -> str:
     """Page breaks with a running header and footer, two of them inside the decisions part."""
     header, footer = v.pick(FURNITURE_DEV, FURNITURE_HELD)
     case = src.gold.get("case_number") or "IRO review"
-    lines = _lines(src.text.replace("\f", "\n"))
+    lines = _lines(re.sub(r"\n?\f", "\n", src.text))
     start = _decisions_start(src.text)
     first_decision_line = src.text[:start].count("\n") if start else len(lines) // 3
     candidates = list(range(max(first_decision_line + 1, 1), len(lines) - 1))
@@ -419,6 +419,7 @@ def source_letters(sets: list[FixtureSet]) -> list[Source]:
             else:
                 raw = path.read_bytes().decode("utf-8-sig", errors="replace")
             text = raw.replace("\r\n", "\n").replace("\r", "\n")
+            text = re.sub(r"(?<!\n)\f", "\n\f", text)  # a page break always starts a line
             fmt = gold.get("letter_format") or "unknown"
             sources.append(Source(name=f"{fixture.name}__{path.stem}", text=text, gold=gold, letter_format=fmt))
     return sources

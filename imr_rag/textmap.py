@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -96,15 +97,92 @@ def _collapse_blank_runs(match: re.Match[str]) -> str:
     return "\n" if len(match.group(0)) == 2 else "\n\n"
 
 
+_LIGATURE = re.compile("[\ufb00-\ufb06]")
+
+
+def folded(char: str) -> str:
+    """What normalisation writes for one source character it folds (a ligature's letters); the
+    character itself otherwise."""
+    return unicodedata.normalize("NFKC", char) if _LIGATURE.fullmatch(char) else char
+
+
+_PAGE_NUMBER = re.compile(r"(?:page\s*#(?:\s*(?:of|/)\s*#)?|-\s*#\s*-|#\s*(?:/|of)\s*#|#)", re.IGNORECASE)
+_LINE = re.compile(r"[^\n\f]*\n?")
+FURNITURE_DEPTH = 2  # header/footer lines looked at at each end of a page
+
+
+def _furniture_key(line: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.split())).lower()
+
+
+def _page_furniture(text: str) -> set[int]:
+    """Start offsets of the running header/footer lines of a paged text (pages split by \\f).
+
+    A line at the top or bottom of a page is furniture when the same line (digits aside) sits at
+    a page edge on every page (or every page but one), or when it is a bare page number ("Page 2 of 5", "- 3 -").
+    Such lines are peeled off each page edge; the same words inside a page are kept.
+    """
+    if "\f" not in text:
+        return set()
+    pages: list[list[tuple[int, str]]] = []
+    pos = 0
+    for page in text.split("\f"):
+        lines = [(pos + m.start(), m.group(0)) for m in _LINE.finditer(page) if m.group(0).strip()]
+        pages.append(lines)
+        pos += len(page) + 1
+    seen: dict[str, set[int]] = {}
+    for n, lines in enumerate(pages):
+        for _, line in lines[:FURNITURE_DEPTH] + lines[-FURNITURE_DEPTH:]:
+            seen.setdefault(_furniture_key(line), set()).add(n)
+    # Running furniture is on every page, or every page but the first (a letterhead page).
+    every = max(2, len(pages) - 1)
+    furniture = {key for key, on in seen.items() if len(on) >= every and len(key) <= 120 or _PAGE_NUMBER.fullmatch(key)}
+    drop: set[int] = set()
+    for lines in pages:
+        for edge in (lines, lines[::-1]):
+            for start, line in edge[:FURNITURE_DEPTH]:
+                if _furniture_key(line) not in furniture:
+                    break
+                drop.add(start)
+    return drop
+
+
+def _strip_lines(m: MappedText, starts: set[int]) -> MappedText:
+    if not starts:
+        return m
+    return m.sub(_LINE, lambda match: "" if match.start() in starts and match.group(0) else match.group(0))
+
+
+def _join_hyphenated(m: MappedText) -> MappedText:
+    """A word hyphenated across a line break: the break goes; the hyphen goes too when the letter
+    spells the word without it elsewhere (and never with it), else it may be real and stays."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", m.text)}
+    hyphenated = {w.lower() for w in re.findall(r"[A-Za-z]+-[A-Za-z]+", m.text)}
+
+    def join(match: re.Match[str]) -> str:
+        text = match.string
+        head = re.search(r"[A-Za-z]+$", text[: match.start()]).group(0)
+        tail = re.match(r"[a-z]+", text[match.end():]).group(0)
+        if (head + tail).lower() in words and f"{head}-{tail}".lower() not in hyphenated:
+            return ""
+        return "-"
+
+    return m.sub(re.compile(r"(?<=[A-Za-z])-\n(?=[a-z])"), join)
+
+
 def normalise(source: str, *, html_input: bool | None = None) -> MappedText:
     """Clean extracted or exported letter text, keeping the map back to `source`.
 
     Line structure is kept (headings are found by line); only artefacts are removed: CR/LF and
-    page breaks, HTML tags and entities, markdown heading marks and bold, runs of spaces and tabs,
-    the blank line between every line, and line breaks inside hyphenated words.
+    page breaks, running page headers and footers, ligature characters, HTML tags and entities,
+    markdown heading marks and bold, runs of spaces and tabs, the blank line between every line,
+    and line breaks inside hyphenated words.
     """
     m = MappedText.identity(source)
-    m = m.sub(re.compile(r"\r\n?|\f|\v|\u2028|\u2029"), "\n")
+    m = m.sub(re.compile(r"\r\n?|\v|\u2028|\u2029"), "\n")
+    m = _strip_lines(m, _page_furniture(m.text))
+    m = m.sub(re.compile(r"\n?\f"), "\n")  # a page break ends a line; it does not make a blank one
+    m = m.sub(_LIGATURE, lambda match: folded(match.group(0)))
     if html_input if html_input is not None else looks_like_html(source):
         m = m.sub(_HTML_DROPPED, "")
         m = m.sub(_HTML_COMMENT, "")
@@ -119,6 +197,5 @@ def normalise(source: str, *, html_input: bool | None = None) -> MappedText:
         m = m.sub(re.compile(r"\n{2,}"), _collapse_blank_runs)
     else:
         m = m.sub(re.compile(r"\n{3,}"), "\n\n")
-    # A word hyphenated across a line break: keep the hyphen (it may be real), drop the break.
-    m = m.sub(re.compile(r"(?<=[A-Za-z]-)\n(?=[a-z])"), "")
+    m = _join_hyphenated(m)
     return m.sub(re.compile(r"^\n+|\n+$"), "")

@@ -74,5 +74,8 @@ def test_eval_prints_the_robustness_measures(tmp_path: Path) -> None:
     for summary in sets.values():
         for key in ("item_f1", "determination_accuracy", "exact_match_rate", "silent_error_rate"):
             assert summary[key] is not None
+    dev = sets[perturb.SET_NAME]
+    assert dev["silent_errors"] == 0, dev["silent_letters"]
+    assert dev["item_f1"] >= 0.99 and dev["determination_accuracy"] >= 0.99
     assert "silent error rate" in proc.stdout
     assert "perturbation/rules/perturbation/silent_error_rate" in report["metrics"]

@@ -34,6 +34,11 @@ name = "ca_dwc_imr"
 HOW_MADE = heading_pattern("HOW THE IMR FINAL DETERMINATION WAS MADE")
 CASE_SUMMARY = heading_pattern("CLINICAL CASE SUMMARY")
 ISSUES = re.compile(r"IMR\s+ISSUES,?\s+DECISIONS,?\s+AND\s+RATIONALES?", re.IGNORECASE)
+# The heading that opens the decisions part stands on a line of its own; the same words quoted
+# inside the summary ("... quoting its IMR ISSUES, DECISIONS AND RATIONALES section") do not.
+ISSUES_LINE = re.compile(
+    r"^[ \t]*IMR\s+ISSUES,?\s+DECISIONS,?\s+AND\s+RATIONALES?[ \t]*:?[ \t]*$", re.IGNORECASE | re.MULTILINE
+)
 
 # "<service>: Upheld" ends a line; PDF text sometimes puts the outcome alone on the next line.
 OUTCOME = re.compile(
@@ -42,17 +47,35 @@ OUTCOME = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 INTRO = re.compile(r"set\s+forth\s+below\s*:", re.IGNORECASE)
-# Lines that belong to an item's body, never to the next item's heading.
+# Lines that belong to an item's body, never to the next item's heading. An outcome line is an
+# item only when its body follows: an outcome-looking line inside a rationale is not one.
 BODY_LINE = re.compile(
     r"^\s*(claims\s+administrator\s+guideline|maximus\s+guideline|decision\s+rationale)\s*:",
+    re.IGNORECASE,
+)
+BODY_FOLLOWS = re.compile(
+    r"[ \t]*\n(?:[ \t]*\n)*[ \t]*(?:claims\s+administrator\s+guideline|maximus\s+guideline|decision\s+rationale)\s*:",
     re.IGNORECASE,
 )
 # A colon does not end a heading's earlier line ("..., DOS:\n11/11/2016: Upheld"), except the
 # line that introduces the items ("... set forth below:").
 SENTENCE_END = re.compile(r"([.?!][\"'”’)\]]*|set\s+forth\s+below\s*:)\s*$", re.IGNORECASE)
-PARTIAL_TAIL = re.compile(r"IMR\s+eligible\s+portion", re.IGNORECASE)
-PARTIAL_HEAD = re.compile(r"was\s+the\s+original\s+request", re.IGNORECASE)
 MAX_HEADING_LINES = 10
+
+# The original-request construction, in any wording: sentences naming the original request and
+# what the Claims Administrator authorised, then the service sentence that refers back to them
+# ("The remaining IMR eligible portion of the original request, Z is: Upheld").
+SENTENCE_BREAK = re.compile(r"(?<=[.?!])[\"'”’)\]]*\s+(?=[A-Z0-9(\"'“‘])")
+ORIGINAL_START = re.compile(
+    r"\bwas\s+the\s+original\s+request\b|\boriginal\s+request\s+(?:was|for)\b"
+    r"|\b(?:was|were)\s+(?:originally\s+)?requested\b|\boriginally\s+requested\b",
+    re.IGNORECASE,
+)
+REFERS_BACK = re.compile(
+    r"\b(?:remaining|remainder|rest|portion|eligible|original(?:ly)?\s+request(?:ed)?)\b", re.IGNORECASE
+)
+AUTHORISED = re.compile(r"\b(?:authori[sz]ed|certified|approved|modified)\b", re.IGNORECASE)
+CLAUSE_BREAK = re.compile(r",\s*(?:of\s+which|which|and|but|leaving|while)\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -87,6 +110,8 @@ def item_blocks(text: str, start: int, end: int) -> list[ItemBlock]:
     blocks: list[ItemBlock] = []
     floor = 0
     for match in OUTCOME.finditer(text, start, end):
+        if not BODY_FOLLOWS.match(text, match.end(), end):
+            continue
         i = bisect_right(line_starts, match.start()) - 1
         first = _heading_first_line(text, lines, i, floor)
         heading_start = lines[first][0]
@@ -117,38 +142,52 @@ def _heading_first_line(text: str, lines: list[tuple[int, int]], i: int, floor: 
     """Walk back from the outcome line over the heading's wrapped lines.
 
     A heading starts after a line that ends a sentence (the previous rationale, or "set forth
-    below:"), a blank line, or an item body line. The partial-authorisation pattern ("X was the
-    original request. Y was authorized ... The remaining IMR eligible portion ..., Z is: Upheld")
-    contains full stops, so when the block so far names the eligible portion, the walk goes on
-    until it has taken in the "was the original request" sentence.
+    below:"), a blank line, or an item body line. The original-request construction ("X was the
+    original request. Y was authorized ... The remaining IMR eligible portion ..., Z is: Upheld",
+    in any wording) contains full stops: when the service sentence refers back to the request,
+    the walk goes on over sentence ends until it has taken in the sentence that states the
+    original request; if no such sentence comes, the heading is the service sentence alone.
     """
-    first = i
-    partial = bool(PARTIAL_TAIL.search(_joined(text, lines, i, i)))
-    seen_original = bool(PARTIAL_HEAD.search(_joined(text, lines, i, i)))
     if INTRO.search(_joined(text, lines, i, i)):
         return i
+    first, shortest = i, None
     while first - 1 >= floor and i - first < MAX_HEADING_LINES:
         a, b = lines[first - 1]
         line = text[a:b]
-        if not line.strip() or BODY_LINE.match(line) or ISSUES.search(line):
+        if not line.strip() or BODY_LINE.match(line) or ISSUES.search(line) or INTRO.search(line):
             break
-        if SENTENCE_END.search(line) and not (partial and not seen_original):
+        if OUTCOME.search(line):  # an outcome-looking line that is not an item ends what precedes
             break
+        if SENTENCE_END.search(line):
+            shortest = first if shortest is None else shortest
+            sentences = _sentences(_joined(text, lines, first, i))
+            if not REFERS_BACK.search(sentences[-1]) or any(ORIGINAL_START.search(x) for x in sentences[:-1]):
+                break
         first -= 1
-        block = _joined(text, lines, first, i)
-        partial = partial or bool(PARTIAL_TAIL.search(block))
-        seen_original = seen_original or bool(PARTIAL_HEAD.search(block))
+    sentences = _sentences(_joined(text, lines, first, i))
+    if shortest is not None and not any(ORIGINAL_START.search(x) for x in sentences[:-1]):
+        return shortest
     return first
+
+
+def _sentences(block: str) -> list[str]:
+    return [x for x in SENTENCE_BREAK.split(block.strip()) if x.strip()] or [block]
 
 
 def _joined(text: str, lines: list[tuple[int, int]], first: int, last: int) -> str:
     return " ".join(text[a:b] for a, b in lines[first : last + 1])
 
 
+def decisions_heading(text: str) -> re.Match[str] | None:
+    """The heading that opens the decisions part: on a line of its own, else its first mention."""
+    return ISSUES_LINE.search(text) or ISSUES.search(text)
+
+
 def sections(text: str) -> list[Section]:
+    issues = ISSUES_LINE if ISSUES_LINE.search(text) else ISSUES
     parts = sections_from_headings(
         text,
-        [("how_determination_made", HOW_MADE), ("clinical_case_summary", CASE_SUMMARY), ("decisions", ISSUES)],
+        [("how_determination_made", HOW_MADE), ("clinical_case_summary", CASE_SUMMARY), ("decisions", issues)],
     )
     decisions = next((s for s in parts if s.name == "decisions"), None)
     if decisions is None:
@@ -175,12 +214,6 @@ def case_number(text: str) -> str | None:
 
 
 # -- the rules parser ------------------------------------------------------------------------
-PARTIAL = re.compile(
-    r"^(?P<original>.+?)\s+was\s+the\s+original\s+request\.\s*(?P<authorized>.+?)\s+was\s+authorized"
-    r"\s+by\s+the\s+Claims\s+Administrator\.\s*The\s+remaining\s+IMR\s+eligible\s+portion\s+of\s+the"
-    r"\s+original\s+request,?\s*(?P<remaining>.+?)(?:\s+(?:is|are))?$",
-    re.IGNORECASE | re.DOTALL,
-)
 CA_GUIDELINE = re.compile(r"Claims\s+Administrator\s+guideline\s*:", re.IGNORECASE)
 MAXIMUS_GUIDELINE = re.compile(r"MAXIMUS\s+guideline\s*:", re.IGNORECASE)
 RATIONALE = re.compile(r"Decision\s+rationale\s*:", re.IGNORECASE)
@@ -196,7 +229,8 @@ def parse(document: Document) -> Decision:
     parts = {s.name: s for s in sections(text) if s.name != "item"}
     header_end = parts["how_determination_made"].start if "how_determination_made" in parts else min(len(text), 2000)
     summary = parts.get("clinical_case_summary")
-    decisions_start = ISSUES.search(text).start() if ISSUES.search(text) else len(text)
+    heading = decisions_heading(text)
+    decisions_start = heading.start() if heading else len(text)
     return Decision(
         case_number=case_number(text),
         letter_format=LetterFormat.ca_dwc_imr.value,
@@ -247,13 +281,8 @@ def _reviewer(text: str, end: int) -> Reviewer:
 def _item(text: str, block: ItemBlock) -> DisputedItem:
     heading_end = block.outcome_start
     colon = text.rfind(":", block.heading_start, heading_end)
-    heading = one_line(text[block.heading_start : colon])
-    service, original, authorized = heading, None, None
-    if partial := PARTIAL.match(heading):
-        service = one_line(partial.group("remaining"))
-        original = one_line(partial.group("original"))
-        authorized = one_line(partial.group("authorized"))
-    service_start = text.find(service.split(" ")[0], block.heading_start, colon) if partial else block.heading_start
+    service, original, authorized = split_heading(one_line(text[block.heading_start : colon]))
+    service_start = block.heading_start
     body_start = block.outcome_line_end
     ca = CA_GUIDELINE.search(text, body_start, block.block_end)
     mx = MAXIMUS_GUIDELINE.search(text, body_start, block.block_end)
@@ -280,6 +309,60 @@ def _item(text: str, block: ItemBlock) -> DisputedItem:
             rationale=rationale_ev,
         ),
     )
+
+
+def split_heading(heading: str) -> tuple[str, str | None, str | None]:
+    """(service, original request, authorised portion) of an item heading, by its sentences.
+
+    A plain heading is the service. In the original-request construction, whatever its wording,
+    the last sentence is the service sentence, referring back to the request ("The remaining IMR
+    eligible portion of the original request, Z is"; "The original request, Z is"): the service
+    is what follows that introductory phrase. An earlier sentence states the original request
+    ("X was the original request"; "The original request was for X"; "X was requested"), and a
+    sentence or clause what was authorised ("Y was authorized by ..."; "The Claims Administrator
+    authorized Y, leaving ...").
+    """
+    sentences = _sentences(heading)
+    last = re.sub(r",?\s+(?:is|are)$", "", sentences[-1].strip()).rstrip(" ,")
+    earlier = sentences[:-1]
+    intro = re.match(r"^(?P<intro>[^,]*),\s*(?P<rest>.+)$", last)
+    construction = any(ORIGINAL_START.search(x) for x in earlier)
+    if intro and REFERS_BACK.search(intro.group("intro")) and (construction or len(intro.group("intro").split()) <= 12):
+        service = intro.group("rest").rstrip(" ,")
+    elif construction:
+        service = last
+    else:
+        return one_line(" ".join(sentences)).removesuffix(" is").removesuffix(" are"), None, None
+    original = authorized = None
+    for sentence in earlier:
+        for clause in CLAUSE_BREAK.split(sentence.rstrip(". ")):
+            original = original or _original_of(clause)
+            if authorized is None and AUTHORISED.search(clause) and not ORIGINAL_START.search(clause):
+                authorized = _authorised_of(clause)
+    return one_line(service), original and one_line(original), authorized and one_line(authorized)
+
+
+def _original_of(clause: str) -> str | None:
+    for pattern in (
+        r"^(?P<x>.+?)\s+was\s+the\s+original\s+request\b",
+        r"\boriginal\s+request\s+(?:was\s+)?(?:for\s+)?(?P<x>.+)$",
+        r"^(?P<x>.+?)\s+(?:was|were)\s+(?:originally\s+)?requested\b",
+        r"\boriginally\s+requested\s*:?\s*(?P<x>.+)$",
+    ):
+        if m := re.search(pattern, clause, re.IGNORECASE):
+            return m.group("x").strip(" ,.")
+    return None
+
+
+def _authorised_of(clause: str) -> str | None:
+    verb = r"(?:authori[sz]ed|certified|approved|modified)"
+    for pattern in (
+        rf"^(?P<y>.+?)\s+(?:was|were)\s+(?:\w+\s+and\s+)?{verb}\b",
+        rf"\b{verb}\s+(?P<y>.+?)(?:\s+of\s+the\s+original\s+request\b.*)?$",
+    ):
+        if m := re.search(pattern, clause, re.IGNORECASE):
+            return m.group("y").strip(" ,.")
+    return None
 
 
 def _service_evidence(text: str, service: str, start: int, colon: int):

@@ -9,12 +9,13 @@ dispute, so the whole letter is one disputed item.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from imr_rag.errors import ExtractionFailed
 from imr_rag.formats.classify import categorize
 from imr_rag.formats.dates import DATE_PATTERN, to_iso
 from imr_rag.formats.tx_iro_checks import VALIDATORS
-from imr_rag.formats.headings import heading_pattern, sections_from_headings
+from imr_rag.formats.headings import heading_pattern, line_spans, sections_from_headings
 from imr_rag.formats.spans import evidence_at, labelled_value, necessity_of, one_line, outcome_of, patient_from
 from imr_rag.schema import (
     Decision,
@@ -72,10 +73,111 @@ def case_number(text: str) -> str | None:
 
 
 # -- the rules parser ------------------------------------------------------------------------
-CHECKED_OUTCOME = re.compile(
-    r"\[\s*[Xx]\s*\]\s*(?P<outcome>Partially\s+Overturned|Overturned|Upheld)[^\n]*", re.IGNORECASE
-)
-CHECKED_CRITERION = re.compile(r"\[\s*[Xx]\s*\]\s*(?P<criterion>[^\n]+(?:\n(?!\s*\[)[^\n]+)?)")
+# Checkboxes come rendered many ways: "[ X ] Upheld", "X Upheld", "☒ Upheld", "Upheld [X]",
+# "Upheld ✔", or the mark on a line of its own before or after the label.
+MARK = r"(?:\[\s*[Xx✓✔☒■✗]\s*\]|\(\s*[Xx✓✔☒■✗]\s*\)|[☒✓✔■✗]|[Xx])"
+EMPTY = r"(?:\[\s*\]|\(\s*\)|☐|□)"
+MARK_BEFORE = re.compile(rf"^(?P<box>{MARK})\s+(?P<label>\S.*)$")
+MARK_AFTER = re.compile(rf"^(?P<label>.*?\S)\s+(?P<box>{MARK})$")
+EMPTY_BEFORE = re.compile(rf"^(?P<box>{EMPTY})\s*(?P<label>\S.*)$")
+EMPTY_AFTER = re.compile(rf"^(?P<label>.*?\S)\s*(?P<box>{EMPTY})$")
+MARK_ONLY = re.compile(rf"^{MARK}$")
+EMPTY_ONLY = re.compile(rf"^{EMPTY}$")
+OUTCOME_LABEL = re.compile(r"^(?P<outcome>Partially\s+Overturned|Overturned|Upheld)\b\s*(?:\([^)\n]*\))?\s*$", re.I)
+# The outcome in words, strongest statement first.
+PROSE_OUTCOMES = [
+    re.compile(r"should\s+be[ \t]*:?[ \t]*\n?[ \t]*(?P<outcome>partially\s+overturned|overturned|upheld)\b", re.I),
+    re.compile(r"\bpartial(?:ly)?\s+overturn(?:ed)?\b", re.I),
+    re.compile(
+        r"\b(?:prior|previous)\s+(?:adverse\s+)?(?:determinations?|denials?)(?:/[\w ]+?)?\s+"
+        r"(?:is|are|was|were|should\s+be)\s+(?P<outcome>upheld|overturned)\b", re.I),
+    re.compile(r"\bis\s+(?P<neg>not\s+)?(?:recommended\s+as\s+|considered\s+)?medically\s+necessary\b", re.I),
+]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One line of a checkbox list: its label and whether it is marked (None: no box at all)."""
+
+    label: str
+    start: int  # of the label line (or of its mark line, when the mark has a line of its own)
+    end: int
+    checked: bool | None
+
+
+def options(text: str, start: int, end: int) -> list[Option]:
+    """The checkbox lines of text[start:end], in any rendering, with their marks."""
+    lines = [(a, b, text[a:b].strip()) for a, b in line_spans(text, start, end)]
+    found: list[Option] = []
+    bare: list[int] = []  # indexes (into lines) of labels with no box on their own line
+    for k, (a, b, line) in enumerate(lines):
+        if not line or MARK_ONLY.match(line) or EMPTY_ONLY.match(line):
+            continue
+        for pattern, checked in ((EMPTY_BEFORE, False), (EMPTY_AFTER, False), (MARK_BEFORE, True), (MARK_AFTER, True)):
+            if m := pattern.match(line):
+                found.append(Option(m.group("label"), a, b, checked))
+                break
+        else:
+            found.append(Option(line, a, b, None))
+            bare.append(len(found) - 1)
+    if not bare:
+        return found
+    # Marks on lines of their own sit all before or all after their labels.
+    # Marks on lines of their own sit all before or all after their labels. A box line with a
+    # label on one side only says which; when every box line sits between two labels (the empty
+    # boxes left blank), the marks cannot be told apart and the boxes are not read.
+    label_lines = [k for k, (_, _, line) in enumerate(lines) if line and not _box_only(line)]
+    is_label = {k: True for k in label_lines}
+    before = after = 0
+    for k, (_, _, line) in enumerate(lines):
+        if _box_only(line):
+            prev_label, next_label = is_label.get(k - 1, False), is_label.get(k + 1, False)
+            before += next_label and not prev_label
+            after += prev_label and not next_label
+    if before == after:
+        return found
+    step = -1 if before > after else 1
+    for n, k in zip(range(len(found)), label_lines):
+        if found[n].checked is not None:
+            continue
+        j = k + step
+        if 0 <= j < len(lines) and _box_only(lines[j][2]):
+            a, b = min(lines[j][0], lines[k][0]), max(lines[j][1], lines[k][1])
+            found[n] = Option(found[n].label, a, b, bool(MARK_ONLY.match(lines[j][2])))
+    return found
+
+
+def _box_only(line: str) -> bool:
+    return bool(MARK_ONLY.match(line) or EMPTY_ONLY.match(line))
+
+
+def review_outcome(text: str, section: Section | None, analysis: Section | None) -> tuple[str, int, int] | None:
+    """(outcome words, start, end of the span that states it): the one marked outcome box, else
+    the outcome prose of the review-outcome section, else of the analysis."""
+    if section is not None:
+        outcomes = [(o, OUTCOME_LABEL.match(o.label)) for o in options(text, section.start, section.end)]
+        marked = [(o, m) for o, m in outcomes if m and o.checked]
+        if len(marked) == 1:
+            option, m = marked[0]
+            return m.group("outcome"), option.start, option.end
+    for region in (section, analysis):
+        if region is None:
+            continue
+        labels = [(o.start, o.end) for o in options(text, region.start, region.end) if OUTCOME_LABEL.match(o.label)]
+        for pattern in PROSE_OUTCOMES:
+            said = (m for m in pattern.finditer(text, region.start, region.end)
+                    if not any(a < m.end() and m.start() < b for a, b in labels))  # not a box's own label
+            if m := next(said, None):
+                if "outcome" in m.groupdict() and m.group("outcome"):
+                    words = m.group("outcome")
+                elif "neg" in m.groupdict():
+                    words = "upheld" if m.group("neg") else "overturned"
+                else:
+                    words = "partially overturned"
+                return words, m.start(), m.end()
+    return None
+
+
 # Screening criteria that name a guideline family; "medical judgement" is not a guideline.
 CRITERIA_FAMILIES = [
     (re.compile(r"\bODG\b|OFFICIAL\s+DISABILITY", re.I), "ODG"),
@@ -100,11 +202,12 @@ def parse(document: Document) -> Decision:
     notice = labelled_value(text, "DATE NOTICE SENT TO ALL PARTIES", DATE_PATTERN, end=header_end)
     svc_start, svc_end = _body(text, parts.get("services_in_dispute"))
     service_ev = evidence_at(text, svc_start, svc_end)
-    outcome = CHECKED_OUTCOME.search(text, *_span(parts.get("review_outcome"), len(text)))
+    outcome = review_outcome(text, parts.get("review_outcome"), parts.get("analysis"))
     if service_ev is None or outcome is None:
-        missing = "services in dispute" if service_ev is None else "a checked review outcome"
+        missing = "services in dispute" if service_ev is None else "a review outcome (no box marked, none stated)"
         raise ExtractionFailed(document.path, f"Texas IRO letter without {missing}")
-    determination = outcome_of(outcome.group("outcome"))
+    words, outcome_start, outcome_end = outcome
+    determination = outcome_of(words)
     an_start, an_end = _body(text, parts.get("analysis"))
     rationale_ev = evidence_at(text, an_start, an_end)
     service = one_line(service_ev.quote)
@@ -125,7 +228,7 @@ def parse(document: Document) -> Decision:
                 rationale=one_line(rationale_ev.quote) if rationale_ev else None,
                 evidence=ItemEvidence(
                     service=service_ev,
-                    determination=evidence_at(text, outcome.start(), outcome.end()),
+                    determination=evidence_at(text, outcome_start, outcome_end),
                     rationale=rationale_ev,
                 ),
             )
@@ -151,8 +254,10 @@ def _criteria(text: str, section: Section | None) -> list[Guideline]:
     if section is None:
         return []
     found: list[Guideline] = []
-    for match in CHECKED_CRITERION.finditer(text, section.start, section.end):
-        criterion = one_line(match.group("criterion"))
+    for option in options(text, section.start, section.end):
+        if not option.checked:
+            continue
+        criterion = one_line(option.label)
         family = next((fam for pattern, fam in CRITERIA_FAMILIES if pattern.search(criterion)), "other")
         if family:
             found.append(Guideline(source=family, citation=criterion, cited_by="reviewer"))

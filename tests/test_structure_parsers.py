@@ -1,0 +1,149 @@
+"""Rules parsers read letters by their structure: California items by their outcome lines and the
+body that follows, the original-request construction in any wording, Texas outcomes from any
+checkbox rendering or, failing that, from the prose. Letters are the synthetic ones, rewritten here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from helpers import EVALS
+from imr_rag.errors import ExtractionFailed
+from imr_rag.formats import ca_dwc, tx_iro
+from imr_rag.schema import Document
+from imr_rag.textmap import normalise
+
+LETTERS = EVALS / "fixtures" / "synthetic" / "letters"
+
+
+def document(source: str, name: str = "letter.txt") -> Document:
+    m = normalise(source)
+    return Document(doc_id="test", path=name, file_hash="0", source_text=source, text=m.text,
+                    offsets=m.offsets, ends=m.ends, pages=1, letter_format="")
+
+
+def letter(name: str) -> str:
+    return (LETTERS / name).read_text(encoding="utf-8")
+
+
+# -- California: the original-request construction -----------------------------------------------
+@pytest.mark.parametrize(("heading", "expected"), [
+    ("Acupuncture 18 sessions was the original request. Acupuncture 6 sessions was authorized by the Claims "
+     "Administrator. The remaining IMR eligible portion of the original request, Acupuncture 12 sessions is",
+     ("Acupuncture 12 sessions", "Acupuncture 18 sessions", "Acupuncture 6 sessions")),
+    # The wording a user met (issue 9): the service sentence refers back with "The original request,".
+    ("Purchase of a bath/shower chair was the original request. The Claims Administrator authorized a "
+     "bath/shower chair for 1 month, leaving the original request IMR eligible. The original request, "
+     "purchase of a bath/shower chair is",
+     ("purchase of a bath/shower chair", "Purchase of a bath/shower chair", "a bath/shower chair for 1 month")),
+    ("The original request was for Norco 10/325mg #120. The Claims Administrator certified Norco 10/325mg #60. "
+     "The IMR eligible portion, Norco 10/325mg #60, is",
+     ("Norco 10/325mg #60", "Norco 10/325mg #120", "Norco 10/325mg #60")),
+    ("Physical therapy 12 sessions was requested. Physical therapy 6 sessions was approved by the Claims "
+     "Administrator. The remaining portion of the request, Physical therapy 6 sessions is",
+     ("Physical therapy 6 sessions", "Physical therapy 12 sessions", "Physical therapy 6 sessions")),
+    # Plain headings, commas and all, are the service.
+    ("Pantoprazole 40mg, one by mouth, twice a day #60 with one refill",
+     ("Pantoprazole 40mg, one by mouth, twice a day #60 with one refill", None, None)),
+    ("Retrospective request for Terocin lotion 120ml, apply three times daily, DOS: 09/14/2021",
+     ("Retrospective request for Terocin lotion 120ml, apply three times daily, DOS: 09/14/2021", None, None)),
+])
+def test_heading_split_by_sentence_structure(heading: str, expected: tuple) -> None:
+    assert ca_dwc.split_heading(heading) == expected
+
+
+CM7_PARTIAL = re.compile(r"Norco 10/325mg #120 was the original request\..*?is: Upheld", re.S)
+
+
+def test_other_wording_of_the_construction_in_a_whole_letter() -> None:
+    source = CM7_PARTIAL.sub(
+        "Norco 10/325mg #120 was the original request. The Claims Administrator authorized Norco\n"
+        "10/325mg #60, leaving the original request IMR eligible. The original request, Norco 10/325mg #60\n"
+        "is: Upheld", letter("dwc_cm99_0000007.txt"))
+    items = ca_dwc.parse(document(source)).items
+    norco = next(i for i in items if i.service.startswith("Norco"))
+    assert (norco.service, norco.original_request, norco.authorized_portion, norco.determination.value) == (
+        "Norco 10/325mg #60", "Norco 10/325mg #120", "Norco 10/325mg #60", "upheld")
+    assert [i.service for i in items][0] == "Cognitive behavioral therapy 6 sessions"
+    doc = document(source)
+    ev = norco.evidence.service
+    assert doc.text[ev.start:ev.end] == ev.quote and one_line(ev.quote) == "Norco 10/325mg #60"
+
+
+def one_line(s: str) -> str:
+    return " ".join(s.split())
+
+
+# -- California: outcome-looking lines that are not items (issue 13) -----------------------------
+def test_outcome_lines_inside_a_rationale_and_a_quoted_heading_are_not_items() -> None:
+    clean = ca_dwc.parse(document(letter("dwc_cm99_0000001.txt")))
+    source = letter("dwc_cm99_0000001.txt")
+    source = re.sub(r"(CLINICAL CASE SUMMARY[^\n]*\n)",
+                    r"\1The file holds a prior letter quoting its IMR ISSUES, DECISIONS AND RATIONALES\nsection. ",
+                    source, count=1)
+    source = re.sub(r"(Decision rationale:[^\n]*\n)", r"\1Tramadol ER 150mg #30: Overturned\n", source, count=1)
+    source = re.sub(r"(Decision rationale:[^\n]*\n)(?![\s\S]*Decision rationale:)",
+                    r"\1IMR ISSUES, DECISIONS AND RATIONALES\nPreviously requested Omeprazole 20mg #60: Upheld\n", source)
+    assert "Tramadol ER 150mg #30: Overturned" in source
+    noisy = ca_dwc.parse(document(source))
+    assert [(i.service, i.determination) for i in noisy.items] == [(i.service, i.determination) for i in clean.items]
+
+
+# -- Texas: any checkbox rendering ---------------------------------------------------------------
+TX_BOXES = re.compile(r"\[  \] Upheld \(Agree\) \n\[ X \] Overturned \(Disagree\) \n\[   \] Partially Overturned[^\n]*\n")
+RENDERINGS = {
+    "mark without brackets": "  Upheld (Agree)\n{m} Overturned (Disagree)\n  Partially Overturned (Agree in part/Disagree in part)\n",
+    "ballot box": "☐ Upheld (Agree)\n{m} Overturned (Disagree)\n☐ Partially Overturned (Agree in part/Disagree in part)\n",
+    "mark after the label": "Upheld (Agree) [ ]\nOverturned (Disagree) [{m}]\nPartially Overturned (Agree in part/Disagree in part) [ ]\n",
+    "mark on its own line before": "[ ]\nUpheld (Agree)\n[{m}]\nOverturned (Disagree)\n[ ]\nPartially Overturned\n",
+    "mark on its own line after": "Upheld (Agree)\n\nOverturned (Disagree)\n{m}\nPartially Overturned\n\n",
+}
+
+
+@pytest.mark.parametrize("mark", ["X", "x", "☒", "✓", "✔", "■"])
+@pytest.mark.parametrize("rendering", sorted(RENDERINGS))
+def test_texas_outcome_from_any_checkbox_rendering(rendering: str, mark: str) -> None:
+    source = letter("tx_iro_overturned.txt")
+    assert TX_BOXES.search(source)
+    source = TX_BOXES.sub(RENDERINGS[rendering].format(m=mark).replace("\\", "\\\\"), source)
+    item = tx_iro.parse(document(source)).items[0]
+    assert item.determination.value == "overturned"
+    assert "overturned" in item.evidence.determination.quote.lower()
+
+
+def test_texas_screening_criteria_in_another_rendering() -> None:
+    source = re.sub(r"^\[ X \] (.*)$", r"\1 ✔", letter("tx_iro_overturned.txt"), flags=re.M)
+    source = re.sub(r"^\[\s*\] (.*)$", r"\1 ☐", source, flags=re.M)
+    item = tx_iro.parse(document(source)).items[0]
+    assert item.determination.value == "overturned"
+    assert sorted(g.source for g in item.guidelines) == ["ACOEM", "ODG"]
+
+
+@pytest.mark.parametrize(("name", "replacement", "expected", "said"), [
+    ("tx_iro_overturned.txt", "should be overturned.\n\n", "overturned", "should be overturned"),
+    ("tx_iro_upheld.txt", "should be upheld.\n\n", "upheld", "should be upheld"),
+    ("tx_iro_upheld.txt", "should be:\n\n", "upheld", "prior denials are upheld"),
+    ("tx_iro_overturned.txt", "should be:\n\n", "overturned", "prior denials are overturned"),
+    ("tx_iro_partial.txt", "should be:\n\n", "partially_overturned", "partial overturn"),
+])
+def test_texas_outcome_in_prose_only(name: str, replacement: str, expected: str, said: str) -> None:
+    source = re.sub(r"should be: \n \n(?:\[[^\]]*\][^\n]*\n)+", replacement, letter(name))
+    assert "[ X ] Upheld" not in source and "[ X ] Overturned" not in source
+    item = tx_iro.parse(document(source)).items[0]
+    assert item.determination.value == expected
+    assert said in item.evidence.determination.quote
+
+
+def test_texas_boxes_all_blank_read_from_prose_not_from_the_box_labels() -> None:
+    source = letter("tx_iro_overturned.txt").replace("[ X ] Overturned", "[   ] Overturned")
+    item = tx_iro.parse(document(source)).items[0]
+    assert item.determination.value == "overturned"  # the "Partially Overturned" label is no statement
+
+
+def test_texas_letter_stating_no_outcome_is_refused() -> None:
+    source = re.sub(r"should be: \n \n(?:\[[^\]]*\][^\n]*\n)+", "should be:\n\n", letter("tx_iro_overturned.txt"))
+    source = re.sub(r"(?i)medically necessary|overturned|upheld", "reviewed", source)
+    with pytest.raises(ExtractionFailed, match="review outcome"):
+        tx_iro.parse(document(source, Path("tx.txt").name))
