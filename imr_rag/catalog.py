@@ -502,6 +502,26 @@ class Catalog:
         )
         return [(r["doc_id"], Decision.model_validate_json(r["record"])) for r in rows]
 
+    def refresh_query_stats(self, growth: float = 1.25) -> bool:
+        """ANALYZE (the query planner's statistics) when there are none or the items table grew by
+        more than `growth` since; never waits for another writer (a locked catalog skips it).
+        Without statistics SQLite scans every item for a date range instead of using the date
+        index: 150 ms instead of 34 ms at 20,000 letters."""
+        items = self.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+        last = self.get_meta("analyzed_items")
+        if last is not None and items <= int(last) * growth:
+            return False
+        try:
+            self.db.execute("PRAGMA busy_timeout = 0")
+            with self.db:
+                self.db.execute("ANALYZE")
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('analyzed_items', ?)", (str(items),))
+            return True
+        except sqlite3.OperationalError:  # another process is writing: next time
+            return False
+        finally:
+            self.db.execute("PRAGMA busy_timeout = 30000")
+
     def decisions_version(self) -> tuple:
         """Changes whenever a decision is saved or removed (for caches of the items table)."""
         return tuple(self.db.execute("SELECT COUNT(*), MAX(extracted_at) FROM decisions").fetchone())

@@ -121,6 +121,7 @@ class ChatEngine:
 
     def context(self, case_number: str | None) -> QuestionContext:
         """What the offline parser needs to know about the library."""
+        self.library.catalog.refresh_query_stats()
         newest = self.sql.newest_decision_date()
         try:
             newest_date = dt.date.fromisoformat(newest) if newest else None

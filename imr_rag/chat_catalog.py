@@ -22,7 +22,7 @@ MAX_GROUPS = 12
 OUTCOME = {"upheld": "upheld", "overturned": "overturned", "partially_overturned": "partially overturned"}
 ORDERED_MAX = 5000
 """Above this many counted items, the listed ones are taken in the catalog's order, not sorted."""
-COUNTED_LIMIT = 500
+COUNTED_LIMIT = 200
 """Counted items an answer carries by default (the app's table); `imr-rag ask --json` asks for all."""
 
 
@@ -55,7 +55,7 @@ class CatalogAnswers:
         service = " ".join(plan.service_terms)
         if plan.returns == "compare":
             return self.compare(question, plan, filters)
-        if service and not self.sql.items(CatalogQuery(service_terms=[service]), limit=1):
+        if service and not self.sql.items(CatalogQuery(service_terms=[service]), limit=1, ordered=False):
             shown = self.engine.shown_service or service
             if self.engine.unmentioned(service):
                 return self.engine.nothing(question, f"No letter in the library mentions {shown}.")
@@ -101,7 +101,8 @@ class CatalogAnswers:
 
     def count(self, question: str, plan: CatalogQuery, filters: AnswerFilters) -> Answer:
         b = self.engine.builder()
-        (total,) = self.sql.tally(plan, filters, letters=True) or [Tally(None, 0, 0, 0, 0)]
+        letters = plan.count_letters or (plan.determination is None and plan.returns == "count")
+        (total,) = self.sql.tally(plan, filters, letters=letters) or [Tally(None, 0, 0, 0, 0)]
         outcome = OUTCOME[plan.determination.value] if plan.determination else None
         what = self.described(plan, n=total.items)
         if total.items == 0:
@@ -113,7 +114,7 @@ class CatalogAnswers:
                 b.say(f"{plural(total.items, 'item')} match ({what}); name an outcome (upheld, overturned) for a share.")
             else:
                 b.say(f"{total.hits} of {total.items} {what} {'was' if total.items == 1 else 'were'} {outcome} "
-                      f"({percent(total.hits, total.items)}), in {plural(total.letters, 'letter')}.")
+                      f"({percent(total.hits, total.items)}).")
             self._say_flagged(b, total.flagged)
             self._list(b, denominator, "Counted", total.items)
             return self._finish(b, question, denominator, total.items)
@@ -134,7 +135,7 @@ class CatalogAnswers:
                 self._list(b, others, "Decided otherwise", total.items)
                 return self._finish(b, question, [], 0)
             b.say(f"{total.hits} of the {total.items} {what} {'was' if total.items == 1 else 'were'} {outcome} "
-                  f"({percent(total.hits, total.items)}), in {plural(total.hit_letters, 'letter')}.")
+                  f"({percent(total.hits, total.items)}).")
         else:
             outcomes = self.sql.tally(plan, filters, group_by="determination")
             parts = ", ".join(f"{t.items} {OUTCOME.get(t.key, t.key)}" for t in outcomes)

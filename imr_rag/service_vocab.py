@@ -23,7 +23,18 @@ class ServiceTerm:
     group: str | None = None  # the synonym group it came from, if any
 
     def fts(self) -> str:
-        return "(" + " OR ".join('"' + " ".join(alt) + '"' for alt in self.alternatives) + ")"
+        """An FTS5 expression: any alternative; a name of several words matches them close together
+        in any order ("lidocaine patch" matches "Lidocaine 5% patch")."""
+        return "(" + " OR ".join(_near(alt) for alt in self.alternatives) + ")"
+
+
+def _near(words: tuple[str, ...]) -> str:
+    quoted = " ".join(f'"{w}"' for w in words)
+    return quoted if len(words) == 1 else f"NEAR({quoted}, {NEAR_WORDS})"
+
+
+NEAR_WORDS = 3
+"""Words that may stand between the words of a multi-word service name ("MRI of the lumbar spine")."""
 
 
 @dataclass(frozen=True)

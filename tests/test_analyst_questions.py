@@ -86,7 +86,7 @@ def test_share_of_a_service(engine: ChatEngine) -> None:
     over = [p for p in acu if p[1].outcome == "Overturned"]
     assert (len(over), len(acu)) == (3, 12)
     answer = engine.answer("What share of the requests for acupuncture were overturned?")
-    assert first_line(answer) == "3 of 12 requests for acupuncture were overturned (25%), in 12 letters."
+    assert first_line(answer) == "3 of 12 requests for acupuncture were overturned (25%)."
     # every letter counted is cited, numbered
     assert sorted(c.case_number for c in answer.citations) == sorted(letter.case for letter, _ in acu)
     assert_cited(engine, answer)
@@ -335,7 +335,7 @@ def test_cli_json_lists_every_counted_item_and_the_plan(analyst, capsys, monkeyp
     assert out["plan"]["returns"] == "list"
     assert cli.main(["--data-dir", str(settings.data_dir), "ask", "What share of the requests for acupuncture were overturned?"]) == 0
     text = capsys.readouterr().out
-    assert text.startswith("3 of 12 requests for acupuncture were overturned (25%), in 12 letters.\n")
+    assert text.startswith("3 of 12 requests for acupuncture were overturned (25%).\n")
 
 
 def test_app_shows_the_same_text_and_a_table_of_the_counted_items(engine: ChatEngine) -> None:

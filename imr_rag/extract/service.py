@@ -197,6 +197,7 @@ class ExtractionService:
             if progress:
                 progress("extract", done, total)
             yield result
+        self.catalog.refresh_query_stats()
 
     def _in_order(self, documents: Iterator[Document], workers: int) -> Iterator[Extraction]:
         """Results in document order, with a bounded window of documents submitted ahead
