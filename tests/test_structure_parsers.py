@@ -147,3 +147,66 @@ def test_texas_letter_stating_no_outcome_is_refused() -> None:
     source = re.sub(r"(?i)medically necessary|overturned|upheld", "reviewed", source)
     with pytest.raises(ExtractionFailed, match="review outcome"):
         tx_iro.parse(document(source, Path("tx.txt").name))
+
+
+# -- Texas: several services in dispute ----------------------------------------------------------
+MULTI_SERVICES = (
+    "DESCRIPTION OF THE SERVICE OR SERVICES IN DISPUTE:\n"
+    "1. MRI of the lumbar spine without contrast\n"
+    "2. Physical therapy 2 times a week for 6 weeks (12 sessions)\n"
+    "3. Lumbar epidural steroid injection at L4-L5\n"
+)
+MULTI_PROSE = (
+    "Provide a description of the review outcome that clearly states whether medical necessity\n"
+    "exists for each health care service in dispute. It is the opinion of the reviewer that the\n"
+    "request for MRI of the lumbar spine without contrast is medically necessary; however, the\n"
+    "request for physical therapy 2 times a week for 6 weeks (12 sessions) is not medically necessary,\n"
+    "and the lumbar epidural steroid injection at L4-L5 is not recommended as medically necessary.\n"
+)
+
+
+def multi_service_letter(boxes: str | None = None) -> str:
+    source = letter("tx_iro_partial.txt")
+    source = re.sub(r"DESCRIPTION OF THE SERVICE OR SERVICES IN DISPUTE:.*?\n \n", MULTI_SERVICES + " \n", source,
+                    count=1, flags=re.S)
+    source = re.sub(r"Provide a description of the review outcome.*?at this time \n", MULTI_PROSE, source,
+                    count=1, flags=re.S)
+    if boxes is not None:
+        source = re.sub(r"should be: \n \n(?:\[[^\]]*\][^\n]*\n)+", boxes, source)
+    return source
+
+
+def test_several_texas_services_are_one_item_each_with_the_partial_split_from_the_prose() -> None:
+    doc = document(multi_service_letter())
+    items = tx_iro.parse(doc).items
+    assert [(i.service, i.determination.value, i.medically_necessary) for i in items] == [
+        ("MRI of the lumbar spine without contrast", "overturned", True),
+        ("Physical therapy 2 times a week for 6 weeks (12 sessions)", "upheld", False),
+        ("Lumbar epidural steroid injection at L4-L5", "upheld", False),
+    ]
+    for item in items:
+        for ev in (item.evidence.service, item.evidence.determination):
+            assert doc.text[ev.start:ev.end] == ev.quote
+    assert "is medically necessary" in items[0].evidence.determination.quote
+    assert "physical therapy" in items[1].evidence.determination.quote
+    assert {g.source for g in items[0].guidelines} == {"ODG"}
+
+
+def test_several_texas_services_share_a_whole_outcome() -> None:
+    boxes = "should be:\n\nX Upheld (Agree)\n  Overturned (Disagree)\n  Partially Overturned\n\n"
+    items = tx_iro.parse(document(multi_service_letter(boxes))).items
+    assert [i.determination.value for i in items] == ["upheld"] * 3
+
+
+def test_one_texas_service_with_a_partial_overturn_stays_one_item() -> None:
+    items = tx_iro.parse(document(letter("tx_iro_partial.txt"))).items
+    assert len(items) == 1 and items[0].determination.value == "partially_overturned"
+
+
+def test_semicolon_separated_services() -> None:
+    source = letter("tx_iro_upheld.txt")
+    source = re.sub(r"(DESCRIPTION OF THE SERVICE OR SERVICES IN DISPUTE:).*?\n \n",
+                    r"\1 Purchase of a cervical traction unit; purchase of a TENS unit\n \n", source, count=1, flags=re.S)
+    items = tx_iro.parse(document(source)).items
+    assert [i.service for i in items] == ["Purchase of a cervical traction unit", "purchase of a TENS unit"]
+    assert all(i.determination.value == "upheld" for i in items)

@@ -2,8 +2,9 @@
 
 Layout: labelled paragraphs (DATE NOTICE SENT, IRO CASE #, DESCRIPTION OF THE SERVICE OR SERVICES
 IN DISPUTE, reviewer qualifications, REVIEW OUTCOME with checkboxes, information provided,
-clinical history, analysis, screening criteria checkboxes). One outcome covers the services in
-dispute, so the whole letter is one disputed item.
+clinical history, analysis, screening criteria checkboxes). Each service in dispute (a numbered or
+bulleted list, or services separated by semicolons) is one disputed item; one review outcome
+covers them all, except a partial overturn, which the prose splits service by service.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from imr_rag.formats.headings import heading_pattern, line_spans, sections_from_
 from imr_rag.formats.spans import evidence_at, labelled_value, necessity_of, one_line, outcome_of, patient_from
 from imr_rag.schema import (
     Decision,
+    Determination,
     DisputedItem,
     Document,
     Guideline,
@@ -28,6 +30,7 @@ from imr_rag.schema import (
     Section,
     SourceRef,
 )
+from imr_rag.textutil import content_words
 
 name = "tx_iro"
 
@@ -195,23 +198,33 @@ def _body(text: str, section: Section | None) -> tuple[int, int]:
 
 
 def parse(document: Document) -> Decision:
-    """The rules parser: one Decision from the letter's text, every quote at its exact offsets."""
+    """The rules parser: one Decision from the letter's text, every quote at its exact offsets.
+
+    One item per service in dispute. When the outcome is a partial overturn of several services,
+    each service's outcome is taken from the prose that says whether it is medically necessary.
+    """
     text = document.text
     parts = {s.name: s for s in sections(text)}
     header_end = parts["services_in_dispute"].start if "services_in_dispute" in parts else min(len(text), 2000)
     notice = labelled_value(text, "DATE NOTICE SENT TO ALL PARTIES", DATE_PATTERN, end=header_end)
-    svc_start, svc_end = _body(text, parts.get("services_in_dispute"))
-    service_ev = evidence_at(text, svc_start, svc_end)
+    services = services_in_dispute(text, *_body(text, parts.get("services_in_dispute")))
     outcome = review_outcome(text, parts.get("review_outcome"), parts.get("analysis"))
-    if service_ev is None or outcome is None:
-        missing = "services in dispute" if service_ev is None else "a review outcome (no box marked, none stated)"
+    if not services or outcome is None:
+        missing = "services in dispute" if not services else "a review outcome (no box marked, none stated)"
         raise ExtractionFailed(document.path, f"Texas IRO letter without {missing}")
     words, outcome_start, outcome_end = outcome
     determination = outcome_of(words)
+    per_service = [(determination, evidence_at(text, outcome_start, outcome_end))] * len(services)
+    if determination is Determination.partially_overturned and len(services) > 1:
+        per_service = [
+            said or (determination, evidence_at(text, outcome_start, outcome_end))
+            for said in _said_of_each(text, [one_line(ev.quote) for ev in services],
+                                      [parts.get("review_outcome"), parts.get("analysis")])
+        ]
     an_start, an_end = _body(text, parts.get("analysis"))
     rationale_ev = evidence_at(text, an_start, an_end)
-    service = one_line(service_ev.quote)
     history = parts.get("clinical_history")
+    guidelines = _criteria(text, parts.get("screening_criteria"))
     return Decision(
         case_number=case_number(text),
         letter_format=LetterFormat.tx_iro.value,
@@ -220,21 +233,93 @@ def parse(document: Document) -> Decision:
         patient=patient_from(text[history.start : history.end] if history else ""),
         items=[
             DisputedItem(
-                service=service,
-                category=categorize(service),
-                determination=determination,
-                medically_necessary=necessity_of(determination),
-                guidelines=_criteria(text, parts.get("screening_criteria")),
+                service=one_line(service_ev.quote),
+                category=categorize(one_line(service_ev.quote)),
+                determination=item_determination,
+                medically_necessary=necessity_of(item_determination),
+                guidelines=guidelines,
                 rationale=one_line(rationale_ev.quote) if rationale_ev else None,
-                evidence=ItemEvidence(
-                    service=service_ev,
-                    determination=evidence_at(text, outcome_start, outcome_end),
-                    rationale=rationale_ev,
-                ),
+                evidence=ItemEvidence(service=service_ev, determination=said_ev, rationale=rationale_ev),
             )
+            for service_ev, (item_determination, said_ev) in zip(services, per_service)
         ],
         source=SourceRef(path=document.path, doc_id=document.doc_id),
     )
+
+
+# "1. X 2. Y", "(1) X", "a) X", bullets, or "X; Y": several services in dispute.
+LIST_MARK = re.compile(r"(?:^|(?<=\s))(?:\(?(?:\d{1,2}|[a-h])[.)]|[•\u2022*-])[ \t]+", re.M)
+NECESSITY = re.compile(
+    r"\b(?:is|are)\s+(?P<neg>not\s+)?(?:recommended\s+as\s+|considered\s+|appropriate\s+and\s+)?"
+    r"medically\s+necessary\b|\b(?:is|are)\s+(?P<neg2>not\s+)?(?:recommended|supported|warranted|indicated)\b",
+    re.I,
+)
+CLAUSE_END = re.compile(r"[;.](?=\s|$)|,\s+(?=(?:and|but|however|while|whereas)\b)", re.I)
+
+
+def services_in_dispute(text: str, start: int, end: int) -> list:
+    """Evidence spans of the services in dispute: list items, or semicolon-separated, else one."""
+    whole = evidence_at(text, start, end)
+    if whole is None:
+        return []
+    marks = [m for m in LIST_MARK.finditer(text, whole.start, whole.end)]
+    numbered = [m for m in marks if re.match(r"\(?(\d{1,2}|[a-h])", m.group(0).strip())]
+    cuts: list[tuple[int, int]] = []
+    if len(marks) >= 2 and (not numbered or len(numbered) == len(marks)):
+        bounds = [m.end() for m in marks] + [whole.end]
+        cuts = [(bounds[k], marks[k + 1].start() if k + 1 < len(marks) else whole.end) for k in range(len(marks))]
+        if text[whole.start : marks[0].start()].strip():  # text before the first mark: not a list
+            cuts = []
+    elif text.count(";", whole.start, whole.end) >= 1:
+        pos = whole.start
+        for m in re.finditer(";", text[: whole.end]):
+            if m.start() < whole.start:
+                continue
+            cuts.append((pos, m.start()))
+            pos = m.end()
+        cuts.append((pos, whole.end))
+    found = []
+    for a, b in cuts:
+        while b > a and text[b - 1] in " \t\n.;,":
+            b -= 1
+        ev = evidence_at(text, a, b)
+        if ev is not None and re.sub(r"(?i)^and\s+", "", ev.quote).strip():
+            found.append(ev)
+    return found if len(found) >= 2 else [whole]
+
+
+def _said_of_each(text: str, services: list[str], regions: list[Section | None]) -> list:
+    """Per service, (determination, evidence) from the clause of the prose that says whether it
+    is medically necessary (the clause naming most of its words), or None when none does."""
+    wanted = [set(content_words(s)) for s in services]
+    said: list = [None] * len(services)
+    for region in regions:
+        if region is None:
+            continue
+        for start, end in _clauses(text, region.start, region.end):
+            clause = text[start:end]
+            necessity = NECESSITY.search(clause)
+            if not necessity:
+                continue
+            words = set(content_words(clause))
+            scores = [len(w & words) / len(w) if w else 0.0 for w in wanted]
+            best = max(range(len(services)), key=lambda k: scores[k])
+            if scores[best] < 0.6 or said[best] is not None:
+                continue
+            negative = necessity.group("neg") or necessity.group("neg2")
+            outcome = Determination.upheld if negative else Determination.overturned
+            said[best] = (outcome, evidence_at(text, start, end))
+    return said
+
+
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentences and their coordinated clauses ("...; however, ...", "..., and ...")."""
+    spans, pos = [], start
+    for m in CLAUSE_END.finditer(text, start, end):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, end))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
 def _span(section: Section | None, default_end: int) -> tuple[int, int]:
