@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-LOWER_IS_BETTER = ("no_valid_citation_rate", "wrong_cited_rate", "silent_error_rate")
+LOWER_IS_BETTER = ("no_valid_citation_rate", "wrong_cited_rate", "silent_error_rate", "flag_rate")
 PERTURBATION_METRICS = ("item_f1", "determination_accuracy", "exact_match_rate", "silent_error_rate")
 ANSWER_METRICS = (
     "correctness", "citation_precision", "citation_precision_section", "citation_recall", "no_valid_citation_rate",
@@ -29,6 +29,8 @@ def flatten_metrics(report: dict) -> dict[str, float]:
                     out[f"{base}/{field_name}/{m}"] = counts[m]
             out[f"{base}/exact_match_rate"] = summary["exact_match_rate"]
             out[f"{base}/grounding_rate"] = summary["grounding_rate"]
+            if "flag_rate" in summary:
+                out[f"{base}/flag_rate"] = summary["flag_rate"]
     for set_name, per_mode in (report.get("retrieval") or {}).items():
         for mode, summary in per_mode.items():
             if mode == "per_question":
@@ -175,6 +177,15 @@ def _extraction_md(extraction: dict) -> str:
                 f"\nExact-match rate per letter: {fmt(s['exact_match_rate'])}. "
                 f"Grounding rate: {fmt(s['grounding_rate'])} of {s['evidence_spans']} evidence spans."
             )
+            if "flag_rate" in s:
+                parts.append(
+                    f"\nFlagged for review: {s['flagged_letters']} of {s['letters']} letters ({fmt(s['flag_rate'])}),"
+                    f" {s['flagged_correct_letters']} of them matched exactly (noise)."
+                )
+                parts += [
+                    f"- flagged: {r['letter']} ({', '.join(r.get('review_checks') or [])})"
+                    for r in s.get("per_letter") or [] if r["flagged"]
+                ]
             imperfect = [r for r in s.get("per_letter") or [] if not r["exact"]]
             if imperfect:
                 parts.append("\nLetters not matched exactly:")

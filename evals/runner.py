@@ -123,6 +123,7 @@ def run_extraction(
             rows.append(_letter_row(path.name, gold, result, score, spans))
         summary = metrics.summarize_letters(scores, grounded)
         summary["failed"] = sum(1 for r in rows if r["error"])
+        summary.update(flag_counts(rows))
         summary["per_letter"] = rows
         per_set[fixture.name] = summary
         every_score += scores
@@ -131,6 +132,7 @@ def run_extraction(
     if len(sets) > 1:
         pooled = metrics.summarize_letters(every_score, every_grounding)
         pooled["failed"] = sum(1 for r in rows_all if r["error"])
+        pooled.update(flag_counts(rows_all))
         per_set[ALL] = pooled
     return per_set, llm_usage(rows_all, price_per_1k_tokens)
 
@@ -152,7 +154,19 @@ def _letter_row(name: str, gold: dict, result, score: metrics.LetterScore, spans
         "tokens": dict(result.tokens) if result else {},
         "cached": bool(result and result.cached),
         "flagged": bool(result and result.decision and result.decision.review_flags),
+        "review_checks": sorted({f.check for f in result.decision.review_flags}) if result and result.decision else [],
         "seconds": round(result.seconds, 4) if result else 0.0,
+    }
+
+
+def flag_counts(rows: list[dict]) -> dict:
+    """Letters whose record needs review, and their share of the letters; on letters the parser
+    gets right every flag is noise, so this rate should stay near 0 on the clean sets."""
+    flagged = sum(1 for r in rows if r["flagged"])
+    return {
+        "flagged_letters": flagged,
+        "flag_rate": flagged / len(rows) if rows else 0.0,
+        "flagged_correct_letters": sum(1 for r in rows if r["flagged"] and r["exact"]),
     }
 
 

@@ -110,29 +110,35 @@ SENTENCE_MACHINERY = [
     (re.compile(r"\b(?:is|are)\s*:?\s*$", re.I), "a trailing 'is'"),
     (re.compile(r"\b(?:is|are)\s*:", re.I), "'is:'"),
     (OUTCOME_WORD, "an outcome word"),
-    (re.compile(r"[a-z0-9)%]\.\s+(?:The|This|It|A|An|[A-Z][a-z]+\s+(?:was|is|were|are))\b"), "a sentence break"),
+    (re.compile(r"\bmedically\s+necessary\b|\btherefore\b|\bis\s+not\s+(?:recommended|supported)\b", re.I),
+     "a reviewer's conclusion"),
+    (re.compile(r"(?:\b[a-z]{2,}|[0-9)%\"”’])\.\s+[A-Z]"), "a sentence break"),
 ]
 
 
 def service_name(decision: Decision, letter: Letter) -> list[ReviewFlag]:
-    """A service is a noun phrase of plausible length, without sentence machinery."""
+    """A service (and an original request or authorised portion) is a noun phrase of plausible
+    length, without sentence machinery."""
     flags = []
     for n, item in enumerate(decision.items):
-        service = item.service.strip()
         span = span_of(item.evidence.service) or span_of(item.evidence.determination)
-        if not service:
+        if not item.service.strip():
             flags.append(flag("service_name", "the service name is empty", n, span))
-            continue
-        words = len(service.split())
-        if words > MAX_SERVICE_WORDS or len(service) > MAX_SERVICE_CHARS:
-            flags.append(flag("service_name", f"the service name is {words} words long: '{_short(service)}'", n, span))
-            continue
-        machinery = [label for pattern, label in SENTENCE_MACHINERY if pattern.search(service)]
-        if machinery:
-            flags.append(flag(
-                "service_name", f"the service name contains {', '.join(machinery)}: '{_short(service)}'", n, span,
-            ))
+        for label, value in (("service name", item.service), ("original request", item.original_request),
+                             ("authorised portion", item.authorized_portion)):
+            if problem := _not_a_noun_phrase(value.strip() if value else ""):
+                flags.append(flag("service_name", f"the {label} {problem}: '{_short(value.strip())}'", n, span))
     return flags
+
+
+def _not_a_noun_phrase(value: str) -> str | None:
+    if not value:
+        return None
+    words = len(value.split())
+    if words > MAX_SERVICE_WORDS or len(value) > MAX_SERVICE_CHARS:
+        return f"is {words} words long"
+    machinery = [label for pattern, label in SENTENCE_MACHINERY if pattern.search(value)]
+    return f"contains {', '.join(machinery)}" if machinery else None
 
 
 def _short(value: str, limit: int = 90) -> str:
@@ -267,9 +273,8 @@ def furniture_lines(text: str, case_number: str | None) -> set[str]:
 
 
 def page_furniture(decision: Decision, letter: Letter) -> list[ReviewFlag]:
-    """No service, request or specialty holds a page header or footer (a page break fell inside
-    what was read). Guideline citations are not checked: a header inside one leaves the guideline
-    family right, and flagging it would bury the records whose claims are wrong."""
+    """No service, request, specialty or guideline citation holds a page header or footer (a page
+    break fell inside what was read)."""
     furniture = furniture_lines(letter.text, decision.case_number)
     fields: list[tuple[str, str | None, int | None, tuple[int, int] | None]] = [
         ("reviewer specialty", decision.reviewer.specialty, None, None)
@@ -278,6 +283,7 @@ def page_furniture(decision: Decision, letter: Letter) -> list[ReviewFlag]:
         span = span_of(item.evidence.service) or span_of(item.evidence.determination)
         fields += [("service", item.service, n, span), ("original request", item.original_request, n, span),
                    ("authorised portion", item.authorized_portion, n, span)]
+        fields += [("guideline citation", g.citation, n, None) for g in item.guidelines]
     flags = []
     for label, value, n, span in fields:
         if not value:
@@ -293,4 +299,42 @@ def page_furniture(decision: Decision, letter: Letter) -> list[ReviewFlag]:
     return flags
 
 
-GENERIC_CHECKS: tuple[Check, ...] = (determination_backed, service_name, partial_request, date_order, page_furniture)
+# -- fields the letter states but the record lacks ---------------------------------------------
+def _label(words: str) -> str:
+    """A label pattern that also reads typeset ligatures ("Certiﬁcation") and wrapped lines."""
+    pattern = r"\s+".join(re.escape(w) for w in words.split())
+    for plain, ligature in (("fi", "\ufb01"), ("fl", "\ufb02"), ("ff", "\ufb00")):
+        pattern = pattern.replace(plain, f"(?:{plain}|{ligature})")
+    return pattern
+
+
+DATE_VALUE = r"[ \t]*(?:\d{1,2}[/-]\d{1,2}[/-]\d{2,4}|[A-Za-z]{3,9}\.?[/ -]\d{1,2},?[/ -]\d{4})"
+STATED = [
+    ("date_of_injury", "date of injury", re.compile(_label("Date of Injury") + r"\s*:" + DATE_VALUE, re.I)),
+    ("decision_date", "decision date", re.compile(_label("Decision Date") + r"\s*:" + DATE_VALUE, re.I)),
+    ("date_assigned", "date assigned", re.compile(_label("Date Assigned") + r"\s*:" + DATE_VALUE, re.I)),
+    ("ur_denial_date", "UR denial date", re.compile(_label("UR Denial Date") + r"\s*:" + DATE_VALUE, re.I)),
+    ("reviewer.specialty", "reviewer specialty", re.compile(
+        _label("Certification(s)/Specialty") + r"\s*:[ \t]*\w|" + _label("Board Certified") + r"\s+(?:in\s+)?[A-Z]", re.I)),
+]
+
+
+def stated_fields(decision: Decision, letter: Letter) -> list[ReviewFlag]:
+    """A date or the reviewer's specialty the letter gives under its label is in the record."""
+    flags = []
+    for field, label, pattern in STATED:
+        owner, _, name = field.rpartition(".")
+        value = getattr(getattr(decision, owner) if owner else decision, name)
+        if value:
+            continue
+        if m := pattern.search(letter.text):
+            flags.append(flag(
+                "stated_fields", f"the letter states a {label} ('{_short(' '.join(m.group(0).split()), 60)}'),"
+                " the record has none", span=(m.start(), m.end()),
+            ))
+    return flags
+
+
+GENERIC_CHECKS: tuple[Check, ...] = (
+    determination_backed, service_name, partial_request, date_order, page_furniture, stated_fields,
+)

@@ -117,6 +117,30 @@ def test_date_order_fires_on_dates_out_of_order_in_the_future_or_not_dates() -> 
     assert checks.date_order(decision.model_copy(update={"decision_date": "2021-02-30"}), letter)[0].reason.endswith("is not a date")
 
 
+def test_service_name_also_holds_for_the_original_request_and_authorised_portion() -> None:
+    doc, decision = _parsed("dwc_cm99_0000001.txt")
+    letter = checks.Letter(doc.text, TODAY)
+    prose = ("Given the above, the request for X-rays of the right hip is not medically necessary. Acupuncture 18"
+             " sessions")
+    [flag] = checks.service_name(_item(decision, original_request=prose, authorized_portion="Acupuncture 6 sessions"), letter)
+    assert flag.reason.startswith("the original request contains a reviewer's conclusion, a sentence break")
+    concluded = "The trial is therefore appropriate and medically necessary. Oxycodone 10mg #90"
+    assert "reviewer's conclusion" in checks.service_name(_item(decision, service=concluded), letter)[0].reason
+
+
+def test_stated_fields_fires_when_a_labelled_value_is_missing_from_the_record() -> None:
+    doc, decision = _parsed("dwc_cm99_0000001.txt")
+    letter = checks.Letter(doc.text, TODAY)
+    assert checks.stated_fields(decision, letter) == []
+    blank = decision.model_copy(update={"date_of_injury": None, "reviewer": decision.reviewer.model_copy(update={"specialty": None})})
+    flags = checks.stated_fields(blank, letter)
+    assert [f.reason.split(" (")[0] for f in flags] == ["the letter states a date of injury", "the letter states a reviewer specialty"]
+    assert letter.text[flags[0].start : flags[0].end].startswith("Date of Injury")
+    # A typeset ligature in the label ("Certiﬁcation") is still the label.
+    ligatured = checks.Letter(doc.text.replace("Certification(s)", "Certi\ufb01cation(s)"), TODAY)
+    assert [f.check for f in checks.stated_fields(blank.model_copy(update={"date_of_injury": decision.date_of_injury}), ligatured)] == ["stated_fields"]
+
+
 def test_page_furniture_fires_when_a_running_header_is_inside_a_service() -> None:
     doc, decision = _parsed("dwc_cm99_0000001.txt")
     header = f"Independent Medical Review {decision.case_number}"
@@ -125,6 +149,10 @@ def test_page_furniture_fires_when_a_running_header_is_inside_a_service() -> Non
     assert checks.page_furniture(decision, letter) == []
     [flag] = checks.page_furniture(_item(decision, service=f"{header} {decision.items[0].service}"), letter)
     assert flag.check == "page_furniture" and decision.case_number in flag.reason
+    guideline = decision.items[0].guidelines[0]
+    split = guideline.model_copy(update={"citation": f"{guideline.citation} Page 1 of 2 {header}"})
+    [flag] = checks.page_furniture(_item(decision, guidelines=[split]), letter)
+    assert flag.reason.startswith("the guideline citation holds page furniture")
 
 
 def test_ca_item_count_counts_outcome_lines_that_open_an_item_body() -> None:
