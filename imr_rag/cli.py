@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repair", action="store_true", help="bring the indexes back in line with the catalog")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("doctor", help="check the data folder, embedding model, stores and the configured LLM")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("stats", help="documents, chunks, formats, failures")
     p.add_argument("--json", action="store_true")
 
@@ -269,6 +272,23 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     s = summary(entries)
     print(f"{s['flags']} flags on {s['letters']} letters ({s['items']} items) need review")
     return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    """One ok/fail line per part of the installation; exit 1 when any part fails."""
+    from imr_rag.doctor import FAIL, as_dict, run_checks
+
+    checks = run_checks(settings)
+    if args.json:
+        print(json.dumps(as_dict(checks), indent=2))
+    else:
+        for c in checks:
+            print(f"{c.status.upper():<5} {c.name}: {c.detail}")
+            if c.fix and c.status != "ok":
+                print(f"      -> {c.fix}")
+        failed = sum(c.status == FAIL for c in checks)
+        print("all checks passed" if not failed else f"{failed} check(s) failed")
+    return EXIT_FAILURES if any(c.status == FAIL for c in checks) else EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -566,6 +586,7 @@ COMMANDS = {
     "eval": cmd_eval,
     "ingest": cmd_ingest, "embed": cmd_embed, "search": cmd_search, "stats": cmd_stats, "check": cmd_check,
     "extract": cmd_extract, "review": cmd_review, "export": cmd_export, "show": cmd_show, "ask": cmd_ask, "demo": cmd_demo, "serve": cmd_serve,
+    "doctor": cmd_doctor,
 }
 
 

@@ -123,6 +123,13 @@ class DenseStore:
     def count(self) -> int:
         return self._call("count")
 
+    def version(self) -> str:
+        """Chroma's version: the server's own when the store is a server, else the library's."""
+        try:
+            return self.client.get_version()
+        except Exception as exc:  # as in _call: any failure means the store cannot answer
+            raise StoreUnavailable(f"Chroma store at {self.location}: version failed: {exc}") from exc
+
     def query(self, vector: np.ndarray, k: int, filters: SearchFilters) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks that pass the filters."""
         if self.count() == 0:

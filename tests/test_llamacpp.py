@@ -203,6 +203,29 @@ def _one_line(exc: BaseException) -> str:
     return " / ".join(lines[:2])[:300] or type(inner).__name__
 
 
+# -- imr-rag doctor -------------------------------------------------------------------------------
+
+
+def test_doctor_verifies_the_local_server(llama_server: LlamaServer, tmp_path: Path) -> None:
+    """The README's llama.cpp recipe, checked the way a user would: endpoint, model, a typed call."""
+    exe = VENV_BIN / "imr-rag"
+    if not exe.exists():
+        pytest.fail(f"imr-rag console script not found next to {sys.executable}", pytrace=False)
+    env = clean_env(IMR_DATA_DIR=str(tmp_path / "data"), IMR_LLM_BASE_URL=llama_server.base_url,
+                    IMR_LLM_MODEL=MODEL_ALIAS, IMR_LLM_MODE="tools")
+    run = subprocess.run([str(exe), "doctor", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=600, check=False)
+    assert "Traceback" not in run.stderr, run.stderr
+    report = json.loads(run.stdout)
+    checks = {c["name"]: c for c in report["checks"]}
+    print("\n" + "\n".join(f"{c['status']:<5} {c['name']}: {c['detail']}" for c in report["checks"]))
+    assert checks["llm endpoint"]["status"] == "ok", checks["llm endpoint"]
+    assert checks["llm model"]["status"] == "ok", checks["llm model"]
+    call = checks["llm typed call"]
+    assert call["status"] == "ok" and call["detail"].startswith("mode tools: a typed reply in "), call
+    assert run.returncode == 0 and report["ok"], run.stdout
+
+
 # -- the chat LLM path ---------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from helpers import REPO_ROOT, background_server, clean_env, free_port
+from llm_server import scripted_llm_server
 
 pytestmark = pytest.mark.slow
 
@@ -111,6 +112,15 @@ def test_demo_then_ask_from_any_folder(installed: InstalledWheel) -> None:
     assert ask.returncode == 0, ask.stderr[-2000:]
     answer = json.loads(ask.stdout)
     assert answer["citations"] and "Lyrica" in json.dumps(answer)
+
+
+def test_doctor_from_the_wheel_with_an_llm(installed: InstalledWheel) -> None:
+    with scripted_llm_server() as llm:
+        llm.enqueue(*[{"word": "OK"}] * 4)  # the configured mode, then the three others
+        result = installed.run("doctor", IMR_LLM_BASE_URL=llm.base_url, IMR_LLM_MODEL=llm.model)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK    embedding model" in result.stdout and "OK    llm typed call: mode tools" in result.stdout
+    assert result.stdout.rstrip().endswith("all checks passed")
 
 
 def test_eval_extraction_on_the_bundled_fixtures(installed: InstalledWheel) -> None:
