@@ -44,6 +44,9 @@ def letter(name: str) -> str:
     ("Physical therapy 12 sessions was requested. Physical therapy 6 sessions was approved by the Claims "
      "Administrator. The remaining portion of the request, Physical therapy 6 sessions is",
      ("Physical therapy 6 sessions", "Physical therapy 12 sessions", "Physical therapy 6 sessions")),
+    ("The Claims Administrator authorized Acupuncture 6 sessions of the original request for Acupuncture 18 "
+     "sessions. The portion remaining eligible for IMR, Acupuncture 12 sessions, is",
+     ("Acupuncture 12 sessions", "Acupuncture 18 sessions", "Acupuncture 6 sessions")),
     # Plain headings, commas and all, are the service.
     ("Pantoprazole 40mg, one by mouth, twice a day #60 with one refill",
      ("Pantoprazole 40mg, one by mouth, twice a day #60 with one refill", None, None)),
@@ -99,6 +102,8 @@ RENDERINGS = {
     "mark after the label": "Upheld (Agree) [ ]\nOverturned (Disagree) [{m}]\nPartially Overturned (Agree in part/Disagree in part) [ ]\n",
     "mark on its own line before": "[ ]\nUpheld (Agree)\n[{m}]\nOverturned (Disagree)\n[ ]\nPartially Overturned\n",
     "mark on its own line after": "Upheld (Agree)\n\nOverturned (Disagree)\n{m}\nPartially Overturned\n\n",
+    "boxes side by side": "[ ] Upheld (Agree) [{m}] Overturned (Disagree) [ ] Partially Overturned\n",
+    "side by side, wrapped": "Upheld (Agree) ☐ Overturned (Disagree) {m} Partially Overturned (Agree\nin part/Disagree in part) ☐\n",
 }
 
 
@@ -210,3 +215,15 @@ def test_semicolon_separated_services() -> None:
     items = tx_iro.parse(document(source)).items
     assert [i.service for i in items] == ["Purchase of a cervical traction unit", "purchase of a TENS unit"]
     assert all(i.determination.value == "upheld" for i in items)
+
+
+def test_texas_criteria_wrapped_with_the_mark_on_a_line_after() -> None:
+    source = letter("tx_iro_overturned.txt")
+    source = re.sub(r"^\[ X \] (.*)$", r"\1", source, flags=re.M)  # marks now follow each label's last line
+    source = source.replace("ACCORDANCE WITH \nACCEPTED MEDICAL STANDARDS", "ACCORDANCE WITH\nACCEPTED MEDICAL STANDARDS\n✔")
+    source = source.replace("ODG-OFFICIAL DISABILITY GUIDELINES & TREATMENT GUIDELINES", "ODG-OFFICIAL DISABILITY GUIDELINES &\nTREATMENT GUIDELINES\n✔")
+    source = re.sub(r"(ACOEM-AMERICA[^\n]*\n[^\n]*)", "\\1\n✔", source, count=1)
+    source = re.sub(r"^\[\s*\] (.*)$", r"\1", source, flags=re.M)
+    source = re.sub(r"should be: \n \n", "should be overturned.\n\n", source)
+    item = tx_iro.parse(document(source)).items[0]
+    assert sorted(g.source for g in item.guidelines) == ["ACOEM", "ODG"]

@@ -337,7 +337,7 @@ def split_heading(heading: str) -> tuple[str, str | None, str | None]:
     for sentence in earlier:
         for clause in CLAUSE_BREAK.split(sentence.rstrip(". ")):
             original = original or _original_of(clause)
-            if authorized is None and AUTHORISED.search(clause) and not ORIGINAL_START.search(clause):
+            if authorized is None and AUTHORISED.search(clause):
                 authorized = _authorised_of(clause)
     return one_line(service), original and one_line(original), authorized and one_line(authorized)
 

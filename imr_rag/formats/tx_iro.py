@@ -106,47 +106,108 @@ class Option:
     start: int  # of the label line (or of its mark line, when the mark has a line of its own)
     end: int
     checked: bool | None
+    run: bool = False  # one of several boxes sharing a line
+
+
+# Boxes run together on one line ("Upheld (Agree) ☐ Overturned (Disagree) ☒ ..."): PDF text of
+# boxes laid out side by side, or a re-flowed list.
+BOX_TOKEN = re.compile(
+    r"\[\s*[Xx✓✔☒■✗]?\s*\]|\(\s*[Xx✓✔☒■✗]?\s*\)|[☒✓✔■✗☐□]"
+    r"|(?:^|(?<=\)\s)|(?<=\n))[Xx](?=[ \t]*$|[ \t]+[A-Z])",  # a bare X: by a label, never "3 x week"
+    re.M,
+)
+RUN_LABEL = re.compile(r"(?:Partially\s+Overturned|Overturned|Upheld)\b(?:\s*\([^)\n]*\))?", re.I)
+
+
+def _run_options(text: str, a: int, b: int) -> list[Option]:
+    """The options of a line holding several boxes or outcome labels; [] for an ordinary line.
+
+    A box goes with the label after it when the line opens with a box, else with the label
+    before it. Outcome labels are options of their own even where their box was left blank.
+    """
+    line = text[a:b]
+    boxes = list(BOX_TOKEN.finditer(line))
+    labels = list(RUN_LABEL.finditer(line))
+    lead = len(line) - len(line.lstrip())
+    inner = [m for m in boxes if m.start() > lead and m.end() < len(line.rstrip())]
+    if len(boxes) < 2 and len(labels) < 2 and not inner:
+        return []
+    opens_with_box = bool(boxes) and boxes[0].start() == lead
+    checked = lambda m: not re.search(r"[☐□]|^[\[(]\s*[\])]$", m.group(0))  # noqa: E731
+    if len(labels) >= 2:
+        spans = [(m.start(), m.end()) for m in labels]
+    else:  # free-text labels (screening criteria): the text between boxes
+        cuts = [0, *[x for m in boxes for x in (m.start(), m.end())], len(line)]
+        pieces = [(cuts[k], cuts[k + 1]) for k in range(0, len(cuts), 2)]
+        spans = [(p, q) for p, q in pieces if line[p:q].strip()]
+    found = []
+    for k, (p, q) in enumerate(spans):
+        if opens_with_box:
+            lo, hi = (spans[k - 1][1] if k else 0), p
+        else:
+            lo, hi = q, (spans[k + 1][0] if k + 1 < len(spans) else len(line))
+        box = next((m for m in boxes if lo <= m.start() and m.end() <= hi), None)
+        found.append(Option(line[p:q].strip(), a + p, a + q, checked(box) if box else False, run=True))
+    return found
 
 
 def options(text: str, start: int, end: int) -> list[Option]:
     """The checkbox lines of text[start:end], in any rendering, with their marks."""
     lines = [(a, b, text[a:b].strip()) for a, b in line_spans(text, start, end)]
     found: list[Option] = []
-    bare: list[int] = []  # indexes (into lines) of labels with no box on their own line
-    for k, (a, b, line) in enumerate(lines):
-        if not line or MARK_ONLY.match(line) or EMPTY_ONLY.match(line):
+    label_lines: list[int] = []  # line index of each option that is not part of a run
+    k = 0
+    while k < len(lines):
+        a, b, line = lines[k]
+        k += 1
+        if not line or _box_only(line):
             continue
+        if _run_options(text, a, b):
+            # A run may wrap: its continuation lines (no label of their own) belong to it.
+            while k < len(lines) and lines[k][2] and not RUN_LABEL.match(lines[k][2]):
+                b = lines[k][1]
+                k += 1
+            found += _run_options(text, a, b)
+            continue
+        label_lines.append(k - 1)
         for pattern, checked in ((EMPTY_BEFORE, False), (EMPTY_AFTER, False), (MARK_BEFORE, True), (MARK_AFTER, True)):
             if m := pattern.match(line):
                 found.append(Option(m.group("label"), a, b, checked))
                 break
         else:
             found.append(Option(line, a, b, None))
-            bare.append(len(found) - 1)
-    if not bare:
+    plain = [n for n, o in enumerate(found) if not o.run]
+    if all(found[n].checked is not None for n in plain):
         return found
-    # Marks on lines of their own sit all before or all after their labels.
     # Marks on lines of their own sit all before or all after their labels. A box line with a
     # label on one side only says which; when every box line sits between two labels (the empty
     # boxes left blank), the marks cannot be told apart and the boxes are not read.
-    label_lines = [k for k, (_, _, line) in enumerate(lines) if line and not _box_only(line)]
-    is_label = {k: True for k in label_lines}
+    is_label = set(label_lines)
     before = after = 0
     for k, (_, _, line) in enumerate(lines):
         if _box_only(line):
-            prev_label, next_label = is_label.get(k - 1, False), is_label.get(k + 1, False)
+            prev_label, next_label = k - 1 in is_label, k + 1 in is_label
             before += next_label and not prev_label
             after += prev_label and not next_label
     if before == after:
         return found
     step = -1 if before > after else 1
-    for n, k in zip(range(len(found)), label_lines):
+    for pos, (n, k) in enumerate(zip(plain, label_lines)):
         if found[n].checked is not None:
             continue
         j = k + step
         if 0 <= j < len(lines) and _box_only(lines[j][2]):
             a, b = min(lines[j][0], lines[k][0]), max(lines[j][1], lines[k][1])
-            found[n] = Option(found[n].label, a, b, bool(MARK_ONLY.match(lines[j][2])))
+            label = found[n].label
+            # A mark after a wrapped label follows its last line: the label starts lines earlier.
+            first = pos
+            while step == 1 and first > 0 and label_lines[first - 1] == label_lines[first] - 1 \
+                    and found[plain[first - 1]].checked is None:
+                first -= 1
+            if first < pos:
+                a = found[plain[first]].start
+                label = " ".join(found[plain[m]].label for m in range(first, pos + 1))
+            found[n] = Option(label, a, b, bool(MARK_ONLY.match(lines[j][2])))
     return found
 
 
