@@ -25,7 +25,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a plain script, installed or not
 
-from imr_rag.extract.batch import BatchCost, apply_results, total_usage, write_requests  # noqa: E402
+from imr_rag.extract.batch import BatchCost, BatchTally, apply_results, write_requests  # noqa: E402
 from imr_rag.extract.service import ExtractionService  # noqa: E402
 from imr_rag.library import Library  # noqa: E402
 from imr_rag.schema import Decision  # noqa: E402
@@ -99,7 +99,10 @@ def main(argv: list[str] | None = None) -> None:
     ok = [r for r in results if r.decision]
     agree = sum(1 for r in ok if [i.determination for i in r.decision.items]
                 == [i.determination for i in records[r.doc_id].items])
-    cost = BatchCost.per_1000(total_usage(results), len(results), settings)
+    tally = BatchTally()
+    for r in results:
+        tally.add(r)
+    cost = BatchCost.per_1000(tally.usage, tally.letters, settings)
     print(f"{len(docs)} letters from {corpus}: request file {sum(requests.values()) / 2**20:.2f} MB "
           f"({sum(requests.values()) / len(requests) / 1024:.1f} KB per letter, {written.requests} lines, "
           f"written at {len(docs) / write_seconds:,.0f} letters/s)")

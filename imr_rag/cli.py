@@ -403,36 +403,35 @@ def write_batch_file(args: argparse.Namespace, settings: Settings, lib, progress
 
 
 def extract_batch_results(args: argparse.Namespace, settings: Settings) -> int:
-    from imr_rag.extract.batch import BatchCost, apply_results, total_usage
-    from imr_rag.extract.service import summarize
+    from imr_rag.extract.batch import BatchTally, apply_results
     from imr_rag.library import Library
 
     if not args.batch_results.is_file():
         print(f"imr-rag extract: no such file: {args.batch_results}", file=sys.stderr)
         return EXIT_USAGE
-    unknown: list[tuple[str, str]] = []
-    with Library(settings, on_wait=say_waiting) as lib:
-        results = list(apply_results(settings, lib.catalog, args.batch_results,
-                                     on_unknown=lambda where, why: unknown.append((where, why))))
-        cases = {r.doc_id: getattr(lib.catalog.document(r.doc_id), "case_number", None) for r in results if r.error}
-    summary = summarize(results)
-    cost = BatchCost.per_1000(total_usage(results), len(results), settings)
-    summary.update(backend="llm", unmatched_lines=len(unknown), per_1000_letters={
-        "prompt_tokens": round(cost.prompt_tokens), "completion_tokens": round(cost.completion_tokens),
-        "usd": round(cost.usd, 4)})
-    for where, reason in unknown:
+    unknown = 0
+
+    def unmatched(where: str, reason: str) -> None:
+        nonlocal unknown
+        unknown += 1
         print(f"FAILED {where}: {reason}", file=sys.stderr)
-    for r in results:
-        if r.error:
-            case = f", case {cases[r.doc_id]}" if cases[r.doc_id] else ""
-            print(f"FAILED {r.source} (doc {r.doc_id}{case}): {r.error}", file=sys.stderr)
+
+    tally = BatchTally()
+    with Library(settings, on_wait=say_waiting) as lib:
+        for r in apply_results(settings, lib.catalog, args.batch_results, on_unknown=unmatched):
+            tally.add(r)
+            if r.error:
+                case = getattr(lib.catalog.document(r.doc_id), "case_number", None)
+                print(f"FAILED {r.source} (doc {r.doc_id}{f', case {case}' if case else ''}): {r.error}", file=sys.stderr)
+    summary = tally.summary(settings) | {"unmatched_lines": unknown}
+    cost = summary["per_1000_letters"]
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print(f"{summary['extracted']} decisions ({summary['items']} items) from batch results; "
-              f"{summary['failed']} failed, {len(unknown)} lines matched no letter")
-        print(f"per 1,000 letters: {cost.prompt_tokens:,.0f} prompt + {cost.completion_tokens:,.0f} completion "
-              f"tokens, about ${cost.usd:.2f} at ${settings.llm_batch_price_input}/1M prompt and "
+              f"{summary['failed']} failed, {unknown} lines matched no letter")
+        print(f"per 1,000 letters: {cost['prompt_tokens']:,} prompt + {cost['completion_tokens']:,} completion "
+              f"tokens, about ${cost['usd']:.2f} at ${settings.llm_batch_price_input}/1M prompt and "
               f"${settings.llm_batch_price_output}/1M completion tokens (IMR_LLM_BATCH_PRICE_INPUT/_OUTPUT)")
     return EXIT_FAILURES if summary["failed"] or unknown else EXIT_OK
 

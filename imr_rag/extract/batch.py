@@ -170,8 +170,33 @@ class BatchCost:
         return cls(prompt, completion, usd)
 
 
-def total_usage(results: Iterable[Extraction]) -> TokenUsage:
-    total = TokenUsage()
-    for r in results:
-        total += TokenUsage(**{k: r.tokens.get(k, 0) for k in ("prompt_tokens", "completion_tokens", "total_tokens")})
-    return total
+@dataclass
+class BatchTally:
+    """Running totals over applied results, so a year's results file is applied in flat memory."""
+
+    letters: int = 0
+    extracted: int = 0
+    items: int = 0
+    flagged: int = 0
+    usage: TokenUsage = field(default_factory=TokenUsage)
+
+    def add(self, result: Extraction) -> None:
+        self.letters += 1
+        self.usage += TokenUsage(**{k: result.tokens.get(k, 0) for k in ("prompt_tokens", "completion_tokens", "total_tokens")})
+        if result.decision is not None:
+            self.extracted += 1
+            self.items += len(result.decision.items)
+            self.flagged += bool(result.decision.review_flags)
+
+    @property
+    def failed(self) -> int:
+        return self.letters - self.extracted
+
+    def summary(self, settings: Settings) -> dict[str, Any]:
+        cost = BatchCost.per_1000(self.usage, self.letters, settings)
+        return {
+            "documents": self.letters, "extracted": self.extracted, "failed": self.failed, "items": self.items,
+            "flagged": self.flagged, "backend": "llm", "tokens": asdict(self.usage),
+            "per_1000_letters": {"prompt_tokens": round(cost.prompt_tokens),
+                                 "completion_tokens": round(cost.completion_tokens), "usd": round(cost.usd, 4)},
+        }

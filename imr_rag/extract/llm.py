@@ -182,6 +182,13 @@ def _request_shape(mode: str, model: str) -> str:
     return json.dumps(body)
 
 
+@functools.lru_cache(maxsize=8)
+def _prepared_model(mode: str) -> type[BaseModel]:
+    """The response model as instructor prepares it for `mode` (building it costs a schema)."""
+    prepared, _ = handle_response_model(LLMDecision, mode=MODES[mode])
+    return prepared
+
+
 def parse_chat_completion(settings: Settings, body: dict[str, Any], document: Document) -> LLMDecision:
     """Validate a chat completion answered outside the live path (a Batch API result) as the live
     path validates its answers: same mode's parser, same quote validators against the letter.
@@ -193,7 +200,7 @@ def parse_chat_completion(settings: Settings, body: dict[str, Any], document: Do
         completion = ChatCompletion.model_validate(body)
     except pydantic.ValidationError as exc:
         raise ExtractionFailed(document.path, f"result is not a chat completion: {describe_failure(exc)}") from exc
-    response_model, _ = handle_response_model(LLMDecision, mode=MODES[settings.llm_mode])
+    response_model = _prepared_model(settings.llm_mode)
     try:
         return process_response(
             completion, response_model=response_model, stream=False,
