@@ -249,20 +249,19 @@ def find_date(text: str, iso: str) -> tuple[int, int] | None:
 
 # -- page furniture inside a field -------------------------------------------------------------
 def furniture_lines(text: str, case_number: str | None) -> set[str]:
-    """Running headers and footers: short lines that recur with a changing number (page numbers)
-    or the letter's case number, and recurring lines right beside them."""
+    """Running headers and footers: short lines that recur with a changing page number ("Page 2
+    of 4", "- 2 -", "2/4") or with the letter's case number, and recurring lines right beside them."""
     lines = [" ".join(line.split()) for line in text.splitlines()]
     nonblank = [line for line in lines if line]
-    shapes: dict[str, set[str]] = {}
-    for line in nonblank:
-        if len(line) <= 80:
-            shapes.setdefault(re.sub(r"\d+", "#", line), set()).add(line)
     counts: dict[str, int] = {}
     for line in nonblank:
         counts[line] = counts.get(line, 0) + 1
-    numbered = {
-        line for shape, seen in shapes.items() if "#" in shape and len(seen) > 1 for line in seen
-    } | {line for line in counts if case_number and case_number in line and len(line) <= 80 and counts[line] > 1}
+    shapes: dict[str, set[str]] = {}
+    for line in counts:
+        if len(line) <= 80 and (re.search(r"\bpage\b", line, re.I) or len(re.findall(r"[A-Za-z]", line)) <= 2):
+            shapes.setdefault(re.sub(r"\b\d{1,3}\b", "#", line), set()).add(line)
+    numbered = {line for shape, seen in shapes.items() if "#" in shape and len(seen) > 1 for line in seen}
+    numbered |= {line for line, n in counts.items() if case_number and case_number in line and len(line) <= 80 and n > 1}
     beside = {
         other
         for k, line in enumerate(nonblank) if line in numbered

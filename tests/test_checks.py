@@ -173,6 +173,24 @@ def test_ca_item_count_counts_outcome_lines_that_open_an_item_body() -> None:
     assert "outcome line 1 says" in ca_dwc_checks.item_count(_item(decision, determination=other), doc.text)[0].reason
 
 
+def test_ca_service_start_fires_when_the_heading_began_on_the_line_before() -> None:
+    doc, decision = _parsed("dwc_cm99_0000001.txt")
+    assert ca_dwc_checks.service_start(decision, doc.text) == []
+    first = decision.items[0]
+    start = first.evidence.service.start
+    # The intro line runs on into the heading: "... set forth below: Lyrica 75mg" / "#60: Overturned".
+    cut = doc.text.index(" ", start) + 1
+    text = doc.text[:start] + doc.text[start:cut].rstrip() + "\n" + doc.text[cut:]
+    cut_item = first.model_copy(update={
+        "service": first.service.split(" ", 1)[1],
+        "evidence": first.evidence.model_copy(update={"service": Evidence(
+            quote=text[cut + 1 : first.evidence.service.end + 1], start=cut + 1, end=first.evidence.service.end + 1,
+            alignment="exact")}),
+    })
+    [flag] = ca_dwc_checks.service_start(decision.model_copy(update={"items": [cut_item, *decision.items[1:]]}), text)
+    assert flag.check == "service_start" and flag.item_index == 0 and "starts inside its heading" in flag.reason
+
+
 TX_BOXES = """REVIEW OUTCOME: Upon independent review, the reviewer finds that the previous adverse
 determination/adverse determinations should be:
 

@@ -93,8 +93,34 @@ def item_count(decision: Decision, text: str) -> list[ReviewFlag]:
 
 
 
+# What may stand just before a heading: the end of a sentence or label (the previous rationale,
+# "set forth below:"), a closing quote or bracket after one.
+HEADING_OPENER = ".:;!?\"'”’)]"
+OUTCOME_END = re.compile(r"(?:upheld|overturned)$", re.I)  # a line that looked like an outcome
+
+
+def service_start(decision: Decision, text: str) -> list[ReviewFlag]:
+    """A service named by a whole heading starts where the heading starts: just after the end of
+    a sentence or label, not inside a line the heading continues ("... set forth below: MRI of the
+    right" + "knee: Upheld" read as "knee")."""
+    flags = []
+    for n, item in enumerate(decision.items):
+        ev = item.evidence.service
+        if ev is None or item.original_request is not None or not 0 < ev.start <= len(text):
+            continue
+        before = text[: ev.start].rstrip()
+        if before and before[-1] not in HEADING_OPENER and not OUTCOME_END.search(before[-30:]):
+            line_start = before.rfind("\n", 0, len(before)) + 1
+            flags.append(flag(
+                "service_start",
+                f"the service '{item.service[:60]}' starts inside its heading, after '{before[line_start:][-50:]}'",
+                n, (line_start, ev.end),
+            ))
+    return flags
+
+
 def flag(check: str, reason: str, item_index: int | None = None, span: tuple[int, int] | None = None) -> ReviewFlag:
     start, end = span if span else (None, None)
     return ReviewFlag(check=check, reason=reason, item_index=item_index, start=start, end=end)
 
-VALIDATORS = (item_count,)
+VALIDATORS = (item_count, service_start)

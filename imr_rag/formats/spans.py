@@ -51,7 +51,7 @@ def patient_from(summary: str) -> Patient:
 
 
 # Outcome words as a span of a letter states them (for self-checks of records).
-OUTCOME_WORD = re.compile(r"\b(partially[\s-]+overturned|overturned|upheld)\b", re.IGNORECASE)
+OUTCOME_WORD = re.compile(r"\b(partial(?:ly)?[\s-]+overturn(?:ed)?|overturned|upheld)\b", re.IGNORECASE)
 # An outcome label in a box nobody marked ("[ ] Upheld", "☐ Overturned"): it states nothing.
 UNMARKED_BOX = re.compile(
     r"(?:\[\s*\]|\(\s*\)|\u2610)\s*(?:partially[\s-]+overturned|overturned|upheld)(?:\s*\([^)\n]*\))?"
@@ -68,7 +68,7 @@ NECESSITY = re.compile(
 def outcome_words(span_text: str) -> set[Determination]:
     """The outcomes a span of the letter states (unmarked checkbox labels do not count)."""
     text = UNMARKED_BOX.sub(" ", span_text)
-    found = {Determination(re.sub(r"[\s-]+", "_", m.group(1).lower())) for m in OUTCOME_WORD.finditer(text)}
+    found = {_outcome(m.group(1)) for m in OUTCOME_WORD.finditer(text)}
     if not found:
         necessity = {m.group("neg") is None for m in NECESSITY.finditer(text)}
         if necessity == {True}:
@@ -78,3 +78,10 @@ def outcome_words(span_text: str) -> set[Determination]:
         elif necessity:
             found.add(Determination.partially_overturned)
     return found
+
+
+def _outcome(words: str) -> Determination:
+    """'Upheld', 'overturned', 'partially overturned', 'a partial overturn' -> Determination."""
+    if words.lower().startswith("partial"):
+        return Determination.partially_overturned
+    return Determination(words.lower())
