@@ -6,7 +6,10 @@ file and says why, so a batch can report it and go on.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from imr_rag.errors import UnreadableDocument
@@ -25,29 +28,58 @@ def doc_id_for(content_hash: str) -> str:
     return content_hash[:16]
 
 
-def iter_letter_files(paths: list[Path]) -> list[Path]:
-    """Expand folders (recursively) to supported files; explicit files are kept whatever their type."""
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much a letter may hold. Bytes on disk say little: a small PDF whose pages share one
+    content stream expands to millions of characters, so the extracted text is what is limited
+    (the largest real letter seen has 10 pages and 27,000 characters)."""
+
+    max_bytes: int = 20 * 1024 * 1024
+    max_chars: int = 1_000_000
+    max_pages: int = 300
+
+
+def iter_letter_files(paths: list[Path], problems: list[tuple[str, str]] | None = None) -> list[Path]:
+    """Expand folders (recursively) to supported files; explicit files are kept whatever their type.
+
+    What cannot be looked at is appended to `problems` as (path, reason) instead of being passed
+    over in silence: a folder that cannot be listed, a letter-named link whose target is gone.
+    """
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found.extend(
-                p for p in sorted(path.rglob("*"))
-                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
-            )
-        else:
+        if not path.is_dir():
             found.append(path)
+            continue
+
+        def unlisted(error: OSError) -> None:
+            if problems is not None:
+                problems.append((error.filename or str(path), f"cannot read folder: {error.strerror or error}"))
+
+        in_folder: list[Path] = []
+        for folder, _dirs, names in os.walk(path, onerror=unlisted):
+            for name in names:
+                p = Path(folder, name)
+                if name.startswith(".") or p.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    continue
+                if p.is_file():
+                    in_folder.append(p)
+                elif problems is not None and p.is_symlink() and not p.exists():
+                    problems.append((str(p), f"dangling symbolic link (its target {os.readlink(p)} is missing)"))
+        found.extend(sorted(in_folder))
     return found
 
 
-def read_document(path: Path, *, max_bytes: int = 20 * 1024 * 1024) -> Document:
+def read_document(path: Path, *, limits: ReadLimits = ReadLimits()) -> Document:
     """Read, extract and normalise one letter, or raise UnreadableDocument."""
     try:
-        return _read_document(path, max_bytes)
+        return _read_document(path, limits)
     except OSError as exc:  # permission denied, I/O error, a file removed while being read
         raise UnreadableDocument(str(path), f"cannot read file: {exc.strerror or exc}") from exc
+    except MemoryError as exc:  # what the limits did not foresee still fails this file only
+        raise UnreadableDocument(str(path), "out of memory while reading the file") from exc
 
 
-def _read_document(path: Path, max_bytes: int) -> Document:
+def _read_document(path: Path, limits: ReadLimits) -> Document:
     name = str(path)
     if not path.exists():
         raise UnreadableDocument(name, "file not found")
@@ -56,9 +88,9 @@ def _read_document(path: Path, max_bytes: int) -> Document:
     size = path.stat().st_size
     if size == 0:
         raise UnreadableDocument(name, "empty file")
-    if size > max_bytes:
+    if size > limits.max_bytes:
         raise UnreadableDocument(
-            name, f"file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit"
+            name, f"file is {size / 2**20:.1f} MB, over the {limits.max_bytes / 2**20:.0f} MB limit"
         )
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -66,9 +98,11 @@ def _read_document(path: Path, max_bytes: int) -> Document:
     data = path.read_bytes()
     content_hash = hashlib.sha256(data).hexdigest()
     if suffix in PDF_SUFFIXES:
-        source, pages = _pdf_text(name, data)
+        source, pages = _pdf_text(name, data, limits)
     else:
         source, pages = _decode_text(name, data), 1
+        if len(source) > limits.max_chars:
+            raise UnreadableDocument(name, _over_chars(len(source), limits))
     mapped = normalise(source, html_input=True if suffix in HTML_SUFFIXES else None)
     if not mapped.text.strip():
         raise UnreadableDocument(name, "no text after normalisation")
@@ -85,7 +119,12 @@ def _read_document(path: Path, max_bytes: int) -> Document:
     )
 
 
-def _pdf_text(name: str, data: bytes) -> tuple[str, int]:
+def _over_chars(count: int, limits: ReadLimits) -> str:
+    return (f"text is over {count:,} characters, more than the limit of {limits.max_chars:,} "
+            "(IMR_MAX_TEXT_CHARS)")
+
+
+def _pdf_text(name: str, data: bytes, limits: ReadLimits) -> tuple[str, int]:
     import pypdfium2 as pdfium
 
     if not data[:1024].lstrip().startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
@@ -98,7 +137,7 @@ def _pdf_text(name: str, data: bytes) -> tuple[str, int]:
             raise UnreadableDocument(name, "PDF is encrypted with a password") from exc
         raise UnreadableDocument(name, f"corrupt or truncated PDF ({reason})") from exc
     try:
-        pages = [page.get_textpage().get_text_range() for page in pdf]
+        pages = _pdf_pages(name, pdf, limits)
     except pdfium.PdfiumError as exc:
         raise UnreadableDocument(name, f"cannot extract text from PDF ({exc})") from exc
     finally:
@@ -113,8 +152,55 @@ def _pdf_text(name: str, data: bytes) -> tuple[str, int]:
     return text, len(pages)
 
 
+def _pdf_pages(name: str, pdf, limits: ReadLimits) -> list[str]:
+    """Each page's text, counting characters before extracting them: a page count or a text
+    size over the limits is refused before it is held in memory."""
+    if len(pdf) > limits.max_pages:
+        raise UnreadableDocument(
+            name, f"PDF has {len(pdf):,} pages, more than the limit of {limits.max_pages:,} (IMR_MAX_PAGES)"
+        )
+    pages: list[str] = []
+    total = 0
+    for index in range(len(pdf)):
+        page = pdf[index]
+        textpage = page.get_textpage()
+        try:
+            total += textpage.count_chars()
+            if total > limits.max_chars:
+                raise UnreadableDocument(name, _over_chars(total, limits) + f" by page {index + 1}")
+            pages.append(textpage.get_text_range())
+        finally:
+            textpage.close()
+            page.close()
+    return pages
+
+
+# A text file starting with a byte-order mark says its encoding (UTF-32 before UTF-16: FF FE 00 00).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _windows_1252_c1(error: UnicodeDecodeError) -> tuple[str, int]:
+    """The five bytes Python's cp1252 leaves undefined (0x81 0x8D 0x8F 0x90 0x9D) read as the
+    C1 controls they stand for, as the WHATWG Windows-1252 decoder (what browsers use) reads them."""
+    return "".join(chr(b) for b in error.object[error.start : error.end]), error.end
+
+
+codecs.register_error("imr-windows-1252-c1", _windows_1252_c1)
+
+
 def _decode_text(name: str, data: bytes) -> str:
-    """UTF-8 (with or without BOM) or, failing that, Windows-1252; binary content is refused."""
+    """UTF-8 (with or without BOM), UTF-16/32 with a BOM or, failing that, Windows-1252;
+    binary content is refused."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise UnreadableDocument(
+                    name, f"starts with a {encoding.upper()} byte-order mark but is not {encoding.upper()} "
+                    f"(byte {exc.start})"
+                ) from exc
     sample = data[:65536]
     if b"\x00" in sample:
         raise UnreadableDocument(name, "binary content (NUL bytes), not a text letter")
@@ -123,10 +209,5 @@ def _decode_text(name: str, data: bytes) -> str:
         raise UnreadableDocument(name, "binary content (control bytes), not a text letter")
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError as utf8_error:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise UnreadableDocument(
-                name, f"text is neither UTF-8 nor Windows-1252 (byte {utf8_error.start})"
-            ) from utf8_error
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="imr-windows-1252-c1")

@@ -22,7 +22,7 @@ import numpy as np
 
 from imr_rag.catalog import Catalog
 from imr_rag.chunking import chunk_sections
-from imr_rag.documents import iter_letter_files, read_document
+from imr_rag.documents import ReadLimits, iter_letter_files, read_document
 from imr_rag.errors import StoreUnavailable, UnreadableDocument
 from imr_rag.formats import case_number_of, split_sections
 from imr_rag.lexical import LexicalIndex
@@ -136,7 +136,7 @@ class Library:
         the lexical index is rebuilt whenever it is behind the catalog, vectors of removed
         documents are deleted from the dense store, and pending chunks are embedded."""
         report = IngestReport()
-        files = iter_letter_files(paths)
+        files = iter_letter_files(paths, report.failed)
         with self.writing("catalog"):
             started = time.perf_counter()
             for n, path in enumerate(files, 1):
@@ -177,9 +177,13 @@ class Library:
 
     def _ingest_one(self, path: Path, report: IngestReport) -> None:
         name = str(path)
-        max_bytes = int(self.settings.max_file_mb * 2**20)
+        limits = ReadLimits(
+            max_bytes=int(self.settings.max_file_mb * 2**20),
+            max_chars=self.settings.max_text_chars,
+            max_pages=self.settings.max_pages,
+        )
         try:
-            doc = read_document(path, max_bytes=max_bytes)
+            doc = read_document(path, limits=limits)
         except UnreadableDocument as exc:
             self.catalog.record_failure(name, exc.reason)
             report.failed.append((name, exc.reason))
@@ -197,6 +201,12 @@ class Library:
         chunks = chunk_sections(
             doc.doc_id, doc.text, sections, size=self.settings.chunk_size, overlap=self.settings.chunk_overlap
         )
+        if len(chunks) > self.settings.max_chunks_per_document:
+            reason = (f"{len(chunks):,} chunks, more than the limit of {self.settings.max_chunks_per_document:,} "
+                      "per document (IMR_MAX_CHUNKS_PER_DOCUMENT)")
+            self.catalog.record_failure(name, reason)
+            report.failed.append((name, reason))
+            return
         # One transaction adds the new version and removes the old one: a kill leaves either.
         self.catalog.add_document(
             doc_id=doc.doc_id,

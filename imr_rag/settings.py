@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(default=150, description="Overlap between split chunks, in characters.")
     rrf_k: int = Field(default=60, description="Reciprocal-rank-fusion constant for hybrid search.")
     max_file_mb: float = Field(default=20.0, description="Files larger than this are refused.")
+    max_text_chars: int = Field(
+        default=1_000_000,
+        description="A letter whose extracted text is longer is refused (counted page by page, before "
+        "the text is held; the largest real letter seen has 27,000 characters).",
+    )
+    max_pages: int = Field(default=300, description="A PDF with more pages is refused (real letters have 3-10).")
+    max_chunks_per_document: int = Field(
+        default=2000, description="A letter that chunks into more pieces than this is refused."
+    )
     llm_base_url: str | None = Field(
         default=None, description="Base URL of an OpenAI-compatible chat endpoint (enables the LLM)."
     )

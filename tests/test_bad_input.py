@@ -13,7 +13,7 @@ import pytest
 
 from helpers import dev_pdfs, make_settings, synthetic_letter, write_pdf
 from imr_rag import cli
-from imr_rag.documents import read_document
+from imr_rag.documents import ReadLimits, read_document
 from imr_rag.errors import UnreadableDocument
 from imr_rag.library import Library
 
@@ -91,6 +91,55 @@ def oversized_2mb(folder: Path) -> Path:
     return path
 
 
+def utf16_letter(folder: Path) -> Path:
+    path = folder / "utf16.txt"
+    path.write_bytes(_letter_text().encode("utf-16"))  # with its byte-order mark, as Notepad saves it
+    return path
+
+
+def cp1252_undefined_bytes(folder: Path) -> Path:
+    """Windows-1252 text holding 0x81, 0x8D and 0x90, the bytes Python's cp1252 codec rejects."""
+    path = folder / "windows-c1.txt"
+    text = _letter_text().encode("cp1252")
+    path.write_bytes(text.replace(b"Decision rationale:", b"Decision rationale: \x81\x8d\x90 \x93quoted\x94", 1))
+    return path
+
+
+def shared_stream_pdf(pages: int, lines: int = 100) -> Callable[[Path], Path]:
+    """A PDF of a few KB whose `pages` pages all draw one content stream of `lines` lines of
+    150 characters: every page extracts to the same ~15,000 characters."""
+    import zlib
+
+    def build(folder: Path) -> Path:
+        line = ("The request for Lyrica 75mg #60 is medically necessary. " * 3)[:150]
+        stream = zlib.compress(
+            b"BT /F1 5 Tf 20 820 Td 7 TL " + b" ".join(f"({line}) '".encode() for _ in range(lines)) + b" ET"
+        )
+        kids = " ".join(f"{5 + n} 0 R" for n in range(pages))
+        objects = [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            f"<< /Type /Pages /Count {pages} /Kids [{kids}] >>".encode(),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+            *(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+              b" /Resources << /Font << /F1 3 0 R >> >> >>" for _ in range(pages)),
+        ]
+        out = bytearray(b"%PDF-1.4\n")
+        offsets = []
+        for number, body in enumerate(objects, 1):
+            offsets.append(len(out))
+            out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+        xref = len(out)
+        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+        out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+        out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+        path = folder / f"shared-stream-{pages}.pdf"
+        path.write_bytes(bytes(out))
+        return path
+
+    return build
+
+
 def other_kind(folder: Path) -> Path:
     path = folder / "appeal.txt"
     shutil.copy(synthetic_letter(OTHER_KIND), path)
@@ -119,6 +168,11 @@ CASES = {
     "empty-password-pdf": Case(empty_password_pdf, letter_format="ca_dwc_imr"),
     "cp1252-text": Case(cp1252_letter, letter_format="ca_dwc_imr"),
     "other-kind": Case(other_kind, letter_format="unknown"),
+    "utf16-bom-text": Case(utf16_letter, letter_format="ca_dwc_imr"),
+    "cp1252-undefined-bytes": Case(cp1252_undefined_bytes, letter_format="ca_dwc_imr"),
+    # limits on extracted text, not bytes: a few KB that expand to 1.5 M and 15 M characters
+    "pdf-expanding-past-the-text-limit": Case(shared_stream_pdf(100), ("characters", "1,000,000", "IMR_MAX_TEXT_CHARS")),
+    "pdf-with-too-many-pages": Case(shared_stream_pdf(1000), ("1,000 pages", "300", "IMR_MAX_PAGES")),
 }
 BAD = [k for k, c in CASES.items() if c.fails]
 READABLE = [k for k, c in CASES.items() if not c.fails]
@@ -149,7 +203,7 @@ def test_each_input_fails_with_one_clear_reason_or_is_read(name: str, library: L
             assert word.lower() in reason.lower(), reason
         # read_document raises the same typed error naming the file.
         with pytest.raises(UnreadableDocument) as info:
-            read_document(path, max_bytes=MAX_MB * 2**20)
+            read_document(path, limits=ReadLimits(max_bytes=MAX_MB * 2**20))
         assert info.value.path == str(path) and info.value.reason == reason
         assert str(path) in str(info.value)
         assert library.stats()["failures"] == [{"path": str(path), "reason": reason}]
@@ -230,7 +284,7 @@ def test_batch_ingests_the_good_letters_and_reports_each_bad_file(mixed_folder, 
         assert len(first.failed) == len(expected_bad)
         stats = lib.stats()
         assert stats["documents"] == len(expected_ok)
-        assert stats["formats"] == {"ca_dwc_imr": 3, "tx_iro": 1, "unknown": 1}
+        assert stats["formats"] == {"ca_dwc_imr": 5, "tx_iro": 1, "unknown": 1}
         assert lib.dense.count() == stats["chunks"]
         assert lib.search("Lyrica", k=1)[0].source in expected_ok
 
@@ -277,3 +331,30 @@ def test_cli_ingest_exits_1_and_prints_one_line_per_failure(
     with Library(make_settings(data_dir)) as lib:
         stats = lib.stats()
     assert stats["documents"] == n_ok and len(stats["failures"]) == len(BAD)
+
+
+def test_expanding_pdf_is_refused_page_by_page_in_flat_memory(tmp_path: Path) -> None:
+    """156 KB, 1,000 pages sharing one content stream: 15 million characters. With the page limit
+    lifted, the text limit still stops it after the pages that cross it (before: the whole text
+    was extracted, normalised and chunked, 640 MB of memory and 17 s)."""
+    import subprocess
+    import sys
+
+    path = shared_stream_pdf(1000)(tmp_path)
+    script = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from imr_rag.documents import ReadLimits, read_document\n"
+        "from imr_rag.errors import UnreadableDocument\n"
+        "try:\n"
+        "    read_document(Path(sys.argv[1]), limits=ReadLimits(max_pages=100_000))\n"
+        "    print('read')\n"
+        "except UnreadableDocument as exc:\n"
+        "    print(exc.reason)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
+                            timeout=60, check=True)
+    reason, peak_mb = result.stdout.splitlines()
+    assert "IMR_MAX_TEXT_CHARS" in reason and "by page 66" in reason
+    assert int(peak_mb) < 200, f"peak memory {peak_mb} MB"

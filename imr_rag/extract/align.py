@@ -2,7 +2,10 @@
 
 Three passes, strictest first: exact, whitespace-insensitive, fuzzy. Whatever pass succeeds,
 the returned Evidence slices the text exactly (`text[start:end] == quote`): a span is never
-invented, and a quote that matches nothing well enough gives None. Pure: no I/O.
+invented, and a quote that matches nothing well enough gives None. A fuzzy match must say the
+same thing as the quote: one that adds or drops a negation ("is not medically necessary"),
+flips a negating prefix ("unnecessary") or changes a number is refused, however few characters
+differ. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from functools import lru_cache
 from imr_rag.schema import Alignment, Evidence
 
 _NON_SPACE = re.compile(r"\S")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NEGATIONS = frozenset("not no non never neither nor none nothing cannot without".split())
+_NEGATING_PREFIXES = ("un", "non", "in", "im", "dis")
 
 
 def align_quote(
@@ -38,7 +45,38 @@ def align_quote(
         if span is not None:
             return _evidence(text, span, alignment)
     span = _fuzzy_span(text, quote, hint, fuzzy_threshold)
-    return _evidence(text, span, Alignment.fuzzy) if span is not None else None
+    if span is None or not same_claim(quote, text[span[0] : span[1]]):
+        return None
+    return _evidence(text, span, Alignment.fuzzy)
+
+
+def same_claim(quote: str, passage: str) -> bool:
+    """False when `passage` differs from `quote` in a way that reverses or alters what it says:
+    a negation added or dropped, a word gaining or losing a negating prefix ("necessary" /
+    "unnecessary"), or different numbers. Typos and spacing do not count."""
+    if _NUMBER.findall(quote) != _NUMBER.findall(passage):
+        return False
+    quote_words, passage_words = _words(quote), _words(passage)
+    if _negations(quote_words) != _negations(passage_words):
+        return False
+    only_quote = set(quote_words) - set(passage_words)
+    only_passage = set(passage_words) - set(quote_words)
+    return not any(
+        _prefixed(a, b) or _prefixed(b, a) for a in only_quote for b in only_passage
+    )
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("\u2019", "'"))
+
+
+def _negations(words: list[str]) -> list[str]:
+    return sorted(w for w in words if w in _NEGATIONS or w.endswith("n't"))
+
+
+def _prefixed(word: str, stem: str) -> bool:
+    """`word` is `stem` with a negating prefix, hyphen-blind ("non-certified" reads as two words)."""
+    return any(word == prefix + stem for prefix in _NEGATING_PREFIXES)
 
 
 def evidence_is_grounded(text: str, ev: Evidence) -> bool:
