@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imr_rag.errors import ImrError
+from imr_rag.errors import ImrError, redact
 from imr_rag.export import FORMATS, table, write_table
 from imr_rag.extract.service import ExtractionService, default_backend
 from imr_rag.highlight import Mark, decision_marks, highlight_fragment, legend_html
@@ -130,11 +130,29 @@ def source_label(c: Citation, width: int = 90) -> str:
     return f"[{c.n}] {where}{section} — “{quote}”"
 
 
+# Every ASCII punctuation character but the square brackets, which stay as typed so that the
+# [n] citation markers read as they are: with "(" and ":" escaped, no bracket can start a link,
+# an image or a reference definition.
+_MARKDOWN_ACTIVE = re.compile(r"[!-/:-@\\^-`{-~]")
+
+
+def escape_markdown(text: str) -> str:
+    """`text` shown as the very characters it holds: ASCII punctuation is backslash-escaped, so no
+    HTML tag, image, link, reference definition, autolink, emphasis or heading in a letter's words
+    can take effect in the rendered answer (an `<img src=...>` in a letter would otherwise be
+    fetched by every reader's browser, a `[re-authenticate](http://...)` become a clickable link)."""
+    return _MARKDOWN_ACTIVE.sub(lambda m: "\\" + m.group(0), text)
+
+
 def answer_markdown(answer: Answer) -> str:
-    """The answer text (with its [n] markers) and a one-line note of how it was produced."""
+    """The answer text (with its [n] markers), escaped, and a one-line note of how it was produced.
+
+    The answer quotes letters, and letters are untrusted text: only the note is markdown of ours.
+    """
     note = f"*{answer.mode} answer · {answer.kind} · {len(answer.citations)} cited passage(s)*"
-    body = "  \n".join(line.rstrip() for line in answer.text.strip().splitlines())  # keep its line breaks
-    notes = "".join(f"\n\n> **Note:** {html.escape(n)}" for n in answer.notes)
+    lines = answer.text.strip().splitlines()
+    body = "  \n".join(escape_markdown(line.rstrip()) for line in lines)  # keep its line breaks
+    notes = "".join(f"\n\n> **Note:** {escape_markdown(n)}" for n in answer.notes)
     return f"{body}{notes}{counted_table(answer)}\n\n{note}"
 
 
@@ -145,7 +163,7 @@ def counted_table(answer: Answer) -> str:
     """Every item a count or share counted, as a table under the answer (folded)."""
     if not answer.counted:
         return ""
-    cell = lambda v: html.escape(str(v if v is not None else "")).replace("|", "&#124;")  # noqa: E731
+    cell = lambda v: escape_markdown(str(v if v is not None else ""))  # noqa: E731  (letter text; "|" too)
     rows = "".join(
         f"\n| {cell(c.case_number or c.doc_id)} | {cell(c.decision_date)} | {cell(c.service)} | "
         f"{cell(c.determination.replace('_', ' '))} |"
@@ -274,7 +292,7 @@ class AppService:
                 answer = self.engine.answer(question, history=history or None, filters=filters)
                 answer.notes += self.library.take_notices()
         except ImrError as exc:  # the LLM endpoint failed or kept answering invalid citations
-            return ChatResult(f"**Could not answer:** {exc}", [])
+            return ChatResult(f"**Could not answer:** {escape_markdown(redact(str(exc), self.settings.secrets()))}", [])
         self.last_answer = answer
         sources = [
             {**c.model_dump(), "label": source_label(c)} for c in sorted(answer.citations, key=lambda c: c.n)
@@ -413,7 +431,8 @@ class AppService:
             summary.ingested = [Path(p).name for p in report.ingested]
             summary.replaced = [Path(p).name for p in report.replaced]
             summary.unchanged = [Path(p).name for p in report.unchanged]
-            summary.failures = [(Path(p).name, "ingest", reason) for p, reason in report.failed]
+            secrets = self.settings.secrets()
+            summary.failures = [(Path(p).name, "ingest", redact(reason, secrets)) for p, reason in report.failed]
             extractor = ExtractionService(self.settings, self.library.catalog, backend or default_backend(self.settings))
             catalog = self.library.catalog
             targets = [
@@ -427,5 +446,5 @@ class AppService:
                     summary.extracted.append(name)
                     summary.items += len(result.decision.items)
                 else:
-                    summary.failures.append((name, "extract", result.error or "unknown error"))
+                    summary.failures.append((name, "extract", redact(result.error or "unknown error", secrets)))
         return summary

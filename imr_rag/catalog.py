@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from imr_rag.errors import redact
 from imr_rag.schema import Chunk, ChunkRow, Decision, Document, review_reasons
 from imr_rag.textutil import service_tokens
 
@@ -325,7 +326,7 @@ class Catalog:
 
     def record_failure(self, path: str, reason: str) -> None:
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO failures VALUES (?, ?, ?)", (path, reason, time.time()))
+            db.execute("INSERT OR REPLACE INTO failures VALUES (?, ?, ?)", (path, redact(reason), time.time()))
 
     def document(self, doc_id: str) -> StoredDocument | None:
         row = self.db.execute(
@@ -358,9 +359,9 @@ class Catalog:
         """A document by doc id, case number or (suffix of a) path."""
         row = self.db.execute(
             "SELECT d.doc_id FROM documents d LEFT JOIN sources s ON s.doc_id = d.doc_id"
-            " WHERE d.doc_id = ? OR d.case_number = ? OR s.path = ? OR s.path LIKE ?"
+            " WHERE d.doc_id = ? OR d.case_number = ? OR s.path = ? OR s.path LIKE ? ESCAPE '\\'"
             " ORDER BY d.doc_id = ? DESC LIMIT 1",
-            (ref, ref, ref, f"%/{ref}", ref),
+            (ref, ref, ref, f"%/{like_literal(ref)}", ref),
         ).fetchone()
         return self.document(row["doc_id"]) if row else None
 
@@ -529,7 +530,8 @@ class Catalog:
     def record_extraction_failure(self, doc_id: str, backend: str, reason: str) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO extraction_failures VALUES (?,?,?,?)", (doc_id, backend, reason, time.time())
+                "INSERT OR REPLACE INTO extraction_failures VALUES (?,?,?,?)",
+                (doc_id, backend, redact(reason), time.time()),
             )
 
     def decision(self, doc_id: str) -> Decision | None:
@@ -611,6 +613,11 @@ def _write_review(db: sqlite3.Connection, doc_id: str, decision: Decision) -> No
             for n in range(len(decision.items))
         ],
     )
+
+
+def like_literal(text: str) -> str:
+    """`text` matched literally by LIKE ... ESCAPE '\\': its % and _ are not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _bump_generation(db: sqlite3.Connection) -> None:

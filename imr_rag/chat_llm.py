@@ -20,7 +20,7 @@ from instructor.core import InstructorError
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from imr_rag.catalog_query import CatalogQuery
-from imr_rag.errors import ImrError, LLMUnavailable
+from imr_rag.errors import ImrError, LLMUnavailable, redact
 from imr_rag.extract.align import align_quote
 from imr_rag.extract.llm import MODES, describe_failure, find_cause
 from imr_rag.prompts import render
@@ -99,7 +99,8 @@ class LLMAnswerer:
         except InstructorError as exc:  # instructor wraps both HTTP and validation failures
             api_error = find_cause(exc, openai.APIError)
             if api_error is not None:
-                raise LLMUnavailable(f"LLM endpoint {self.settings.llm_base_url}: {api_error}") from exc
+                raise LLMUnavailable(redact(f"LLM endpoint {self.settings.llm_base_url}: {api_error}",
+                                            self.settings.secrets())) from exc
             raise ImrError(f"the model's {model.__name__} answer failed validation: {describe_failure(exc)}") from exc
 
     def answer(self, question: str, history: list[tuple[str, str]], filters: AnswerFilters) -> Answer:

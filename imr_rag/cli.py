@@ -11,11 +11,31 @@ import time
 from pathlib import Path
 
 from imr_rag import layout
-from imr_rag.errors import ImrError
+from imr_rag.errors import ImrError, redact
 from imr_rag.settings import Settings
+from imr_rag.textutil import printable
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, what a Unix tool ends with when its reader closes the pipe
+
+
+def iso_date(value: str) -> str:
+    """An argparse type: a real calendar date written YYYY-MM-DD (2017-13-45 is a usage error)."""
+    import datetime
+
+    try:
+        if len(value) == 10:
+            return datetime.date.fromisoformat(value).isoformat()
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"not a calendar date in the form YYYY-MM-DD: {printable(value)}")
+
+
+def non_blank(value: str) -> str:
+    """An argparse type: text with something other than whitespace in it."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("search", help="top passages for a query")
-    p.add_argument("query")
+    p.add_argument("query", type=non_blank)
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     p.add_argument("--case-number")
@@ -77,16 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, help="letters folder (default ../shared/corpus/dwc-dev, else the samples)")
 
     p = sub.add_parser("ask", help="answer a question with citations to the letters")
-    p.add_argument("question")
+    p.add_argument("question", type=non_blank)
     p.add_argument("--case-number")
     p.add_argument("--format", dest="letter_format")
     p.add_argument("--outcome", choices=["upheld", "overturned", "partially_overturned"])
-    p.add_argument("--date-from", help="decision date on or after (YYYY-MM-DD)")
-    p.add_argument("--date-to", help="decision date on or before (YYYY-MM-DD)")
+    p.add_argument("--date-from", type=iso_date, help="decision date on or after (YYYY-MM-DD)")
+    p.add_argument("--date-to", type=iso_date, help="decision date on or before (YYYY-MM-DD)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("show", help="write an HTML page of a letter with its extracted spans highlighted")
-    p.add_argument("doc", help="doc id, case number or file path/name")
+    p.add_argument("doc", type=non_blank, help="doc id, case number or file path/name")
     p.add_argument("--output", type=Path, help="HTML file (default: <case or doc id>.html)")
 
     p = sub.add_parser("serve", help="run the web app (chat with citations, decisions table, uploads)")
@@ -171,7 +191,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
-        print(f"imr-rag ingest: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        print(f"imr-rag ingest: no such file or folder: {printable(', '.join(missing))}", file=sys.stderr)
         return EXIT_USAGE
     with Library(settings, on_wait=say_waiting) as lib, progress_bars() as progress:
         report = lib.ingest(args.paths, embed=not args.no_embed, progress=progress)
@@ -179,7 +199,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(report.as_dict(), indent=2))
     else:
         for path, reason in report.failed:
-            print(f"FAILED {path}: {reason}", file=sys.stderr)
+            print(f"FAILED {printable(path)}: {printable(reason)}", file=sys.stderr)
         if report.embed_error:
             print(f"imr-rag ingest: embedding stopped: {report.embed_error}", file=sys.stderr)
         print(
@@ -222,7 +242,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     with Library(settings) as lib:
         hits = lib.search(args.query, k=args.k, filters=filters, mode=args.mode)
         for note in lib.take_notices():
-            print(f"imr-rag search: warning: {note}", file=sys.stderr)
+            print(f"imr-rag search: warning: {printable(note)}", file=sys.stderr)
     if args.json:
         print(json.dumps([h.model_dump() for h in hits], indent=2))
         return EXIT_OK
@@ -230,8 +250,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         print("no passages found")
     for n, h in enumerate(hits, 1):
         where = f"{h.case_number or h.doc_id} {h.section}" + (f" #{h.item_index + 1}" if h.item_index is not None else "")
-        print(f"[{n}] {where}  ({Path(h.source).name} {h.start}-{h.end}, score {h.score:.4f})")
-        snippet = " ".join(h.text.split())
+        print(f"[{n}] {printable(where)}  ({printable(Path(h.source).name)} {h.start}-{h.end}, score {h.score:.4f})")
+        snippet = printable(" ".join(h.text.split()))
         print(f"    {snippet[:300]}{'...' if len(snippet) > 300 else ''}")
     return EXIT_OK
 
@@ -250,7 +270,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     print("formats: " + ", ".join(f"{k} {v}" for k, v in sorted(stats["formats"].items())))
     print(f"failures: {len(stats['failures'])}")
     for f in stats["failures"]:
-        print(f"  {f['path']}: {f['reason']}")
+        print(f"  {printable(f['path'])}: {printable(f['reason'])}")
     print(f"decisions: {stats['decisions']} ({stats['items']} items, {stats['decisions_superseded']} superseded)")
     print(f"needs review: {stats['decisions_flagged']} decisions, {stats['items_flagged']} items (imr-rag review)")
     return EXIT_OK
@@ -337,7 +357,7 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
         return extract_batch_results(args, settings)
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
-        print(f"imr-rag extract: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        print(f"imr-rag extract: no such file or folder: {printable(', '.join(missing))}", file=sys.stderr)
         return EXIT_USAGE
     with Library(settings, on_wait=say_waiting) as lib, progress_bars() as progress:
         if args.batch_file:
@@ -363,10 +383,10 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     summary["failed"] += len(unreadable)
     summary["backend"] = service.backend
     for path, reason in unreadable:
-        print(f"FAILED {path}: {reason}", file=sys.stderr)
+        print(f"FAILED {printable(path)}: {printable(reason)}", file=sys.stderr)
     for r in results:
         if r.error:
-            print(f"FAILED {r.source}: {r.error}", file=sys.stderr)
+            print(f"FAILED {printable(r.source)}: {printable(r.error)}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -390,7 +410,7 @@ def write_batch_file(args: argparse.Namespace, settings: Settings, lib, progress
     docs = (lib.catalog.load_document(doc_id) for _, doc_id in targets)
     written = write_requests(settings, docs, args.batch_file)
     for path, reason in unreadable:
-        print(f"FAILED {path}: {reason}", file=sys.stderr)
+        print(f"FAILED {printable(path)}: {printable(reason)}", file=sys.stderr)
     per_letter = written.prompt_tokens_per_letter()
     cost = BatchCost.per_1000(TokenUsage(prompt_tokens=round(per_letter * 1000)), 1000, settings)
     files = ", ".join(str(p) for p in written.paths) or "nothing"
@@ -414,7 +434,7 @@ def extract_batch_results(args: argparse.Namespace, settings: Settings) -> int:
     def unmatched(where: str, reason: str) -> None:
         nonlocal unknown
         unknown += 1
-        print(f"FAILED {where}: {reason}", file=sys.stderr)
+        print(f"FAILED {printable(where)}: {printable(reason)}", file=sys.stderr)
 
     tally = BatchTally()
     with Library(settings, on_wait=say_waiting) as lib:
@@ -422,7 +442,8 @@ def extract_batch_results(args: argparse.Namespace, settings: Settings) -> int:
             tally.add(r)
             if r.error:
                 case = getattr(lib.catalog.document(r.doc_id), "case_number", None)
-                print(f"FAILED {r.source} (doc {r.doc_id}{f', case {case}' if case else ''}): {r.error}", file=sys.stderr)
+                print(f"FAILED {printable(r.source)} (doc {r.doc_id}{f', case {case}' if case else ''}): "
+                      f"{printable(r.error)}", file=sys.stderr)
     summary = tally.summary(settings) | {"unmatched_lines": unknown}
     cost = summary["per_1000_letters"]
     if args.json:
@@ -512,14 +533,15 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             "counted": [c.model_dump() for c in answer.counted],
         }, indent=2))
         return EXIT_OK
-    print(answer.text)
+    for line in answer.text.splitlines():  # letter text: no escape sequence reaches the terminal
+        print(printable(line))
     for note in answer.notes:
-        print(f"Note: {note}")
+        print(f"Note: {printable(note)}")
     if answer.citations:
         print()
     for c in answer.citations:
-        quote = " ".join(c.quote.split())
-        print(f"[{c.n}] {c.case_number or c.doc_id} {Path(c.source).name} {c.start}-{c.end}: "
+        quote = printable(" ".join(c.quote.split()))
+        print(f"[{c.n}] {printable(c.case_number or c.doc_id)} {printable(Path(c.source).name)} {c.start}-{c.end}: "
               f"{quote[:200]}{'...' if len(quote) > 200 else ''}")
     return EXIT_OK
 
@@ -531,7 +553,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     with Library(settings) as lib:
         doc = lib.catalog.resolve_document(args.doc)
         if doc is None:
-            print(f"imr-rag show: no ingested document matches '{args.doc}'", file=sys.stderr)
+            print(f"imr-rag show: no ingested document matches '{printable(args.doc)}'", file=sys.stderr)
             return EXIT_USAGE
         decision = lib.catalog.decision(doc.doc_id)
     marks = decision_marks(decision) if decision else []
@@ -539,7 +561,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     output = args.output or Path(f"{doc.case_number or doc.doc_id}.html")
     output.write_text(letter_page(title, doc.text, marks, decision), encoding="utf-8")
     note = "" if decision else " (not extracted yet: run imr-rag extract)"
-    print(f"wrote {output} with {len(marks)} highlighted spans{note}")
+    print(f"wrote {printable(str(output))} with {len(marks)} highlighted spans{note}")
     return EXIT_OK
 
 
@@ -589,6 +611,32 @@ COMMANDS = {
 }
 
 
+class _RedactingStream:
+    """stdout/stderr with every write passed through `redact`: no message the CLI prints (a
+    FAILED line, an error, a traceback) can show the API key or a URL's password."""
+
+    def __init__(self, stream, secrets: list[str]):
+        self._stream = stream
+        self._secrets = secrets
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text, self._secrets))
+        return len(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def redacted_output(secrets: list[str]) -> Iterator[None]:
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _RedactingStream(sys.stdout, secrets), _RedactingStream(sys.stderr, secrets)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     add_output_options(parser)
@@ -596,16 +644,22 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
-    configure_output(args)
     try:
-        status = COMMANDS[args.command](args, settings_from(args))
-        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
-        return status
-    except BrokenPipeError:
-        return end_quietly_on_closed_pipe()
-    except ImrError as exc:
-        print(f"imr-rag {args.command}: {exc}", file=sys.stderr)
-        return EXIT_FAILURES
+        settings = settings_from(args)
+    except ValueError as exc:  # pydantic's ValidationError: an IMR_* variable of the wrong type
+        print(f"imr-rag: invalid setting: {printable(redact(str(exc)))}", file=sys.stderr)
+        return EXIT_USAGE
+    with redacted_output(settings.secrets()):
+        configure_output(args)  # the log handler writes to the redacting stderr too
+        try:
+            status = COMMANDS[args.command](args, settings)
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+            return status
+        except BrokenPipeError:
+            return end_quietly_on_closed_pipe()
+        except ImrError as exc:
+            print(f"imr-rag {args.command}: {printable(str(exc))}", file=sys.stderr)
+            return EXIT_FAILURES
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from imr_rag.errors import redact
 from imr_rag.settings import Settings
 
 if TYPE_CHECKING:
@@ -291,7 +292,7 @@ class OpenAIEmbedder:
 
         self.name = settings.embedding_model
         self.batch_size = settings.embedding_batch_size
-        self._source = settings.embedding_base_url or "the OpenAI API"
+        self._source = redact(settings.embedding_base_url or "the OpenAI API")
         self._client = OpenAI(
             base_url=settings.embedding_base_url,
             api_key=settings.llm_api_key,

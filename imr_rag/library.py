@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ import numpy as np
 from imr_rag.catalog import Catalog
 from imr_rag.chunking import chunk_sections
 from imr_rag.documents import ReadLimits, iter_letter_files, read_document
-from imr_rag.errors import StoreUnavailable, UnreadableDocument
+from imr_rag.errors import DataDirUnavailable, StoreUnavailable, UnreadableDocument, redact
 from imr_rag.formats import case_number_of, split_sections
 from imr_rag.lexical import LexicalIndex
 from imr_rag.schema import ChunkRow, Hit, SearchFilters
@@ -76,6 +78,18 @@ class IngestReport:
         }
 
 
+def open_catalog(data_dir: Path, catalog_path: Path) -> Catalog:
+    """The catalog in `data_dir` (created if need be), or DataDirUnavailable saying why not."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_dir):  # can we write here? (os.access asks for the real uid)
+            pass
+        return Catalog(catalog_path)
+    except (OSError, sqlite3.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise DataDirUnavailable(str(data_dir), reason) from exc
+
+
 class Library:
     """Catalog + lexical index + dense store, built from one Settings object."""
 
@@ -83,8 +97,7 @@ class Library:
         """`on_wait(stage, pid)` is told when a write has to wait for another process's."""
         self.settings = settings
         self.on_wait = on_wait
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.catalog = Catalog(settings.catalog_path)
+        self.catalog = open_catalog(settings.data_dir, settings.catalog_path)
         self.lexical = LexicalIndex(settings.lexical_path)
         self._embedder = None
         self._dense = None
@@ -316,6 +329,7 @@ class Library:
         return [_hit(rows[cid], score) for cid, score in best if cid in rows]
 
     def _notice(self, text: str) -> None:
+        text = redact(text, self.settings.secrets())
         if text not in self.notices:
             self.notices.append(text)
 

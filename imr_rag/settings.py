@@ -93,6 +93,20 @@ class Settings(BaseSettings):
         "its live $0.60).",
     )
 
+    def secrets(self) -> list[str]:
+        """Values no message may show: the API key and any password inside a URL (the user name
+        goes with the whole user:password part, which `redact` removes from any URL)."""
+        from urllib.parse import urlsplit
+
+        values = [self.llm_api_key] if self.llm_api_key != "not-needed" else []
+        for url in (self.llm_base_url, self.embedding_base_url, self.chroma_url):
+            try:
+                parts = urlsplit(url or "")
+                values += [parts.password] if parts.password else []
+            except ValueError:  # a malformed URL fails where it is used, with its own message
+                continue
+        return values
+
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_base_url)

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from imr_rag.errors import StoreUnavailable
+from imr_rag.errors import StoreUnavailable, redact
 from imr_rag.schema import ChunkRow, SearchFilters
 from imr_rag.settings import Settings
 
@@ -61,7 +61,7 @@ class DenseStore:
                     ssl=url.scheme == "https",
                     settings=chroma_settings,
                 )
-                self.location = settings.chroma_url
+                self.location = redact(settings.chroma_url)
             else:
                 settings.chroma_path.mkdir(parents=True, exist_ok=True)
                 self.client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
@@ -73,7 +73,7 @@ class DenseStore:
             )
         except Exception as exc:  # chromadb raises many types; all mean "cannot use the store"
             where = settings.chroma_url or settings.chroma_path
-            raise StoreUnavailable(f"Chroma store at {where}: {exc}") from exc
+            raise StoreUnavailable(redact(f"Chroma store at {where}: {exc}", settings.secrets())) from exc
         stored = (self.collection.metadata or {}).get("embedder")
         if stored and stored != embedder_name:
             raise StoreUnavailable(

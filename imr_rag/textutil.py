@@ -68,6 +68,15 @@ def overlap_score(query: set[str], candidate: set[str], idf: dict[str, float], d
     return 0.5 * weight(shared) / weight(query) + 0.5 * weight(shared) / weight(candidate)
 
 
+def printable(text: str) -> str:
+    """`text` safe to print on one terminal line: control characters (newline, carriage return,
+    the ESC that starts an ANSI sequence), bidi overrides and other invisible characters are shown
+    as escapes (\\n, \\x1b, \\u202e), so a file named "x\\ningested 999" prints as one line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 _SERVICE_TOKEN = re.compile(r"[a-z0-9]+")
 
 

@@ -30,7 +30,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from tenacity.stop import stop_base
 
 from imr_rag.schema import Document
-from imr_rag.errors import ExtractionFailed, ImrError, LLMUnavailable
+from imr_rag.errors import ExtractionFailed, ImrError, LLMUnavailable, redact
 from imr_rag.extract.align import align_quote
 from imr_rag.prompts import prompt_hash, render
 from imr_rag.schema import (
@@ -388,7 +388,7 @@ class LLMExtractor:
         if not settings.llm_base_url:
             raise LLMUnavailable("no LLM endpoint configured (set IMR_LLM_BASE_URL)")
         self.settings = settings
-        self.endpoint = settings.llm_base_url
+        self.endpoint = redact(settings.llm_base_url)  # named in errors and cache keys: no credentials
         self.backoff_base = backoff_base
         self.max_backoff = max_backoff
         self.prompt_hash = prompt_hash(PROMPT_NAME)

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from imr_rag.catalog import Catalog
 from imr_rag.checks import with_checks
-from imr_rag.errors import ExtractionFailed, ImrError, LLMUnavailable
+from imr_rag.errors import ExtractionFailed, ImrError, LLMUnavailable, redact
 from imr_rag.extract.merge import merge_decisions
 from imr_rag.formats import get_format
 from imr_rag.schema import Decision, Document, ReviewFlag
@@ -144,7 +144,7 @@ class ExtractionService:
         try:
             result.decision = checked(document, self._decide(document, result))
         except ImrError as exc:
-            result.error = str(getattr(exc, "reason", None) or exc)
+            result.error = redact(str(getattr(exc, "reason", None) or exc), self.settings.secrets())
         result.seconds = time.perf_counter() - started
         return result
 
@@ -162,7 +162,7 @@ class ExtractionService:
         try:
             return merge_decisions(rules, self._llm_decision(document, result))
         except LLMUnavailable as exc:  # the rules record stands; the summary says the LLM was not consulted
-            result.rules_only = str(exc)
+            result.rules_only = redact(str(exc), self.settings.secrets())
             return rules
 
     def _llm_decision(self, document: Document, result: Extraction) -> Decision:
