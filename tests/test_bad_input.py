@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import dev_pdfs, make_settings, synthetic_letter, write_pdf
+from helpers import REPO_ROOT, dev_pdfs, make_settings, synthetic_letter, write_pdf
 from imr_rag import cli
 from imr_rag.documents import ReadLimits, read_document
 from imr_rag.errors import UnreadableDocument
@@ -342,7 +342,7 @@ def test_expanding_pdf_is_refused_page_by_page_in_flat_memory(tmp_path: Path) ->
 
     path = shared_stream_pdf(1000)(tmp_path)
     script = (
-        "import resource, sys\n"
+        "import sys\n"
         "from pathlib import Path\n"
         "from imr_rag.documents import ReadLimits, read_document\n"
         "from imr_rag.errors import UnreadableDocument\n"
@@ -351,10 +351,12 @@ def test_expanding_pdf_is_refused_page_by_page_in_flat_memory(tmp_path: Path) ->
         "    print('read')\n"
         "except UnreadableDocument as exc:\n"
         "    print(exc.reason)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+        # VmHWM, not ru_maxrss: the latter keeps the forking parent's peak across exec
+        "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')) // 1024)\n"
     )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}  # this checkout's imr_rag, whatever the cwd
     result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
-                            timeout=60, check=True)
+                            timeout=60, check=True, env=env)
     reason, peak_mb = result.stdout.splitlines()
-    assert "IMR_MAX_TEXT_CHARS" in reason and "by page 66" in reason
+    assert "IMR_MAX_TEXT_CHARS" in reason and "by page 66" in reason, result.stdout
     assert int(peak_mb) < 200, f"peak memory {peak_mb} MB"
