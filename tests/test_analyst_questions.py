@@ -339,11 +339,11 @@ def test_cli_json_lists_every_counted_item_and_the_plan(analyst, capsys, monkeyp
 
 
 def test_app_shows_the_same_text_and_a_table_of_the_counted_items(engine: ChatEngine) -> None:
-    from imr_rag.app_service import answer_markdown
+    from imr_rag.app_service import answer_markdown, escape_markdown
 
     answer = engine.answer("What share of the requests for acupuncture were overturned?")
     markdown = answer_markdown(answer)
-    assert markdown.startswith(first_line(answer))
+    assert markdown.startswith(escape_markdown(first_line(answer)))  # letter-derived text is escaped
     assert "<summary>All 12 counted items</summary>" in markdown
     assert markdown.count("| Acupuncture 6 sessions |") == 12
 

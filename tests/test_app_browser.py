@@ -192,3 +192,112 @@ def test_serve_rejects_a_malformed_login(tmp_path: Path) -> None:
     result = run_cli(["serve", "--host", "0.0.0.0", "--auth", "nopassword"], data_dir=tmp_path / "d", cwd=tmp_path)
     assert result.returncode == 2
     assert "user:pass" in result.stderr
+
+
+# -- a hostile letter: markup in its text must reach the reader as text ------------------------
+class Beacon:
+    """An HTTP server on 127.0.0.1 that records every request (what a tracking pixel would see)."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        hits = self.hits = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/gif")
+                self.end_headers()
+                self.wfile.write(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def hostile_letter(folder: Path, beacon: str) -> Path:
+    """A synthetic letter saved as HTML whose determination line carries an image tag (as an
+    entity, so it survives tag stripping and is literal text of the letter), a markdown image, a
+    markdown link and a bare URL, all pointing at the beacon."""
+    import html
+
+    text = (SYNTHETIC_LETTERS / "dwc_cm99_0000001.txt").read_text(encoding="utf-8").replace("CM99-0000001", "CM99-0000666")
+    payload = (f'Lyrica 75mg #60: Overturned <img src="{beacon}/img.gif"> ![seal]({beacon}/md.gif) '
+               f"[re-authenticate]({beacon}/login) {beacon}/bare")
+    text = text.replace("Lyrica 75mg #60: Overturned", payload, 1)
+    path = folder / "hostile.html"
+    path.write_text("<html><body>\n" + html.escape(text, quote=False) + "\n</body></html>", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def hostile_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Beacon]]:
+    """`imr-rag serve` over a library holding only the hostile letter, and the beacon it points at."""
+    require_chromium()
+    from helpers import make_settings
+
+    from imr_rag.app_service import AppService
+
+    exe = VENV_BIN / "imr-rag"
+    if not exe.exists():
+        pytest.skip(f"imr-rag console script not found in {VENV_BIN}")
+    beacon = Beacon()
+    work = tmp_path_factory.mktemp("hostile-app")
+    letter = hostile_letter(work, beacon.url)
+    with AppService(make_settings(work / "data"), seed=False) as svc:
+        added = svc.add_paths([letter], backend="rules")
+        assert added.extracted == ["hostile.html"], added.failures
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        with background_server([str(exe), "serve", "--port", str(port)], ready_url=url, log=work / "serve.log",
+                               timeout=STARTUP_SECONDS, name="imr-rag serve", cwd=work,
+                               env=clean_env(IMR_DATA_DIR=str(work / "data"), PYTHONPATH=str(REPO_ROOT))):
+            yield url, beacon
+    finally:
+        beacon.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_letter_markup_in_an_answer_is_shown_as_text_and_never_fetched(hostile_app) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, beacon = hostile_app
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(30_000)
+            page.goto(url, wait_until="load")
+            page.locator("#question textarea").fill(QUESTION)
+            page.locator("#ask").click()
+            answer = page.locator("#answer")
+            expect(answer).to_contain_text("[2]")
+            page.wait_for_timeout(1500)  # time for any image request to go out
+            assert beacon.hits == [], f"rendering the answer fetched {beacon.hits}"
+            # the answer quotes the hostile line, character for character
+            expect(answer).to_contain_text(f'<img src="{beacon.url}/img.gif">')
+            expect(answer).to_contain_text(f"[re-authenticate]({beacon.url}/login)")
+            assert answer.locator("img").count() == 0
+            assert answer.locator(f'a[href^="{beacon.url}"]').count() == 0
+            # the cited letter, opened from the sources, is escaped too
+            page.locator("#sources label").first.click()
+            expect(page.locator("#letter-view mark.passage#anchor")).to_be_visible()
+            expect(page.locator("#letter-view")).to_contain_text(f'<img src="{beacon.url}/img.gif">')
+            page.wait_for_timeout(1500)  # time for any image request to go out
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "app-hostile-letter.png"))
+        finally:
+            browser.close()
+    assert beacon.hits == [], f"the browser fetched {beacon.hits}"
