@@ -151,7 +151,7 @@ CONCEPTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "norco": ("Norco", r"\bnorco\b|hydrocodone", ("hydrocodone",)),
     "cyclobenzaprine": ("cyclobenzaprine", r"cyclobenzaprine|flexeril", ("Flexeril",)),
     "lidocaine": ("lidocaine", r"lidocaine|lidoderm", ()),  # Lidoderm is a lidocaine patch
-    "lidocaine_patch": ("lidocaine patch", r"lidoderm|lidocaine\b[^,]*\bpatch", ("Lidoderm",)),
+    "lidocaine_patch": ("lidocaine patch", r"lidoderm|lidocaine\b[^,.;]{0,30}?\bpatch", ("Lidoderm",)),
     "tramadol": ("tramadol", r"tramadol|ultram", ("Ultram",)),
     "omeprazole": ("omeprazole", r"omeprazole|prilosec", ("Prilosec",)),
     "gabapentin": ("gabapentin", r"gabapentin|neurontin", ("Neurontin",)),

@@ -186,6 +186,13 @@ def test_first_sentence_rules() -> None:
     assert aq.check(none, "0 letters were decided in 2019.", []).correct
     assert not aq.check(none, "No letter in the library mentions it. [1]", CITE).correct  # cites something
     assert not aq.check(none, "Physical therapy was upheld.", []).correct
+    compare = {"expect": {"type": "compare", "sides": [
+        {"label": "lidocaine patch", "pattern": aq.CONCEPTS["lidocaine_patch"][1], "hits": 0, "total": 3},
+        {"label": "omeprazole", "pattern": aq.CONCEPTS["omeprazole"][1], "hits": 1, "total": 2}]}}
+    listed = ("Lidocaine patch 0 of 3 overturned (0%); omeprazole 1 of 2 overturned (50%). Lidocaine patch:\n"
+              "- CM16-0243394: Lidoderm patch 12 hours on, #1 box: upheld. [1]")
+    assert aq.check(compare, listed, CITE).correct
+    assert not aq.check(compare, listed.replace("1 of 2", "2 of 2"), CITE).correct
     specialty = {"expect": {"type": "text", "value": "Physical Medicine & Rehabilitation"}}
     assert aq.check(specialty, "The reviewer is certified in Physical Medicine and Rehabilitation. [1]", CITE).correct
     assert not aq.check(specialty, "No extracted decisions match the question.", []).correct
