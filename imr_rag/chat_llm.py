@@ -23,7 +23,7 @@ from imr_rag.catalog_query import CatalogQuery
 from imr_rag.errors import ImrError, LLMUnavailable, redact
 from imr_rag.extract.align import align_quote
 from imr_rag.extract.llm import MODES, describe_failure, find_cause
-from imr_rag.prompts import render
+from imr_rag.prompts import jinja_literal, render
 from imr_rag.schema import Answer, AnswerFilters, Hit
 from imr_rag.settings import Settings
 
@@ -90,10 +90,13 @@ class LLMAnswerer:
         )
 
     def _ask(self, model: type[BaseModel], prompt: str, context: dict | None = None) -> BaseModel:
+        # instructor renders the messages as Jinja templates when a context is given; keep a
+        # passage's or question's own '{{ x }}' literal (without a context nothing is rendered).
+        content = jinja_literal(prompt) if context else prompt
         try:
             return self.client.create(
                 model=self.settings.llm_model, response_model=model,
-                messages=[{"role": "user", "content": prompt}],
+                messages=[{"role": "user", "content": content}],
                 max_retries=self.settings.llm_max_retries, context=context or {}, strict=False,
             )
         except InstructorError as exc:  # instructor wraps both HTTP and validation failures

@@ -82,3 +82,18 @@ def prompt_hash(name: str, prompts_dir: Path | None = None) -> str:
 
 def _names(names: set[str] | frozenset[str]) -> str:
     return ", ".join(sorted(names))
+
+
+_END_RAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
+
+
+def jinja_literal(text: str) -> str:
+    """`text` as a Jinja template that renders to exactly `text`.
+
+    instructor renders message content as a Jinja template whenever a validation context is
+    given, so a letter's or a question's own `{{ x }}`, `{% ... %}` or `{# ... #}` would be read
+    as template code (`{{ x }}` reached the model as an empty string). A raw block keeps it
+    literal; an `{% endraw %}` inside the text is closed around and emitted as a string.
+    """
+    body = _END_RAW.sub(lambda m: "{% endraw %}{{ " + repr(m.group(0)) + " }}{% raw %}", text)
+    return "{% raw %}" + body + "{% endraw %}"

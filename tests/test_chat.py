@@ -264,3 +264,27 @@ def test_llm_failures_are_typed_errors_or_an_offline_answer_with_a_note(llm_engi
     answer = engine.answer("Why was the lumbar support brace not medically necessary?")
     assert answer.mode == "offline" and answer.citations
     assert len(answer.notes) == 1 and answer.notes[0].startswith("the LLM could not be reached (LLM endpoint")
+
+
+def test_llm_passages_with_template_syntax_reach_the_model_verbatim(tmp_path: Path) -> None:
+    """instructor renders messages as Jinja when a validation context is passed (the passages
+    answer): a letter's own '{{ x }}' or '{% endraw %}' must reach the model unchanged."""
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    odd = "The reviewer wrote {{ x }} and {% endraw %} and {# note #} in the rationale."
+    text = (SYNTHETIC_LETTERS / "appeal_letter_generic.txt").read_text()
+    (letters / "template_syntax.txt").write_text(text.replace("APPEAL DECISION\n", f"APPEAL DECISION\n\n{odd}\n", 1))
+    settings = make_settings(tmp_path / "data")
+    lib = Library(settings)
+    try:
+        lib.ingest([letters])
+        with scripted_llm_server() as server:
+            engine = ChatEngine(lib, settings.model_copy(update={"llm_base_url": server.base_url}))
+            server.enqueue({"kind": "passages", "query": None}, {"supported": False, "sentences": []})
+            engine.answer("What did the reviewer write about {{ x }} in the rationale?")
+            sent = passages_sent(server.requests[1])
+        assert odd in sent
+        assert "What did the reviewer write about {{ x }} in the rationale?" in sent
+        assert "{% raw %}" not in sent
+    finally:
+        lib.close()

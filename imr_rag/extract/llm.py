@@ -32,7 +32,7 @@ from tenacity.stop import stop_base
 from imr_rag.schema import Document
 from imr_rag.errors import ExtractionFailed, ImrError, LLMUnavailable, redact
 from imr_rag.extract.align import align_quote
-from imr_rag.prompts import prompt_hash, render
+from imr_rag.prompts import jinja_literal, prompt_hash, render
 from imr_rag.schema import (
     SCHEMA_VERSION,
     Category,
@@ -141,11 +141,11 @@ def extraction_messages(document: Document) -> list[dict[str, str]]:
     """The chat messages asking for `document`'s record (before instructor adds its schema).
 
     instructor renders message content as a Jinja template whenever a validation context is
-    given; the raw block keeps a letter's own `{{`, `{%` or `{#` from being read as template code
-    (unescaped, `{{ x }}` in a letter reached the model as an empty string).
+    given; `jinja_literal` keeps a letter's own `{{`, `{%` or `{#` from being read as template
+    code (unescaped, `{{ x }}` in a letter reached the model as an empty string).
     """
     prompt = render(PROMPT_NAME, letter=document.text, letter_format=document.letter_format)
-    return [{"role": "user", "content": "{% raw %}" + prompt + "{% endraw %}"}]
+    return [{"role": "user", "content": jinja_literal(prompt)}]
 
 
 def validation_context(document: Document) -> dict[str, str]:
