@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -174,11 +175,24 @@ def configure_output(args: argparse.Namespace) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(level)  # also for libraries that set their own logger to DEBUG (bm25s)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(hide_url_credentials)  # --verbose logs request URLs
     logging.basicConfig(level=level, handlers=[handler])
     if not args.verbose:
         # instructor logs every failed attempt at ERROR; our typed errors already report them once.
         logging.getLogger("instructor").addHandler(logging.NullHandler())
         logging.getLogger("instructor").propagate = False
+
+
+URL_CREDENTIALS = re.compile(r"(?i)(://)[^\s/@]+@|((?:api[_-]?key|key|token)=)[^&\s\"']+")
+
+
+def hide_url_credentials(record: logging.LogRecord) -> bool:
+    """A log filter: user:password in URLs and key=... query values become ***."""
+    message = record.getMessage()
+    hidden = URL_CREDENTIALS.sub(lambda m: f"{m[1]}***@" if m[1] else f"{m[2]}***", message)
+    if hidden != message:
+        record.msg, record.args = hidden, ()
+    return True
 
 
 def end_quietly_on_closed_pipe() -> int:

@@ -124,3 +124,14 @@ def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     shell = subprocess.run(f"{sys.executable} -m imr_rag.cli stats --json | head -1", shell=True, cwd=REPO_ROOT,
                            capture_output=True, text=True, env=clean_env(IMR_DATA_DIR=str(data)), timeout=120)
     assert shell.stdout == "{\n" and "Traceback" not in shell.stderr and "Error" not in shell.stderr
+
+
+def test_verbose_logs_hide_url_credentials() -> None:
+    import logging
+
+    from imr_rag.cli import hide_url_credentials
+
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, 'HTTP Request: GET %s "200 OK"',
+                               ("https://bob:s3cret@llm.example/v1/models?api_key=sk-abcdef123456&x=1",), None)
+    assert hide_url_credentials(record)
+    assert record.getMessage() == 'HTTP Request: GET https://***@llm.example/v1/models?api_key=***&x=1 "200 OK"'
