@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS documents (
     ingested_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_case ON documents(case_number);
+-- `known_case_number` matches case numbers case-blind: without this index every question that
+-- contains a case-number-like word scanned every document.
+CREATE INDEX IF NOT EXISTS documents_case_nocase ON documents(case_number COLLATE NOCASE);
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT PRIMARY KEY,
     doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE
@@ -175,6 +178,7 @@ class Catalog:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
+        self._batch = False
         self.db.executescript(SCHEMA)
         self._add_missing_columns()
         self._ensure_service_index()
@@ -228,8 +232,38 @@ class Catalog:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self.db:
+        """One unit of work: committed at once, or inside `batch()` a savepoint of the batch
+        (rolled back alone if it fails, committed with the batch)."""
+        if not self._batch:
+            with self.db:
+                yield self.db
+            return
+        self.db.execute("SAVEPOINT unit")
+        try:
             yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK TO unit")
+            self.db.execute("RELEASE unit")
+            raise
+        self.db.execute("RELEASE unit")
+
+    def begin_batch(self) -> None:
+        """From here until `commit_batch`, transactions are savepoints of one batch committed
+        together (one fsync for many letters instead of one each). Each keeps its all-or-nothing
+        meaning; a crash loses the batch in flight, which a re-run redoes."""
+        if not self._batch:
+            self.db.execute("BEGIN")
+            self._batch = True
+
+    def commit_batch(self) -> None:
+        if self._batch:
+            self._batch = False
+            self.db.commit()
+
+    def rollback_batch(self) -> None:
+        if self._batch:
+            self._batch = False
+            self.db.rollback()
 
     # -- documents and paths -------------------------------------------------------------
     def doc_for_path(self, path: str) -> str | None:
@@ -387,12 +421,21 @@ class Catalog:
             for r in rows
         ]
 
-    def iter_index_rows(self) -> Iterator[tuple[str, str, str | None, str, str, str]]:
-        """(chunk id, doc id, case number, format, section, text) of every chunk, streamed."""
-        yield from self.db.execute(
-            "SELECT c.chunk_id, c.doc_id, d.case_number, d.letter_format, c.section, c.text"
-            " FROM chunks c JOIN documents d ON d.doc_id = c.doc_id ORDER BY c.doc_id, c.ordinal"
-        )
+    def doc_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT doc_id FROM documents")}
+
+    def iter_index_rows(self, doc_ids: list[str]) -> Iterator[tuple[str, str, str | None, str, str, str]]:
+        """(chunk id, doc id, case number, format, section, text) of the chunks of `doc_ids`, in
+        that order, streamed."""
+        for i in range(0, len(doc_ids), 500):
+            part = doc_ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                "SELECT c.chunk_id, c.doc_id, d.case_number, d.letter_format, c.section, c.text"
+                f" FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE c.doc_id IN ({marks})"
+                " ORDER BY c.doc_id, c.ordinal", part,
+            )
+            yield from rows
 
     def chunks_by_id(self, chunk_ids: list[str]) -> dict[str, ChunkRow]:
         found: dict[str, ChunkRow] = {}

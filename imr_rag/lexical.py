@@ -1,12 +1,36 @@
-"""Lexical (BM25) index over the same chunks as the dense store, persisted beside it (bm25s)."""
+"""Lexical (BM25) index over the same chunks as the dense store, kept as immutable segments.
+
+A year of letters is 1.7 million chunks: rebuilding one BM25 matrix from the whole catalog after
+every ingest held every chunk's tokens in memory and grew with the corpus. Instead each ingest
+batch appends a *segment* (the term frequencies of its chunks, with their metadata), and segments
+of similar size are merged from their stored postings (never re-tokenised). Scores are computed at
+query time from the statistics summed over all segments (documents, their lengths, each term's
+document frequency), so a query scores exactly as one index over all chunks would (BM25, Lucene
+variant, k1 = 1.5, b = 0.75).
+
+On disk (`lexical/`):
+- `seg-NNNNNN/`: `vocab.txt` (sorted terms), `indptr.npy`, `docs.npy`, `tfs.npy` (postings by
+  term, CSC), `lengths.npy`, and the chunk metadata `chunk_ids.npy`, `doc_ids.npy`,
+  `case_numbers.npy`, `formats.npy`, `sections.npy`; all read memory-mapped.
+- `manifest.json`: the catalog generation the index covers, the live segments in order, and per
+  segment the documents removed since it was written (tombstones, dropped by the next merge).
+
+A segment is written completely before the manifest that lists it replaces the old manifest
+(atomically), and segments are deleted only after no manifest lists them: a crash at any point
+leaves the previous manifest and its segments, a usable index, and the next run (by the one writer)
+removes the leftovers and finishes the append or merge.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
 import shutil
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,129 +42,395 @@ STOPWORDS = frozenset(
     of on or she that the their them then there these they this to was were which who will with
     was what when where how did does do not no than so such""".split()
 )
+K1, B = 1.5, 0.75
+MERGE_AT = 4
+"""Segments of one size tier (a factor of 8 in chunks) merged once there are this many."""
+MAX_MERGED_CHUNKS = 250_000
+"""No merge makes a segment larger than this (merging holds the merged postings in memory)."""
+META_FIELDS = ("chunk_ids", "doc_ids", "case_numbers", "formats", "sections")
+Row = tuple[str, str, "str | None", str, str, str]
+"""(chunk id, doc id, case number, format, section, text) of one chunk."""
 
 
 def tokenize(text: str) -> list[str]:
     return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
 
 
-@dataclass(frozen=True)
-class LexicalMeta:
-    """Per-chunk metadata in index order, for filtering lexical hits without the catalog."""
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
-    chunk_ids: list[str]
-    doc_ids: list[str]
-    case_numbers: list[str | None]
-    formats: list[str]
-    sections: list[str]
+
+def _save(folder: Path, name: str, array: np.ndarray) -> None:
+    with open(folder / f"{name}.npy", "wb") as handle:
+        np.save(handle, array)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _strings(values: list) -> np.ndarray:
+    """Fixed-width UTF-8 bytes (None as b''), for vectorised equality filters on a memory map."""
+    encoded = [(v or "").encode("utf-8") for v in values]
+    width = max((len(v) for v in encoded), default=1) or 1
+    return np.array(encoded, dtype=f"S{width}")
+
+
+def _write_segment(folder: Path, vocab: list[str], indptr: np.ndarray, docs: np.ndarray, tfs: np.ndarray,
+                   lengths: np.ndarray, meta: dict[str, np.ndarray]) -> None:
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    with open(tmp / "vocab.txt", "w", encoding="utf-8") as handle:
+        handle.write("\n".join(vocab))
+        handle.flush()
+        os.fsync(handle.fileno())
+    _save(tmp, "indptr", indptr.astype(np.int64))
+    _save(tmp, "docs", docs.astype(np.int32))
+    _save(tmp, "tfs", tfs.astype(np.uint16))
+    _save(tmp, "lengths", lengths.astype(np.int32))
+    for name, values in meta.items():
+        _save(tmp, name, values)
+    _fsync_dir(tmp)
+    tmp.rename(folder)
+    _fsync_dir(folder.parent)
+
+
+def build_segment(folder: Path, rows: Iterable[Row]) -> int:
+    """Tokenise rows into a new segment at `folder`; returns its number of chunks."""
+    ids: dict[str, int] = {}
+    terms: list[int] = []
+    docs: list[int] = []
+    tfs: list[int] = []
+    lengths: list[int] = []
+    meta: dict[str, list] = {f: [] for f in META_FIELDS}
+    for n, (chunk_id, doc_id, case_number, letter_format, section, text) in enumerate(rows):
+        for name, value in zip(META_FIELDS, (chunk_id, doc_id, case_number, letter_format, section)):
+            meta[name].append(value)
+        tokens = tokenize(text)
+        lengths.append(len(tokens))
+        for term, tf in Counter(tokens).items():
+            terms.append(ids.setdefault(term, len(ids)))
+            docs.append(n)
+            tfs.append(min(tf, 65535))
+    vocab = sorted(ids)
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.array([ids[t] for t in vocab], dtype=np.int64)] = np.arange(len(vocab))
+    term_of = rank[np.array(terms, dtype=np.int64)] if terms else np.zeros(0, dtype=np.int64)
+    order = np.argsort(term_of, kind="stable")  # by term, documents ascending within a term
+    indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(term_of, minlength=len(vocab)), out=indptr[1:])
+    _write_segment(folder, vocab, indptr, np.array(docs, dtype=np.int32)[order],
+                   np.array(tfs, dtype=np.uint16)[order], np.array(lengths, dtype=np.int32),
+                   {name: _strings(values) for name, values in meta.items()})
+    return len(lengths)
+
+
+@dataclass
+class Segment:
+    """One immutable segment, memory-mapped."""
+
+    name: str
+    folder: Path
+    deleted: frozenset[str] = frozenset()
+    vocab: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        text = (self.folder / "vocab.txt").read_text(encoding="utf-8")
+        self.terms = text.split("\n") if text else []
+        self.vocab = {t: i for i, t in enumerate(self.terms)}
+        load = lambda name: np.load(self.folder / f"{name}.npy", mmap_mode="r")  # noqa: E731
+        self.indptr, self.docs, self.tfs, self.lengths = (load(n) for n in ("indptr", "docs", "tfs", "lengths"))
+        self.meta = {name: load(name) for name in META_FIELDS}
+        self.size = len(self.lengths)
+        self.live = np.ones(self.size, dtype=bool)
+        if self.deleted:
+            self.live &= ~np.isin(self.meta["doc_ids"], np.array([d.encode() for d in self.deleted]))
+
+    def df(self, term: str) -> int:
+        i = self.vocab.get(term)
+        return 0 if i is None else int(self.indptr[i + 1] - self.indptr[i])
+
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        i = self.vocab.get(term)
+        if i is None:
+            return None
+        a, b = int(self.indptr[i]), int(self.indptr[i + 1])
+        return self.docs[a:b], self.tfs[a:b]
+
+
+def merge_segments(folder: Path, segments: list[Segment]) -> int:
+    """Write one segment holding the live chunks of `segments` (in order), from their postings."""
+    vocab = sorted(set().union(*(s.vocab for s in segments)))
+    vocab_array = np.array(vocab) if vocab else np.zeros(0, dtype="U1")
+    maps, keeps, new_ids, counts = [], [], [], np.zeros(len(vocab), dtype=np.int64)
+    offset = 0
+    for s in segments:
+        local = np.array(s.terms) if s.terms else np.zeros(0, dtype="U1")
+        gmap = np.searchsorted(vocab_array, local)
+        term_of = np.repeat(np.arange(len(s.terms)), np.diff(np.asarray(s.indptr)))
+        keep = s.live[np.asarray(s.docs)]
+        new_id = np.cumsum(s.live) - 1 + offset
+        offset += int(s.live.sum())
+        global_terms = gmap[term_of[keep]]
+        counts += np.bincount(global_terms, minlength=len(vocab))
+        maps.append(global_terms)
+        keeps.append(keep)
+        new_ids.append(new_id)
+    indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    docs = np.empty(int(indptr[-1]), dtype=np.int32)
+    tfs = np.empty(int(indptr[-1]), dtype=np.uint16)
+    written = np.zeros(len(vocab), dtype=np.int64)
+    for s, global_terms, keep, new_id in zip(segments, maps, keeps, new_ids):
+        here = np.bincount(global_terms, minlength=len(vocab))
+        starts = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(here, out=starts[1:])
+        rank = np.arange(len(global_terms)) - starts[global_terms]  # entries are ordered by term
+        dest = indptr[global_terms] + written[global_terms] + rank
+        docs[dest] = new_id[np.asarray(s.docs)[keep]]
+        tfs[dest] = np.asarray(s.tfs)[keep]
+        written += here
+    lengths = np.concatenate([np.asarray(s.lengths)[s.live] for s in segments])
+    meta = {}
+    for name in META_FIELDS:
+        width = max(s.meta[name].dtype.itemsize for s in segments)
+        meta[name] = np.concatenate([np.asarray(s.meta[name])[s.live].astype(f"S{width}") for s in segments])
+    _write_segment(folder, vocab, indptr, docs, tfs, lengths, meta)
+    return len(lengths)
+
+
+def _tier(size: int) -> int:
+    return int(math.log(max(size, 1), 8))
 
 
 class LexicalIndex:
-    """A BM25 index plus the chunk ids in index order."""
+    """The segments listed by the manifest, searched as one BM25 index."""
 
-    META_FILE = "chunks.json"
     MANIFEST_FILE = "manifest.json"
 
     def __init__(self, path: Path):
         self.path = path
-        self._retriever = None
-        self.meta: LexicalMeta | None = None
+        self.segments: list[Segment] | None = None
         self.loaded_generation: int | None = None
+
+    # -- the manifest ------------------------------------------------------------------------
+    def manifest(self) -> dict | None:
+        try:
+            return json.loads((self.path / self.MANIFEST_FILE).read_text())
+        except (OSError, ValueError):
+            return None
 
     @property
     def generation(self) -> int | None:
-        """The catalog generation this index was built from (None: no index on disk)."""
-        try:
-            return json.loads((self.path / self.MANIFEST_FILE).read_text())["generation"]
-        except (OSError, ValueError, KeyError):
-            return None
+        """The catalog generation this index covers (None: no index on disk)."""
+        manifest = self.manifest()
+        return manifest.get("generation") if manifest else None
+
+    def _commit(self, segments: list[dict], generation: int) -> None:
+        """Atomically make `segments` the index at `generation`, then drop segments none lists."""
+        tmp = self.path / (self.MANIFEST_FILE + ".tmp")
+        with open(tmp, "w") as handle:
+            json.dump({"generation": generation, "segments": segments}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path / self.MANIFEST_FILE)
+        _fsync_dir(self.path)
+        self.remove_leftovers()
+        self.segments = None
+
+    def remove_leftovers(self) -> list[str]:
+        """Delete segment folders the manifest does not list (an interrupted append or merge, or
+        the inputs of a finished merge). Only the writer calls this."""
+        manifest = self.manifest() or {"segments": []}
+        listed = {s["name"] for s in manifest["segments"]}
+        removed = []
+        for child in self.path.glob("seg-*"):
+            if child.name not in listed:
+                shutil.rmtree(child, ignore_errors=True)
+                removed.append(child.name)
+        return removed
+
+    def _new_name(self, manifest: dict) -> str:
+        taken = [int(s["name"][4:]) for s in manifest["segments"]]
+        taken += [int(p.name[4:].split(".")[0]) for p in self.path.glob("seg-*") if p.name[4:].split(".")[0].isdigit()]
+        return f"seg-{max(taken, default=0) + 1:06d}"
+
+    # -- writing (one writer: the catalog writer lock) ---------------------------------------
+    def update(self, new_rows: Iterable[Row], removed_docs: set[str], generation: int) -> int:
+        """Append a segment of `new_rows` and tombstone `removed_docs`; the index then covers
+        `generation`. Returns the number of chunks appended."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.remove_leftovers()
+        manifest = self.manifest() or {"generation": None, "segments": []}
+        segments = manifest["segments"]
+        if removed_docs:
+            live = self._load_from(manifest)
+            for entry, segment in zip(segments, live):
+                hit = removed_docs & set(np.asarray(segment.meta["doc_ids"]).astype(str).tolist())
+                if hit:
+                    entry["deleted"] = sorted(set(entry.get("deleted", [])) | hit)
+        added = 0
+        rows = iter(new_rows)
+        first = next(rows, None)
+        if first is not None:
+            name = self._new_name(manifest)
+            added = build_segment(self.path / name, _chain(first, rows))
+            segments.append({"name": name, "size": added})
+        self._commit(segments, generation)
+        return added
+
+    def merge(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Merge segments of one size tier once there are MERGE_AT of them (never above
+        MAX_MERGED_CHUNKS), until no tier has that many; returns the merges done.
+
+        `progress(done, total)` is called when a merged segment has been written, before the
+        manifest swaps it in (a kill there leaves the unmerged index, which the next run merges).
+        """
+        done = 0
+        while True:
+            manifest = self.manifest()
+            if not manifest:
+                return done
+            group = self._merge_group(manifest["segments"])
+            if not group:
+                return done
+            live = self._load_from(manifest)
+            by_name = {s.name: s for s in live}
+            name = self._new_name(manifest)
+            size = merge_segments(self.path / name, [by_name[e["name"]] for e in group])
+            if progress:
+                progress(done + 1, done + 1)
+            names = {e["name"] for e in group}
+            first = next(i for i, e in enumerate(manifest["segments"]) if e["name"] in names)
+            kept = [e for e in manifest["segments"] if e["name"] not in names]
+            kept.insert(first, {"name": name, "size": size})
+            self._commit(kept, manifest["generation"])
+            done += 1
 
     @staticmethod
-    def build(
-        path: Path, rows: Iterable[tuple[str, str, str | None, str, str, str]], generation: int
-    ) -> LexicalIndex:
-        """Rebuild the index from (chunk id, doc id, case number, format, section, text) rows of
-        the catalog at `generation`.
+    def _merge_group(entries: list[dict]) -> list[dict]:
+        tiers: dict[int, list[dict]] = {}
+        for entry in entries:
+            if entry["size"] < MAX_MERGED_CHUNKS:
+                tiers.setdefault(_tier(entry["size"]), []).append(entry)
+        for tier in sorted(tiers):
+            group = tiers[tier]
+            if len(group) >= MERGE_AT:
+                chosen, total = [], 0
+                for entry in group:
+                    if total + entry["size"] > MAX_MERGED_CHUNKS and len(chosen) >= 2:
+                        break
+                    chosen.append(entry)
+                    total += entry["size"]
+                return chosen
+        return []
 
-        Rows are streamed and only their tokens are kept. The index is written to a temporary
-        folder and then swapped in, so a reader never sees a half-written index.
-        """
-        import bm25s
+    def reset(self) -> None:
+        """Drop every segment (a full rebuild follows)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._commit([], -1)
 
-        tmp = path.with_name(path.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        meta: dict[str, list] = {f: [] for f in ("chunk_ids", "doc_ids", "case_numbers", "formats", "sections")}
-        corpus_tokens = []
-        for chunk_id, doc_id, case_number, letter_format, section, text in rows:
-            for field, value in zip(meta, (chunk_id, doc_id, case_number, letter_format, section)):
-                meta[field].append(value)
-            corpus_tokens.append(tokenize(text) or ["_empty_"])
-        if corpus_tokens:
-            retriever = bm25s.BM25()
-            retriever.index(corpus_tokens, show_progress=False)
-            retriever.save(str(tmp), show_progress=False)
-        (tmp / LexicalIndex.META_FILE).write_text(json.dumps(meta))
-        (tmp / LexicalIndex.MANIFEST_FILE).write_text(json.dumps({"generation": generation}))
-        old = path.with_name(path.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if path.exists():
-            path.rename(old)
-        tmp.rename(path)
-        shutil.rmtree(old, ignore_errors=True)
-        return LexicalIndex(path)
+    # -- reading -----------------------------------------------------------------------------
+    def _load_from(self, manifest: dict) -> list[Segment]:
+        return [Segment(e["name"], self.path / e["name"], frozenset(e.get("deleted", ()))) for e in manifest["segments"]]
 
     def _load(self) -> bool:
-        if self.meta is not None:
+        if self.segments is not None:
             return True
-        meta_file = self.path / self.META_FILE
-        if not meta_file.exists():
-            return False
-        self.loaded_generation = self.generation
-        self.meta = LexicalMeta(**json.loads(meta_file.read_text()))
-        if self.meta.chunk_ids:
-            import bm25s
+        for _ in range(3):  # a merge may delete segments between reading the manifest and opening them
+            manifest = self.manifest()
+            if manifest is None:
+                return False
+            try:
+                self.segments = self._load_from(manifest)
+            except FileNotFoundError:
+                continue
+            self.loaded_generation = manifest["generation"]
+            return True
+        return False
 
-            self._retriever = bm25s.BM25.load(str(self.path), mmap=True, show_progress=False)
-        return True
+    @property
+    def loaded(self) -> bool:
+        return self.segments is not None
+
+    def segment_count(self) -> int:
+        return len(self.segments) if self._load() else 0
 
     def chunk_ids(self) -> list[str]:
-        """The ids of the chunks in the index (empty when there is no index)."""
-        return list(self.meta.chunk_ids) if self._load() else []
+        """The ids of the live chunks in the index (empty when there is no index)."""
+        if not self._load():
+            return []
+        return [c for s in self.segments for c in np.asarray(s.meta["chunk_ids"])[s.live].astype(str).tolist()]
+
+    def doc_ids(self) -> set[str]:
+        """The documents with live chunks in the index."""
+        if not self._load():
+            return set()
+        found: set[str] = set()
+        for s in self.segments:
+            found.update(np.unique(np.asarray(s.meta["doc_ids"])[s.live]).astype(str).tolist())
+        return found
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the best k chunks, restricted to mask==1 when given."""
-        if not self._load() or self._retriever is None:
+        if not self._load() or not self.segments or k <= 0:
             return []
-        vocab = self._retriever.vocab_dict
-        tokens = [t for t in tokenize(query) if t in vocab]
-        if not tokens:
+        tokens = list(dict.fromkeys(tokenize(query)))
+        n_docs = sum(s.size for s in self.segments)
+        avgdl = max(sum(float(np.asarray(s.lengths).sum()) for s in self.segments) / max(n_docs, 1), 1e-9)
+        idf = {}
+        for t in tokens:
+            df = sum(s.df(t) for s in self.segments)
+            if df:
+                idf[t] = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        if not idf:
             return []
-        n = len(self.meta.chunk_ids)
-        allowed = n if mask is None else int(mask.sum())
-        k = min(k, allowed)
-        if k <= 0:
-            return []
-        docs, scores = self._retriever.retrieve(
-            [tokens], k=k, show_progress=False, weight_mask=None if mask is None else mask.astype(np.float32)
-        )
-        return [
-            (self.meta.chunk_ids[int(d)], float(s))
-            for d, s in zip(docs[0], scores[0])
-            if s > 0
-        ]
+        best: list[tuple[float, str]] = []
+        offset = 0
+        for s in self.segments:
+            allowed = s.live if mask is None else s.live & (mask[offset: offset + s.size] > 0)
+            offset += s.size
+            if not allowed.any():
+                continue
+            scores = np.zeros(s.size, dtype=np.float32)
+            norm = None
+            for t, weight in idf.items():
+                found = s.postings(t)
+                if found is None:
+                    continue
+                docs, tfs = np.asarray(found[0]), np.asarray(found[1]).astype(np.float32)
+                if norm is None:
+                    norm = (K1 * (1 - B + B * np.asarray(s.lengths, dtype=np.float32) / avgdl)).astype(np.float32)
+                scores[docs] += weight * tfs / (tfs + norm[docs])
+            scores[~allowed] = 0
+            top = min(k, s.size)
+            picked = np.argpartition(-scores, top - 1)[:top] if top < s.size else np.arange(s.size)
+            chunk_ids = s.meta["chunk_ids"]
+            best.extend((float(scores[i]), chunk_ids[i].decode()) for i in picked if scores[i] > 0)
+        best.sort(key=lambda x: (-x[0], x[1]))
+        return [(cid, score) for score, cid in best[:k]]
 
     def mask(self, *, case_number=None, letter_format=None, section=None, doc_id=None) -> np.ndarray | None:
-        """1 for chunks passing all given filters, 0 elsewhere; None when nothing is filtered."""
+        """1 for chunks passing all given filters, 0 elsewhere (segments in order); None when
+        nothing is filtered."""
         if not self._load():
             return None
-        wanted = {
-            "case_numbers": case_number, "formats": letter_format, "sections": section, "doc_ids": doc_id,
-        }
-        active = {k: v for k, v in wanted.items() if v is not None}
+        wanted = {"case_numbers": case_number, "formats": letter_format, "sections": section, "doc_ids": doc_id}
+        active = {k: v.encode("utf-8") for k, v in wanted.items() if v is not None}
         if not active:
             return None
-        keep = np.ones(len(self.meta.chunk_ids), dtype=bool)
-        for field, value in active.items():
-            keep &= np.array([v == value for v in getattr(self.meta, field)], dtype=bool)
-        return keep.astype(np.float32)
+        parts = []
+        for s in self.segments:
+            keep = np.ones(s.size, dtype=bool)
+            for name, value in active.items():
+                keep &= np.asarray(s.meta[name]) == value
+            parts.append(keep)
+        return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, dtype=np.float32)
+
+
+def _chain(first: Row, rest: Iterable[Row]) -> Iterable[Row]:
+    yield first
+    yield from rest

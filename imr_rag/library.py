@@ -16,7 +16,8 @@ import re
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,11 +25,12 @@ import numpy as np
 
 from imr_rag.catalog import Catalog
 from imr_rag.chunking import chunk_sections
-from imr_rag.documents import ReadLimits, iter_letter_files, read_document
+from imr_rag.documents import Document, ReadLimits, doc_id_for, iter_letter_files, read_document
 from imr_rag.errors import DataDirUnavailable, StoreUnavailable, UnreadableDocument, redact
+from imr_rag.extract.service import Extraction, extract_rules, store_extraction
 from imr_rag.formats import case_number_of, split_sections
 from imr_rag.lexical import LexicalIndex
-from imr_rag.schema import ChunkRow, Hit, SearchFilters
+from imr_rag.schema import Chunk, ChunkRow, Hit, SearchFilters
 from imr_rag.settings import Settings
 from imr_rag.writelock import OnWait, _no_wait_notice, writer_lock
 
@@ -40,6 +42,12 @@ CASE_NUMBER_LIKE = re.compile(r"\b[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\b")
 EMBED_BATCH = 256
 SEARCH_MODES = ("hybrid", "dense", "lexical")
 QUERY_VECTOR_CACHE = 256
+COMMIT_LETTERS = 100
+"""Letters per catalog commit (a kill loses at most these; the re-run redoes them)."""
+COMMIT_SECONDS = 2.0
+"""...or fewer, when they took longer than this to prepare."""
+WORKER_TASK = 16
+"""Files per task sent to a worker process."""
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -59,6 +67,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     chunks_added: int = 0
+    extracted: int = 0
     chunks_embedded: int = 0
     vectors_computed: int = 0
     embed_error: str | None = None
@@ -71,6 +80,7 @@ class IngestReport:
             "unchanged": self.unchanged,
             "failed": [{"path": p, "reason": r} for p, r in self.failed],
             "chunks_added": self.chunks_added,
+            "extracted": self.extracted,
             "chunks_embedded": self.chunks_embedded,
             "vectors_computed": self.vectors_computed,
             "embed_error": self.embed_error,
@@ -144,21 +154,55 @@ class Library:
                 self._dense = None
 
     # -- ingest --------------------------------------------------------------------------
-    def ingest(self, paths: list[Path], *, embed: bool = True, progress: Progress = _no_progress) -> IngestReport:
+    def ingest(
+        self, paths: list[Path], *, embed: bool = True, extract: str | None = None, workers: int = 1,
+        progress: Progress = _no_progress,
+    ) -> IngestReport:
         """Run the stages over `paths`. Each stage finishes what an interrupted earlier run left:
-        the lexical index is rebuilt whenever it is behind the catalog, vectors of removed
-        documents are deleted from the dense store, and pending chunks are embedded."""
+        the lexical index catches up whenever it is behind the catalog, vectors of removed
+        documents are deleted from the dense store, and pending chunks are embedded.
+
+        Letters are committed in batches (`progress("parse", n, total)` is called once letter n
+        is committed); the lexical index gets a segment every `lexical_segment_letters` letters.
+        `extract="rules"` also extracts each new letter's decision from the text already in
+        memory, stored in the letter's batch. `workers` > 1 reads, chunks and extracts in that
+        many processes; this process alone writes the catalog and the index.
+        """
+        if extract not in (None, "rules"):
+            raise ValueError("ingest extracts with the rules backend only (extract the rest with `imr-rag extract`)")
         report = IngestReport()
         files = iter_letter_files(paths, report.failed)
         with self.writing("catalog"):
             started = time.perf_counter()
-            for n, path in enumerate(files, 1):
-                self._ingest_one(path, report)
-                progress("parse", n, len(files))
-            report.seconds["parse"] = time.perf_counter() - started
+            self.ensure_lexical(progress)  # an interrupted run may have left it behind
+            lexical_s = time.perf_counter() - started
+            feed = _LexicalFeed(self, self.settings.lexical_segment_letters)
             started = time.perf_counter()
-            if self.ensure_lexical():
-                report.seconds["lexical"] = time.perf_counter() - started
+            try:
+                for n, prepared in enumerate(self._prepared(files, extract, workers), 1):
+                    if prepared.failed is None:
+                        self._store(prepared, report, feed)
+                    else:
+                        self.catalog.begin_batch()
+                        self.catalog.record_failure(prepared.path, prepared.failed)
+                        report.failed.append((prepared.path, prepared.failed))
+                    if n % COMMIT_LETTERS == 0 or feed.due() or time.monotonic() > feed.commit_by:
+                        self._commit_batch(feed, n, len(files), progress)
+            except BaseException:
+                self.catalog.rollback_batch()
+                raise
+            self._commit_batch(feed, len(files), len(files), progress)
+            parse_s = time.perf_counter() - started - feed.seconds
+            if workers <= 1 and extract:  # extraction ran in this process: its own stage
+                parse_s -= report.seconds.setdefault("extract", 0.0)
+            else:
+                report.seconds.pop("extract", None)  # worker time, inside the parse stage's wall time
+            report.seconds["parse"] = parse_s
+            started = time.perf_counter()
+            feed.flush()
+            self.lexical.merge(lambda done, total: progress("merge", done, total))
+            self.ensure_lexical(progress)
+            report.seconds["lexical"] = lexical_s + feed.seconds + time.perf_counter() - started
         progress("lexical", 1, 1)
         if embed:
             started = time.perf_counter()
@@ -168,6 +212,76 @@ class Library:
                 report.embed_error = f"{exc}; the letters are searchable lexically, run `imr-rag embed` when the store is back"
             report.seconds["embed"] = time.perf_counter() - started
         return report
+
+    def _commit_batch(self, feed: _LexicalFeed, done: int, total: int, progress: Progress) -> None:
+        """Commit the letters stored since the last commit, tell progress about each, and append
+        a lexical segment when enough letters are waiting for one."""
+        self.catalog.commit_batch()
+        for n in range(feed.reported + 1, done + 1):
+            progress("parse", n, total)
+        feed.reported = max(feed.reported, done)
+        feed.commit_by = time.monotonic() + COMMIT_SECONDS
+        if feed.due():
+            feed.flush()
+
+    def _prepared(self, files: list[Path], extract: str | None, workers: int) -> Iterator[Prepared]:
+        """Each file read, chunked (and extracted), in order; in worker processes when asked."""
+        options = PrepareOptions(
+            limits=ReadLimits(
+                max_bytes=int(self.settings.max_file_mb * 2**20), max_chars=self.settings.max_text_chars,
+                max_pages=self.settings.max_pages,
+            ),
+            chunk_size=self.settings.chunk_size, chunk_overlap=self.settings.chunk_overlap,
+            max_chunks=self.settings.max_chunks_per_document, extract=extract,
+        )
+        known = self.catalog.doc_for_path
+        if workers <= 1:
+            for path in files:
+                yield prepare_letter(path, known(str(path)), options)
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        tasks = [files[i : i + WORKER_TASK] for i in range(0, len(files), WORKER_TASK)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            window: deque = deque()
+            for task in tasks:
+                window.append(pool.submit(prepare_letters, [(p, known(str(p))) for p in task], options))
+                if len(window) >= 3 * workers:  # bounded: memory stays flat whatever the folder
+                    yield from window.popleft().result()
+            while window:
+                yield from window.popleft().result()
+
+    def _store(self, p: Prepared, report: IngestReport, feed: _LexicalFeed) -> None:
+        """Write one prepared letter (inside the open batch; its own savepoint)."""
+        name = p.path
+        if p.doc is None:
+            report.unchanged.append(name)
+            return
+        doc = p.doc
+        previous = self.catalog.doc_for_path(name)
+        if previous == doc.doc_id:
+            report.unchanged.append(name)
+            return
+        self.catalog.begin_batch()
+        if self.catalog.has_document(doc.doc_id):
+            # The same bytes under another path: one document, two paths; nothing to index.
+            feed.removed(self.catalog.link_path(name, doc.doc_id))
+            (report.replaced if previous else report.unchanged).append(name)
+            return
+        # One savepoint adds the new version and removes the old one: a kill leaves either.
+        feed.removed(self.catalog.add_document(
+            doc_id=doc.doc_id, file_hash=doc.file_hash, path=name, letter_format=doc.letter_format,
+            case_number=p.case_number, pages=doc.pages, text=doc.text, source_text=doc.source_text,
+            offsets=doc.offsets, ends=doc.ends, chunks=p.chunks,
+        ))
+        feed.added(doc.doc_id)
+        if p.extraction is not None:
+            store_extraction(self.catalog, p.extraction)
+            report.extracted += p.extraction.decision is not None
+            report.seconds["extract"] = report.seconds.get("extract", 0.0) + p.extraction.seconds
+        report.chunks_added += len(p.chunks)
+        (report.replaced if previous else report.ingested).append(name)
 
     def documents_to_extract(
         self, paths: list[Path], *, progress: Progress = _no_progress
@@ -188,65 +302,34 @@ class Library:
                 targets.append((name, doc_id))
         return targets, list(failed.items())
 
-    def _ingest_one(self, path: Path, report: IngestReport) -> None:
-        name = str(path)
-        limits = ReadLimits(
-            max_bytes=int(self.settings.max_file_mb * 2**20),
-            max_chars=self.settings.max_text_chars,
-            max_pages=self.settings.max_pages,
-        )
-        try:
-            doc = read_document(path, limits=limits)
-        except UnreadableDocument as exc:
-            self.catalog.record_failure(name, exc.reason)
-            report.failed.append((name, exc.reason))
-            return
-        previous = self.catalog.doc_for_path(name)
-        if previous == doc.doc_id:
-            report.unchanged.append(name)
-            return
-        if self.catalog.has_document(doc.doc_id):
-            # The same bytes under another path: one document, two paths; nothing to index.
-            self.catalog.link_path(name, doc.doc_id)
-            (report.replaced if previous else report.unchanged).append(name)
-            return
-        sections = split_sections(doc.text, doc.letter_format)
-        chunks = chunk_sections(
-            doc.doc_id, doc.text, sections, size=self.settings.chunk_size, overlap=self.settings.chunk_overlap
-        )
-        if len(chunks) > self.settings.max_chunks_per_document:
-            reason = (f"{len(chunks):,} chunks, more than the limit of {self.settings.max_chunks_per_document:,} "
-                      "per document (IMR_MAX_CHUNKS_PER_DOCUMENT)")
-            self.catalog.record_failure(name, reason)
-            report.failed.append((name, reason))
-            return
-        # One transaction adds the new version and removes the old one: a kill leaves either.
-        self.catalog.add_document(
-            doc_id=doc.doc_id,
-            file_hash=doc.file_hash,
-            path=name,
-            letter_format=doc.letter_format,
-            case_number=case_number_of(doc.text, doc.letter_format),
-            pages=doc.pages,
-            text=doc.text,
-            source_text=doc.source_text,
-            offsets=doc.offsets,
-            ends=doc.ends,
-            chunks=[(c, text_hash(c.text)) for c in chunks],
-        )
-        report.chunks_added += len(chunks)
-        (report.replaced if previous else report.ingested).append(name)
-
-    def ensure_lexical(self) -> bool:
-        """Rebuild the lexical index if it is missing or behind the catalog; True if rebuilt."""
-        if self.lexical.generation == self.catalog.generation() and self.lexical.path.exists():
+    def ensure_lexical(self, progress: Progress = _no_progress) -> bool:
+        """Bring the lexical index up to the catalog if it is missing or behind (what an
+        interrupted run left): segments for the documents it lacks, tombstones for those the
+        catalog removed; True if it was behind."""
+        generation = self.catalog.generation()  # read first: rows added meanwhile only make it look stale
+        if self.lexical.generation == generation:
             return False
-        self.rebuild_lexical()
+        indexed = self.lexical.doc_ids()
+        current = self.catalog.doc_ids()
+        self._append_lexical(sorted(current - indexed), indexed - current, generation)
+        self.lexical.merge(lambda done, total: progress("merge", done, total))
         return True
 
-    def rebuild_lexical(self) -> None:
-        generation = self.catalog.generation()  # read first: rows added meanwhile only make it look stale
-        self.lexical = LexicalIndex.build(self.settings.lexical_path, self.catalog.iter_index_rows(), generation)
+    def rebuild_lexical(self, progress: Progress = _no_progress) -> None:
+        """A new lexical index from the catalog, written segment by segment."""
+        self.lexical.reset()
+        self.ensure_lexical(progress)
+
+    def _append_lexical(self, new: list[str], removed: set[str], generation: int) -> None:
+        """Segments for the chunks of `new` documents (at most `lexical_segment_letters` letters
+        each, so memory stays flat) and tombstones for `removed` ones; only the last commit
+        says the index covers `generation`."""
+        size = max(1, self.settings.lexical_segment_letters)
+        groups = [new[i : i + size] for i in range(0, len(new), size)] or [[]]
+        for n, group in enumerate(groups, 1):
+            last = n == len(groups)
+            self.lexical.update(self.catalog.iter_index_rows(group), removed if last else set(),
+                                generation if last else -1)
 
     def apply_dense_deletes(self) -> int:
         """Delete from the dense store the vectors of documents the catalog has removed."""
@@ -339,8 +422,8 @@ class Library:
         return taken
 
     def _follow_lexical(self) -> None:
-        """Pick up a lexical index that another process (an ingest) has rebuilt since it was loaded."""
-        if self.lexical.meta is not None and self.lexical.generation != self.lexical.loaded_generation:
+        """Pick up a lexical index that another process (an ingest) has changed since it was loaded."""
+        if self.lexical.loaded and self.lexical.generation != self.lexical.loaded_generation:
             self.lexical = LexicalIndex(self.settings.lexical_path)
 
     def _query_vector(self, query: str) -> np.ndarray:
@@ -373,6 +456,91 @@ class Library:
         stats["data_dir"] = str(self.settings.data_dir)
         stats["dense_store"] = self.settings.chroma_url or str(self.settings.chroma_path)
         return stats
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    limits: ReadLimits
+    chunk_size: int
+    chunk_overlap: int
+    max_chunks: int
+    extract: str | None
+
+
+@dataclass
+class Prepared:
+    """One file as the catalog writer needs it: the document, its chunks (with text hashes), its
+    case number and, when asked, its extraction; or why it failed; or `doc` None if unchanged."""
+
+    path: str
+    doc: Document | None = None
+    chunks: list[tuple[Chunk, str]] = field(default_factory=list)
+    case_number: str | None = None
+    extraction: Extraction | None = None
+    failed: str | None = None
+
+
+def prepare_letter(path: Path, previous: str | None, options: PrepareOptions) -> Prepared:
+    """Read, normalise, chunk (and extract) one file: the CPU-bound part of ingest, free of the
+    catalog so worker processes can run it. `previous` is the document the path held: an
+    unchanged file is recognised by its hash before any parsing."""
+    name = str(path)
+    try:
+        if previous is not None and doc_id_for(hashlib.sha256(path.read_bytes()).hexdigest()) == previous:
+            return Prepared(name)
+        doc = read_document(path, limits=options.limits)
+    except OSError as exc:
+        return Prepared(name, failed=f"cannot read file: {exc.strerror or exc}")
+    except UnreadableDocument as exc:
+        return Prepared(name, failed=exc.reason)
+    sections = split_sections(doc.text, doc.letter_format)
+    chunks = chunk_sections(doc.doc_id, doc.text, sections, size=options.chunk_size, overlap=options.chunk_overlap)
+    if len(chunks) > options.max_chunks:
+        return Prepared(name, failed=f"{len(chunks):,} chunks, more than the limit of {options.max_chunks:,} "
+                        "per document (IMR_MAX_CHUNKS_PER_DOCUMENT)")
+    prepared = Prepared(name, doc, [(c, text_hash(c.text)) for c in chunks], case_number_of(doc.text, doc.letter_format))
+    if options.extract == "rules":
+        prepared.extraction = extract_rules(doc)
+    return prepared
+
+
+def prepare_letters(items: list[tuple[Path, str | None]], options: PrepareOptions) -> list[Prepared]:
+    """prepare_letter over a few files (one task of a worker process)."""
+    return [prepare_letter(path, previous, options) for path, previous in items]
+
+
+class _LexicalFeed:
+    """Documents committed to the catalog but not yet in a lexical segment."""
+
+    def __init__(self, library: Library, segment_letters: int):
+        self.library = library
+        self.segment_letters = max(1, segment_letters)
+        self.new: list[str] = []
+        self.gone: set[str] = set()
+        self.reported = 0
+        self.seconds = 0.0
+        self.commit_by = time.monotonic() + COMMIT_SECONDS
+
+    def added(self, doc_id: str) -> None:
+        self.new.append(doc_id)
+
+    def removed(self, doc_id: str | None) -> None:
+        if doc_id:
+            self.gone.add(doc_id)
+
+    def due(self) -> bool:
+        return len(self.new) >= self.segment_letters
+
+    def flush(self) -> None:
+        """Append a segment of the committed new documents (call only between batches)."""
+        if not self.new and not self.gone:
+            return
+        started = time.perf_counter()
+        lib = self.library
+        new, gone = self.new, self.gone - set(self.new)
+        self.new, self.gone = [], set()
+        lib.lexical.update(lib.catalog.iter_index_rows(new), gone, lib.catalog.generation())
+        self.seconds += time.perf_counter() - started
 
 
 def fuse(rankings: list[list[tuple[str, float]]], rrf_k: int) -> dict[str, float]:

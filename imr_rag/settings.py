@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         description="Maximum chunk length in characters (MiniLM reads at most 256 tokens, about 1,000 characters).",
     )
     chunk_overlap: int = Field(default=150, description="Overlap between split chunks, in characters.")
+    lexical_segment_letters: int = Field(
+        default=2000,
+        description="Letters per segment of the lexical index (an ingest appends one every this many "
+        "letters; segments of similar size are merged).",
+    )
     rrf_k: int = Field(default=60, description="Reciprocal-rank-fusion constant for hybrid search.")
     max_file_mb: float = Field(default=20.0, description="Files larger than this are refused.")
     max_text_chars: int = Field(

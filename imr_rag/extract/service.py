@@ -74,6 +74,18 @@ def rules_decision(document: Document) -> Decision:
     return decision
 
 
+def extract_rules(document: Document) -> Extraction:
+    """The rules backend's outcome for one document (what ingest runs on the text in memory)."""
+    result = Extraction(doc_id=document.doc_id, source=document.path, backend="rules")
+    started = time.perf_counter()
+    try:
+        result.decision = rules_decision(document)
+    except ImrError as exc:
+        result.error = str(getattr(exc, "reason", None) or exc)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
 class LLMBackend:
     """The LLM extractor behind the catalog cache."""
 
@@ -139,6 +151,8 @@ class ExtractionService:
         """Set once the LLM failed LLM_DOWN_AFTER letters in a row: the reason, and no more calls."""
 
     def extract_one(self, document: Document) -> Extraction:
+        if self.backend == "rules":
+            return extract_rules(document)
         result = Extraction(doc_id=document.doc_id, source=document.path, backend=self.backend)
         started = time.perf_counter()
         try:

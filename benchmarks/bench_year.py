@@ -1,0 +1,296 @@
+"""A year of letters on one machine: the staged pipeline without embedding, per stage, at growing sizes.
+
+    python benchmarks/bench_year.py --sizes 2000,10000 [--pdf-share 0.2] [--workers 1] [--profile]
+
+Letters are generated from the real dev letters (`../shared/corpus/dwc-dev`, or `--seeds DIR`):
+each copy gets a new case number, its disputed items in another order and its dates shifted by a
+random number of days; `--pdf-share` of them are written as PDFs (fpdf2) so PDF reading is in the
+measure. The generated folder is kept under `--corpus-root` and reused by later runs.
+
+Each size runs in a fresh child process (so peak RSS is that size's own) into a fresh data folder:
+ingest without embedding (read, normalise, chunk, catalog, BM25 index, and rules extraction — in
+the same pass when the library can, otherwise as the separate `extract` stage over stored text),
+then timed queries: 100 lexical searches (a share with metadata filters) and 100 mixed analyst
+questions through the answer engine (catalog plan in SQL, or passages), p50/p95 in ms.
+Printed per stage: letters/s, chunks/s, peak RSS of the process (and of worker processes), disk
+per letter, and the machine load while it ran (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import inspect
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+DEFAULT_SEEDS = REPO_ROOT.parent / "shared" / "corpus" / "dwc-dev"
+DATE = re.compile(r"\b(\d{2})/(\d{2})/(\d{4})\b")
+CASE = re.compile(r"\bCM\d{2}-\d{7}\b")
+# An item heading: "Norflex 100mg #60: Upheld" followed by the claims administrator's guideline line.
+ITEM = re.compile(
+    r"(?:(?<=\n)|(?<=\.))[^\n.]{2,120}?: (?:Upheld|Overturned|Partially Overturned)\s*\n(?=Claims Administrator)"
+)
+
+
+# -- corpus generation --------------------------------------------------------------------------
+def seed_texts(seeds: Path) -> list[str]:
+    from imr_rag.documents import iter_letter_files, read_document
+
+    return [read_document(p).source_text for p in iter_letter_files([seeds])]
+
+
+def shuffle_items(text: str, rng: random.Random) -> str:
+    """The disputed items (heading to the next heading) in another order; the last item keeps its
+    place (it runs on into the letter's closing text)."""
+    starts = [m.start() for m in ITEM.finditer(text)]
+    if len(starts) < 3:
+        return text
+    blocks = [text[a:b] for a, b in zip(starts, starts[1:])]
+    blocks = [b if b.endswith("\n") else b + "\n" for b in blocks]
+    rng.shuffle(blocks)
+    return text[: starts[0]] + "".join(blocks) + text[starts[-1]:]
+
+
+def shift_dates(text: str, days: int) -> str:
+    def shifted(m: re.Match) -> str:
+        try:
+            d = dt.date(int(m.group(3)), int(m.group(1)), int(m.group(2))) + dt.timedelta(days=days)
+        except ValueError:
+            return m.group(0)
+        return d.strftime("%m/%d/%Y")
+
+    return DATE.sub(shifted, text)
+
+
+def make_letter(seed: str, n: int, rng: random.Random) -> str:
+    text = CASE.sub(f"CM{17 + n // 1_000_000:02d}-{n % 10_000_000:07d}", seed)
+    return shift_dates(shuffle_items(text, rng), rng.randint(-700, 700))
+
+
+def write_pdf(path: Path, text: str) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=9)
+    for page in text.split("\f"):
+        for line in page.split("\n"):
+            pdf.multi_cell(0, 4, line.encode("latin-1", "replace").decode("latin-1") or " ",
+                           new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+
+
+def generate(folder: Path, count: int, seeds: list[str], pdf_share: float) -> Path:
+    """`count` letters in `folder` (kept, and reused when complete)."""
+    done = folder / ".complete"
+    if done.exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    rng = random.Random(count)
+    for n in range(count):
+        text = make_letter(seeds[n % len(seeds)], n, rng)
+        sub = folder / f"{n // 1000:03d}"
+        sub.mkdir(exist_ok=True)
+        if rng.random() < pdf_share:
+            write_pdf(sub / f"letter_{n:07d}.pdf", text)
+        else:
+            (sub / f"letter_{n:07d}.txt").write_text(text, encoding="utf-8")
+    done.write_text(str(count))
+    return folder
+
+
+# -- measuring ------------------------------------------------------------------------------------
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def disk_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+SERVICES = ["norflex", "pepcid", "x-ray pelvis", "lumbar epidural steroid injection", "physical therapy",
+            "tramadol", "MRI of the lumbar spine", "acupuncture", "urine drug screen", "gabapentin",
+            "chiropractic", "naproxen", "omeprazole", "cyclobenzaprine", "home exercise kit"]
+SEARCHES = ["muscle relaxants for acute low back pain", "proton pump inhibitor gastrointestinal risk",
+            "lack of objective functional improvement", "x-ray red flags serious spinal pathology",
+            "official disability guidelines recommend", "opioid ongoing management urine drug screen",
+            "physical therapy visits exceed guideline", "not medically necessary", "lumbar spine sprain strain"]
+
+
+def questions(rng: random.Random, cases: list[str], n: int) -> list[str]:
+    makers = [
+        lambda: f"How many {rng.choice(SERVICES)} requests were overturned in {rng.choice(['2016', '2017', '2018'])}?",
+        lambda: f"What share of the requests for {rng.choice(SERVICES)} were overturned?",
+        lambda: f"What is the overturn rate by {rng.choice(['specialty', 'month', 'guideline family', 'year'])}?",
+        lambda: f"{rng.choice(SERVICES)} vs {rng.choice(SERVICES)} overturn rate",
+        lambda: f"What is the specialty of the reviewer in case {rng.choice(cases)}?",
+        lambda: f"Was the request for {rng.choice(SERVICES)} in case {rng.choice(cases)} upheld or overturned?",
+        lambda: f"Why was {rng.choice(SERVICES)} denied?",
+        lambda: f"What do the guidelines say about {rng.choice(SERVICES)}?",
+    ]
+    return [makers[i % len(makers)]() for i in range(n)]
+
+
+def timed_queries(lib, settings, n: int = 100) -> dict:
+    from imr_rag.chat import ChatEngine
+    from imr_rag.schema import SearchFilters
+
+    rng = random.Random(7)
+    cases = [r[0] for r in lib.catalog.db.execute("SELECT case_number FROM documents ORDER BY random() LIMIT 300")]
+    formats = ["ca_dwc", None, None]
+    searches = []
+    for i in range(n):
+        query = rng.choice(SEARCHES + SERVICES)
+        filters = SearchFilters(case_number=rng.choice(cases)) if i % 5 == 0 else SearchFilters(
+            letter_format=formats[i % 3])
+        searches.append((query, filters))
+    lib.search("warm up", k=5, mode="lexical")
+    search_ms = []
+    for query, filters in searches:
+        started = time.perf_counter()
+        lib.search(query, k=5, mode="lexical", filters=filters)
+        search_ms.append((time.perf_counter() - started) * 1000)
+    engine = ChatEngine(lib, settings)
+    engine.answer("How many requests were overturned?")
+    ask_ms = []
+    for question in questions(rng, cases, n):
+        started = time.perf_counter()
+        engine.answer(question)
+        ask_ms.append((time.perf_counter() - started) * 1000)
+    return {"search_p50": statistics.median(search_ms), "search_p95": pct(search_ms, 0.95),
+            "ask_p50": statistics.median(ask_ms), "ask_p95": pct(ask_ms, 0.95)}
+
+
+def run_size(corpus: Path, data: Path, workers: int, profile: Path | None) -> dict:
+    """One size in this (fresh) process: ingest (+ extract) then queries."""
+    from imr_rag.extract.service import ExtractionService
+    from imr_rag.library import Library
+    from imr_rag.settings import Settings
+
+    shutil.rmtree(data, ignore_errors=True)
+    settings = Settings(_env_file=None, data_dir=data, chroma_url=None)
+    load_before = os.getloadavg()[0]
+    out: dict = {}
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    with Library(settings) as lib:
+        params = inspect.signature(lib.ingest).parameters
+        kwargs = {"embed": False}
+        if "extract" in params:
+            kwargs["extract"] = "rules"
+        if "workers" in params:
+            kwargs["workers"] = workers
+        started = time.perf_counter()
+        report = lib.ingest([corpus], **kwargs)
+        ingest_s = time.perf_counter() - started
+        out["seconds"] = dict(report.seconds)
+        if "extract" not in params:  # the library extracts in a separate stage, from stored text
+            started = time.perf_counter()
+            ids = [d for (d,) in lib.catalog.db.execute("SELECT doc_id FROM documents")]
+            docs = (lib.catalog.load_document(d) for d in ids)
+            list(ExtractionService(settings, lib.catalog, "rules").run(docs, len(ids)))
+            out["seconds"]["extract"] = time.perf_counter() - started
+        out["total_s"] = ingest_s + (out["seconds"]["extract"] if "extract" not in params else 0.0)
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(str(profile))
+        stats = lib.catalog.stats()
+        out.update(letters=stats["documents"], chunks=stats["chunks"], decisions=stats["decisions"],
+                   failed=len(report.failed), rss_ingest=peak_rss_mb(),
+                   rss_workers=peak_rss_mb(resource.RUSAGE_CHILDREN))
+        lib.catalog.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        out["disk"] = disk_bytes(data)
+        out.update(timed_queries(lib, settings))
+    out["rss_peak"] = peak_rss_mb()
+    out["load"] = (load_before, os.getloadavg()[0])
+    return out
+
+
+def print_size(n: int, r: dict, workers: int) -> None:
+    letters, chunks = r["letters"], r["chunks"]
+    print(f"\n== {n} letters ({letters} ingested, {chunks} chunks, {r['decisions']} decisions, {r['failed']} failed), "
+          f"workers {workers}, load avg {r['load'][0]:.1f} -> {r['load'][1]:.1f} on {os.cpu_count()} cores")
+    print(f"{'stage':34s} {'seconds':>8s} {'letters/s':>10s} {'chunks/s':>10s}")
+    for stage, seconds in r["seconds"].items():
+        print(f"{stage:34s} {seconds:8.1f} {letters / seconds:10.1f} {chunks / seconds:10.0f}")
+    print(f"{'end to end (no embedding)':34s} {r['total_s']:8.1f} {letters / r['total_s']:10.1f} "
+          f"{chunks / r['total_s']:10.0f}")
+    print(f"peak RSS: ingest {r['rss_ingest']:.0f} MB (workers {r['rss_workers']:.0f} MB), with queries "
+          f"{r['rss_peak']:.0f} MB; disk {r['disk'] / 2**20:.0f} MB = {r['disk'] / max(letters, 1) / 1024:.1f} KB/letter")
+    print(f"lexical search p50 {r['search_p50']:.1f} ms p95 {r['search_p95']:.1f} ms; "
+          f"ask (engine) p50 {r['ask_p50']:.1f} ms p95 {r['ask_p95']:.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="2000,10000", help="comma-separated letter counts")
+    parser.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="folder of real letters to vary")
+    parser.add_argument("--pdf-share", type=float, default=0.2)
+    parser.add_argument("--workers", default="1", help="comma-separated worker counts to compare")
+    parser.add_argument("--corpus-root", type=Path, default=Path("/tmp/imr-bench-year"))
+    parser.add_argument("--profile", action="store_true", help="cProfile each run; print the top entries")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--child", nargs=4, metavar=("CORPUS", "DATA", "WORKERS", "PROFILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        corpus, data, workers, profile = args.child
+        result = run_size(Path(corpus), Path(data), int(workers), Path(profile) if profile != "-" else None)
+        print("RESULT " + json.dumps(result))
+        return
+    if not args.seeds.is_dir():
+        sys.exit(f"bench_year: no seed letters in {args.seeds} (give --seeds DIR)")
+    seeds = seed_texts(args.seeds)
+    results = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        started = time.perf_counter()
+        corpus = generate(args.corpus_root / f"letters-{n}-pdf{args.pdf_share}", n, seeds, args.pdf_share)
+        print(f"corpus of {n} letters ({args.pdf_share:.0%} PDF) ready in {time.perf_counter() - started:.0f} s: {corpus}")
+        for workers in (int(w) for w in args.workers.split(",")):
+            profile = args.corpus_root / f"profile-{n}-w{workers}.prof" if args.profile else None
+            child = subprocess.run(
+                [sys.executable, __file__, "--child", str(corpus), str(args.corpus_root / f"data-{n}"),
+                 str(workers), str(profile or "-")],
+                capture_output=True, text=True,
+            )
+            line = [x for x in child.stdout.splitlines() if x.startswith("RESULT ")]
+            if child.returncode or not line:
+                sys.exit(f"bench_year: the run of {n} letters failed:\n{child.stderr[-3000:]}")
+            result = json.loads(line[0][7:])
+            print_size(n, result, workers)
+            results.append({"size": n, "workers": workers, **result})
+            if profile:
+                import pstats
+
+                print("profile, top 15 by own time:")
+                pstats.Stats(str(profile)).sort_stats("tottime").print_stats(15)
+            shutil.rmtree(args.corpus_root / f"data-{n}", ignore_errors=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
