@@ -243,7 +243,9 @@ class Library:
         from concurrent.futures import ProcessPoolExecutor
 
         tasks = [files[i : i + WORKER_TASK] for i in range(0, len(files), WORKER_TASK)]
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        # fork: the workers run only prepare_letters (never this process's catalog connection), and
+        # start without re-importing the caller's main module.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             window: deque = deque()
             for task in tasks:
                 window.append(pool.submit(prepare_letters, [(p, known(str(p))) for p in task], options))
