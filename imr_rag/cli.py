@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="read letters (files or folders) into the catalog and indexes")
     p.add_argument("paths", nargs="+", type=Path)
     p.add_argument("--no-embed", action="store_true", help="parse and index lexically; embed later")
+    p.add_argument("--extract", action="store_true",
+                   help="also extract each new letter's decision with the rules backend, in the same pass")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes that read, chunk and extract; one process writes the catalog (default 1)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     p = sub.add_parser("embed", help="embed chunks not yet in the dense store")
@@ -209,8 +213,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if missing:
         print(f"imr-rag ingest: no such file or folder: {printable(', '.join(missing))}", file=sys.stderr)
         return EXIT_USAGE
+    if args.workers < 1:
+        print("imr-rag ingest: --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
     with Library(settings, on_wait=say_waiting) as lib, progress_bars() as progress:
-        report = lib.ingest(args.paths, embed=not args.no_embed, progress=progress)
+        report = lib.ingest(args.paths, embed=not args.no_embed, extract="rules" if args.extract else None,
+                            workers=args.workers, progress=progress)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
@@ -221,7 +229,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"ingested {len(report.ingested)}, replaced {len(report.replaced)}, unchanged "
             f"{len(report.unchanged)}, failed {len(report.failed)}; {report.chunks_added} chunks added, "
-            f"{report.chunks_embedded} embedded ({report.vectors_computed} distinct texts computed)"
+            + (f"{report.extracted} decisions extracted, " if args.extract else "")
+            + f"{report.chunks_embedded} embedded ({report.vectors_computed} distinct texts computed)"
         )
     return EXIT_FAILURES if report.failed or report.embed_error else EXIT_OK
 
@@ -507,7 +516,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"imr-rag demo: no such folder: {corpus}", file=sys.stderr)
         return EXIT_USAGE
     print(f"== ingest {corpus}")
-    status = cmd_ingest(argparse.Namespace(paths=[corpus], no_embed=False, json=False), settings)
+    status = cmd_ingest(argparse.Namespace(paths=[corpus], no_embed=False, extract=False, workers=1, json=False),
+                        settings)
     print("== extract (rules backend)")
     # Not part of the exit status: the rules backend declines a letter of unknown format (the samples
     # hold one on purpose); each letter it could not extract is still printed as a FAILED line.

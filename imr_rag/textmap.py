@@ -44,10 +44,19 @@ class MappedText:
         return cls(source, np.arange(len(source) + 1, dtype=np.int64), np.arange(1, len(source) + 1, dtype=np.int64))
 
     def sub(self, pattern: re.Pattern[str], repl: Replacement) -> MappedText:
-        """Apply a regex rewrite, carrying the offsets along."""
+        """Apply a regex rewrite, carrying the offsets along.
+
+        The text is split into pieces: runs kept as they were and replacements. A kept character
+        keeps its offsets; a replacement's characters all start where the replaced run started
+        and end where it ended (an empty run: where it is). The maps are built for all pieces at
+        once (numpy), not per match.
+        """
         texts: list[str] = []
-        starts: list[np.ndarray] = []
-        ends: list[np.ndarray] = []
+        piece_start: list[int] = []  # per piece: index into offsets of its first character
+        piece_end: list[int] = []  # per piece: index into ends (+ len(text): into offsets) of it
+        piece_len: list[int] = []
+        piece_kept: list[bool] = []
+        n = len(self.text)
         pos = 0
         for match in pattern.finditer(self.text):
             start, end = match.span()
@@ -55,17 +64,26 @@ class MappedText:
             if new == match.group(0):
                 continue
             texts += [self.text[pos:start], new]
-            run_start = self.offsets[start]
-            run_end = self.ends[end - 1] if end > start else run_start
-            starts += [self.offsets[pos:start], np.full(len(new), run_start, dtype=np.int64)]
-            ends += [self.ends[pos:start], np.full(len(new), run_end, dtype=np.int64)]
+            piece_start += [pos, start]
+            piece_end += [pos, end - 1 if end > start else n + start]
+            piece_len += [start - pos, len(new)]
+            piece_kept += [True, False]
             pos = end
         if not texts:
             return self
         texts.append(self.text[pos:])
-        starts.append(self.offsets[pos:])  # includes the final end sentinel
-        ends.append(self.ends[pos:])
-        return MappedText("".join(texts), np.concatenate(starts), np.concatenate(ends))
+        piece_start.append(pos)
+        piece_end.append(pos)
+        piece_len.append(n - pos)
+        piece_kept.append(True)
+        lens = np.array(piece_len, dtype=np.int64)
+        total = int(lens.sum())
+        out_start = np.zeros(len(lens), dtype=np.int64)
+        np.cumsum(lens[:-1], out=out_start[1:])
+        within = (np.arange(total, dtype=np.int64) - np.repeat(out_start, lens)) * np.repeat(np.array(piece_kept), lens)
+        starts = self.offsets[np.repeat(np.array(piece_start, dtype=np.int64), lens) + within]
+        ends = np.concatenate([self.ends, self.offsets])[np.repeat(np.array(piece_end, dtype=np.int64), lens) + within]
+        return MappedText("".join(texts), np.append(starts, self.offsets[-1]), ends)
 
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """Map [start, end) of this text to the covering span of the source text."""
@@ -191,7 +209,8 @@ def normalise(source: str, *, html_input: bool | None = None) -> MappedText:
         m = m.sub(_ENTITY, _entity)
     m = m.sub(_MD_HEADING, "")
     m = m.sub(_MD_BOLD, "")
-    m = m.sub(re.compile(r"[ \t\u00a0\u200b]+"), " ")
+    # Runs of blanks become one space; a lone space (most of them) is left alone, not matched.
+    m = m.sub(re.compile(r"(?: (?=[ \t\u00a0\u200b])|[\t\u00a0\u200b])[ \t\u00a0\u200b]*"), " ")
     m = m.sub(re.compile(r" +(?=\n)|(?<=\n) +|^ +| +$"), "")
     if _is_double_spaced(m.text):
         m = m.sub(re.compile(r"\n{2,}"), _collapse_blank_runs)
