@@ -209,7 +209,8 @@ SLOW_WRITER = textwrap.dedent("""
     def progress(stage, done, total):
         if stage == "parse":
             print(f"parsed {done}", flush=True)
-            time.sleep(0.4)  # a slow disk: the other writer arrives while this one works
+            time.sleep(1.0)  # a slow disk: the other writer arrives while this one works (letters are
+            # committed in batches, so all the waiting is here, after the batch)
 
     with Library(Settings(_env_file=None, data_dir=Path(data), chroma_url=None)) as lib:
         report = lib.ingest([Path(folder)], embed=embed, progress=progress)
