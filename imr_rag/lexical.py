@@ -218,10 +218,13 @@ class LexicalIndex:
 
     # -- the manifest ------------------------------------------------------------------------
     def manifest(self) -> dict | None:
+        """The manifest, or None when there is no index (or only one of the single-matrix format
+        before segments, which the next writer replaces)."""
         try:
-            return json.loads((self.path / self.MANIFEST_FILE).read_text())
+            manifest = json.loads((self.path / self.MANIFEST_FILE).read_text())
         except (OSError, ValueError):
             return None
+        return manifest if isinstance(manifest, dict) and "segments" in manifest else None
 
     @property
     def generation(self) -> int | None:
@@ -262,6 +265,8 @@ class LexicalIndex:
     def update(self, new_rows: Iterable[Row], removed_docs: set[str], generation: int) -> int:
         """Append a segment of `new_rows` and tombstone `removed_docs`; the index then covers
         `generation`. Returns the number of chunks appended."""
+        if self.path.exists() and self.manifest() is None:  # nothing, or the format before segments
+            shutil.rmtree(self.path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.remove_leftovers()
         manifest = self.manifest() or {"generation": None, "segments": []}
@@ -330,7 +335,8 @@ class LexicalIndex:
 
     def reset(self) -> None:
         """Drop every segment (a full rebuild follows)."""
-        self.path.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path.mkdir(parents=True)
         self._commit([], -1)
 
     # -- reading -----------------------------------------------------------------------------
