@@ -119,6 +119,13 @@ def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its (finished) worker processes: unlike wall time, it does not
+    grow when other jobs share the cores."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def disk_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -204,7 +211,7 @@ def run_size(corpus: Path, data: Path, workers: int, profile: Path | None) -> di
             kwargs["extract"] = "rules"
         if "workers" in params:
             kwargs["workers"] = workers
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         report = lib.ingest([corpus], **kwargs)
         ingest_s = time.perf_counter() - started
         out["seconds"] = dict(report.seconds)
@@ -215,6 +222,7 @@ def run_size(corpus: Path, data: Path, workers: int, profile: Path | None) -> di
             list(ExtractionService(settings, lib.catalog, "rules").run(docs, len(ids)))
             out["seconds"]["extract"] = time.perf_counter() - started
         out["total_s"] = ingest_s + (out["seconds"]["extract"] if "extract" not in params else 0.0)
+        out["cpu_s"] = cpu_seconds() - cpu_started
         if profiler:
             profiler.disable()
             profiler.dump_stats(str(profile))
@@ -239,6 +247,8 @@ def print_size(n: int, r: dict, workers: int) -> None:
         print(f"{stage:34s} {seconds:8.1f} {letters / seconds:10.1f} {chunks / seconds:10.0f}")
     print(f"{'end to end (no embedding)':34s} {r['total_s']:8.1f} {letters / r['total_s']:10.1f} "
           f"{chunks / r['total_s']:10.0f}")
+    print(f"{'CPU time (all processes)':34s} {r['cpu_s']:8.1f} {letters / r['cpu_s']:10.1f} "
+          f"{chunks / r['cpu_s']:10.0f}   (letters per CPU-second: robust to other load)")
     print(f"peak RSS: ingest {r['rss_ingest']:.0f} MB (workers {r['rss_workers']:.0f} MB), with queries "
           f"{r['rss_peak']:.0f} MB; disk {r['disk'] / 2**20:.0f} MB = {r['disk'] / max(letters, 1) / 1024:.1f} KB/letter")
     print(f"lexical search p50 {r['search_p50']:.1f} ms p95 {r['search_p95']:.1f} ms; "
@@ -254,6 +264,7 @@ def main() -> None:
     parser.add_argument("--corpus-root", type=Path, default=Path("/tmp/imr-bench-year"))
     parser.add_argument("--profile", action="store_true", help="cProfile each run; print the top entries")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--tag", default="", help="name of the data folders (runs of two checkouts side by side)")
     parser.add_argument("--child", nargs=4, metavar=("CORPUS", "DATA", "WORKERS", "PROFILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -270,9 +281,9 @@ def main() -> None:
         corpus = generate(args.corpus_root / f"letters-{n}-pdf{args.pdf_share}", n, seeds, args.pdf_share)
         print(f"corpus of {n} letters ({args.pdf_share:.0%} PDF) ready in {time.perf_counter() - started:.0f} s: {corpus}")
         for workers in (int(w) for w in args.workers.split(",")):
-            profile = args.corpus_root / f"profile-{n}-w{workers}.prof" if args.profile else None
+            profile = args.corpus_root / f"profile-{n}-w{workers}{args.tag}.prof" if args.profile else None
             child = subprocess.run(
-                [sys.executable, __file__, "--child", str(corpus), str(args.corpus_root / f"data-{n}"),
+                [sys.executable, __file__, "--child", str(corpus), str(args.corpus_root / f"data-{n}{args.tag}"),
                  str(workers), str(profile or "-")],
                 capture_output=True, text=True,
             )
@@ -287,7 +298,7 @@ def main() -> None:
 
                 print("profile, top 15 by own time:")
                 pstats.Stats(str(profile)).sort_stats("tottime").print_stats(15)
-            shutil.rmtree(args.corpus_root / f"data-{n}", ignore_errors=True)
+            shutil.rmtree(args.corpus_root / f"data-{n}{args.tag}", ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
