@@ -139,3 +139,26 @@ def test_a_kill_in_the_middle_of_a_merge_leaves_a_usable_index_that_the_rerun_me
         assert [p.name for p in lib.settings.lexical_path.glob("seg-*")] == [e["name"] for e in lib.lexical.manifest()["segments"]]
         assert check_library(lib).drifts == []
         assert len(lib.lexical.chunk_ids()) == lib.stats()["chunks"]
+
+
+def test_offset_maps_are_stored_as_differences_and_old_blobs_still_read(tmp_path: Path) -> None:
+    import zlib
+
+    import numpy as np
+
+    from imr_rag.catalog import pack_offsets, unpack_offsets
+    from imr_rag.textmap import normalise
+
+    mapped = normalise("Case  Number:\r\nCM97-0000001\f\n\n\nDecision\t rationale: upheld &amp; more")
+    blob = pack_offsets(mapped.offsets, mapped.ends)
+    offsets, ends = unpack_offsets(blob, len(mapped.text))
+    assert np.array_equal(offsets, mapped.offsets) and np.array_equal(ends, mapped.ends)
+    old = zlib.compress(np.concatenate([mapped.offsets, mapped.ends]).astype(np.int64).tobytes())
+    offsets, ends = unpack_offsets(old, len(mapped.text))  # a catalog written before
+    assert np.array_equal(offsets, mapped.offsets) and np.array_equal(ends, mapped.ends)
+    folder = many_letters(tmp_path / "letters", 2)
+    with Library(make_settings(tmp_path / "data")) as lib:
+        lib.ingest([folder], embed=False)
+        for stored in lib.catalog.documents():
+            doc = lib.catalog.load_document(stored.doc_id)
+            assert len(doc.offsets) == len(doc.text) + 1 and doc.source_span(0, 12) == (0, 12)
