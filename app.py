@@ -21,6 +21,7 @@ from imr_rag.app_service import (  # noqa: E402
     DETERMINATIONS,
     TABLE_COLUMNS,
     AppService,
+    escape_markdown,
     make_filters,
 )
 from imr_rag.schema import AnswerFilters, Citation  # noqa: E402
@@ -156,7 +157,8 @@ def build_app(service: AppService) -> gr.Blocks:
 
         def on_stats():
             s = service.stats()
-            failures = "".join(f"\n- `{f['path']}`: {f['reason']}" for f in s["failures"])
+            # file names and reasons may carry a letter's (or an uploader's) text: shown as text
+            failures = "".join(f"\n- {escape_markdown(f['path'])}: {escape_markdown(f['reason'])}" for f in s["failures"])
             return (
                 f"**{s['documents']} letters** ({s['decisions']} extracted, {s['items']} disputed items, "
                 f"{s['extraction_failures']} not extractable, {s['decisions_flagged']} need review);"

@@ -312,8 +312,8 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     for e in entries:
         item = f" item {e.item_index + 1}" + (f" ({e.service[:60]})" if e.service else "") if e.item_index is not None else ""
-        print(f"{e.case_number or e.doc_id}{item}: {e.check}: {e.reason}")
-        print(f"    {Path(e.source).name}" + (f" {e.start}-{e.end}: \"{e.excerpt}\"" if e.excerpt else ""))
+        print(printable(f"{e.case_number or e.doc_id}{item}: {e.check}: {e.reason}"))
+        print(f"    {printable(Path(e.source).name)}" + (f" {e.start}-{e.end}: \"{printable(e.excerpt)}\"" if e.excerpt else ""))
     s = summary(entries)
     print(f"{s['flags']} flags on {s['letters']} letters ({s['items']} items) need review")
     return EXIT_OK
