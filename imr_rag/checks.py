@@ -52,7 +52,10 @@ def with_checks(
 ) -> Decision:
     """The record with the flags of its checks added (flags it already carries are kept; a flag
     is not added twice, so checking a checked record changes nothing)."""
-    found = [f for f in run_checks(decision, text, today=today, extra=extra) if f not in decision.review_flags]
+    found: list[ReviewFlag] = []
+    for f in run_checks(decision, text, today=today, extra=extra):
+        if f not in decision.review_flags and f not in found:
+            found.append(f)
     if not found:
         return decision
     return decision.model_copy(update={"review_flags": [*decision.review_flags, *found]})

@@ -146,6 +146,25 @@ def test_hybrid_flags_disagreement_and_reuses_the_cache(tmp_path: Path) -> None:
             assert again.decision.review_flags == flags
 
 
+def test_llm_records_go_through_the_self_checks(tmp_path: Path) -> None:
+    """An LLM record whose determination its own quoted outcome line contradicts is flagged, and
+    so is every header date the letter states that the answer left out."""
+    letter = SYNTHETIC_LETTERS / "dwc_cm99_0000001.txt"
+    gold, doc = gold_for(letter), read_document(letter)
+    with scripted_llm_server() as server:
+        settings = make_settings(tmp_path / "data", llm_base_url=server.base_url, llm_max_retries=0)
+        with Library(settings) as lib:
+            lib.ingest([letter], embed=False)
+            server.enqueue(llm_answer_for(gold, doc.text, flip_first=True))
+            [result] = ExtractionService(settings, lib.catalog, "llm").run(iter([lib.catalog.load_document(doc.doc_id)]), 1)
+            flags = result.decision.review_flags
+            on_first = {f.check for f in flags if f.item_index == 0}
+            assert {"determination_backed", "item_count"} <= on_first
+            assert not any(f.item_index == 1 for f in flags)
+            assert any(f.check == "stated_fields" and "date of injury" in f.reason for f in flags)
+            assert lib.catalog.stats()["decisions_flagged"] == 1
+
+
 def test_llm_backend_garbage_fails_per_letter_and_batch_goes_on(tmp_path: Path) -> None:
     first, second = SYNTHETIC_LETTERS / "dwc_cm99_0000001.txt", SYNTHETIC_LETTERS / "dwc_cm99_0000002.txt"
     with scripted_llm_server() as server:
