@@ -79,7 +79,7 @@ def extract_rules(document: Document) -> Extraction:
     result = Extraction(doc_id=document.doc_id, source=document.path, backend="rules")
     started = time.perf_counter()
     try:
-        result.decision = rules_decision(document)
+        result.decision = checked(document, rules_decision(document))
     except ImrError as exc:
         result.error = str(getattr(exc, "reason", None) or exc)
     result.seconds = time.perf_counter() - started
