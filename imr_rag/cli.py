@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import sys
 import time
 from collections.abc import Iterator
@@ -187,13 +186,10 @@ def configure_output(args: argparse.Namespace) -> None:
         logging.getLogger("instructor").propagate = False
 
 
-URL_CREDENTIALS = re.compile(r"(?i)(://)[^\s/@]+@|((?:api[_-]?key|key|token)=)[^&\s\"']+")
-
-
 def hide_url_credentials(record: logging.LogRecord) -> bool:
-    """A log filter: user:password in URLs and key=... query values become ***."""
+    """A log filter: credentials in the message (user:password in URLs, key=... values) become ***."""
     message = record.getMessage()
-    hidden = URL_CREDENTIALS.sub(lambda m: f"{m[1]}***@" if m[1] else f"{m[2]}***", message)
+    hidden = redact(message)
     if hidden != message:
         record.msg, record.args = hidden, ()
     return True

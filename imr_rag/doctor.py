@@ -13,14 +13,13 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
-from imr_rag.errors import ImrError
+from imr_rag.errors import ImrError, redact
 from imr_rag.settings import Settings
 
 OK, FAIL, SKIP = "ok", "fail", "skip"
@@ -74,12 +73,6 @@ def secrets_of(settings: Settings) -> list[str]:
     return [v for v in values if v and len(v) >= 3]
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
-
-
 # -- the checks ---------------------------------------------------------------------------------
 
 
@@ -89,7 +82,7 @@ def run_checks(settings: Settings) -> list[Check]:
         "llm", SKIP, "not configured: the offline paths are used",
         "to use one, set IMR_LLM_BASE_URL and IMR_LLM_MODEL (README: Configuration recipes)")]
     secrets = secrets_of(settings)
-    return [Check(c.name, c.status, scrub(c.detail, secrets), scrub(c.fix, secrets)) for c in checks]
+    return [Check(c.name, c.status, redact(c.detail, secrets), redact(c.fix, secrets)) for c in checks]
 
 
 def data_checks(settings: Settings) -> list[Check]:

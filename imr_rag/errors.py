@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 REDACTED = "***"
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@]+@")
-_KEY_PARAMETER = re.compile(r"(?i)\b((?:api[_-]?key|access[_-]?token|token|password|secret)=)[^&\s\"']+")
+_KEY_PARAMETER = re.compile(r"(?i)\b((?:api[_-]?key|key|access[_-]?token|token|password|secret)=)[^&\s\"']+")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[a-z0-9._~+/=-]{8,}")
 _PROVIDER_KEY = re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{12,}")
 
