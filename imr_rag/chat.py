@@ -200,6 +200,13 @@ class ChatEngine:
         case = plan.case_number or filters.case_number
         if case:
             items = self.sql.items(unfiltered, filters)
+            if items and service.strip():
+                # The question names an item the case does not have: listing the whole case would be
+                # a cited answer to another question; say what was not found, cite nothing.
+                names = "; ".join(dict.fromkeys(i.service for i in items[:MAX_LISTED]))
+                return self.nothing(question, (
+                    f'I could not find "{self.shown_service}" among the disputed items of case {case}, so I cannot '
+                    f"say its outcome. The case's disputed items are: {names}."))
             if items:
                 return self._decision_answer(question, items, whole_case=True)
         absent = self.unmentioned(service, question)

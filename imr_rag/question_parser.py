@@ -73,9 +73,12 @@ PARTLY_AUTHORIZED = re.compile(
     r"|\bpartial(?:ly)?\s+authori[sz]\w+",
     re.I,
 )
+# The counted unit is the letter when the noun the count cue governs is letters/cases/decisions
+# ("total number of decision letters", "overall count of IMR cases"), not items.
+_NOT_ITEM = r"(?:(?!(?:items?|requests?|services?|treatments?|medications?|of)\b)\w+\s+)"
 COUNT_LETTERS = re.compile(
-    r"\bhow\s+many\s+(?:\w+\s+){0,2}(?:letters|cases|decisions|claims)\b|\bin\s+how\s+many\s+(?:letters|cases)\b"
-    r"|\bnumber\s+of\s+(?:letters|cases|decisions)\b",
+    rf"\b(?:how\s+many|number\s+of|count\s+of|total|tally\s+of)\s+{_NOT_ITEM}{{0,3}}(?:letters|cases|decisions|claims)\b"
+    r"|\bin\s+how\s+many\s+(?:letters|cases)\b",
     re.I,
 )
 SHARE = re.compile(
@@ -83,7 +86,7 @@ SHARE = re.compile(
     r"|\b(?:overturn|uphold|approval|denial|success|win)\s+rates?\b|\brate\s+of\b|\bwhat\s+rate\b|\bhow\s+likely\b|\blikelihood\b|\bwhat\s+%",
     re.I,
 )
-COUNT = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\b|\btotal\b", re.I)
+COUNT = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\b|\btotal\b|\btally\b", re.I)
 LIST = re.compile(r"^\s*(?:which|list|show|name|give|what)\b(?:\s+(?:me|all|the))*\s*(?:\w+\s+){0,3}?(?:requests|items|services|letters|cases|treatments|medications|decisions)\b|^\s*list\b", re.I)
 COMPARE = re.compile(
     r"\s+(?:vs\.?|versus|compared?s?\s+(?:to|with)|against|(?:more|less)\s+(?:often|frequently|likely)\s+than)\s+", re.I
@@ -91,7 +94,9 @@ COMPARE = re.compile(
 COMPARE_WHICH = re.compile(
     r"\bwhich\b.*?\b(?:more|less|most|least)\s+(?:often|frequently|likely)\b[,:]?\s*(?P<a>.+?)\s+or\s+(?P<b>.+)", re.I
 )
-COMPARE_WORD = re.compile(r"\bcompar(?:e|ed|ing|ison)\b|\bdifference\s+between\b", re.I)
+COMPARE_WORD = re.compile(r"\bcompar(?:e|ed|ing|ison)\b|\bdifference\s+between\b|\bdiffer(?:s|ed|ence|ences)?\b", re.I)
+# The two sides of a comparison named by a cue elsewhere ("how do X and Y differ").
+COMPARE_JOINED = re.compile(r"(?P<a>.+?)\s+(?:and|or|&|vs\.?)\s+(?P<b>.+)", re.I)
 COMPARE_BETWEEN = re.compile(r"\b(?:compare|between|difference\s+between)\s+(?:the\s+)?(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+)", re.I)
 GROUP = [
     (re.compile(r"\b(?:by|per|each|every|for\s+each|across|broken\s+down\s+by|split\s+by|grouped\s+by)\s+(?:the\s+)?(?:decision\s+)?months?\b|\bmonthly\b|\bmonth\s+by\s+month\b|\bwhich\s+months?\b", re.I), "month"),
@@ -125,7 +130,7 @@ SPECIALTY_CUE = re.compile(
 FIELDS = [
     ("rationale", re.compile(r"^\s*why\b|\bwhat\s+(?:was|is)\s+the\s+(?:reason|rationale)|\b(?:reason|rationale|reasoning)\s+(?:for|behind)\b|\bexplain\b|\bon\s+what\s+grounds\b", re.I)),
     ("reviewer_licensure", re.compile(r"\blicen[cs]\w*|\blicensed\b", re.I)),
-    ("reviewer_specialty", re.compile(r"\bspecialt(?:y|ies)\b|\bboard[- ]certif\w*|\bwhat\s+(?:kind|type)\s+of\s+(?:doctor|physician)|\bwho\s+reviewed\b|\bcertification", re.I)),
+    ("reviewer_specialty", re.compile(r"\bspecialt(?:y|ies)\b|\bboard[- ]certif\w*|\b(?:what|which)\s+(?:field|area|discipline|branch)(?:\s+of\s+(?:medicine|practice|expertise))?\b(?=.*\b(?:reviewer|physician|doctor|certified|expert|practi[cs]\w*)\b)|\bwhat\s+(?:kind|type)\s+of\s+(?:doctor|physician)|\bwho\s+reviewed\b|\bcertification", re.I)),
     ("patient_age", re.compile(r"\bhow\s+old\b|\bage\b|\baged\b", re.I)),
     ("patient_sex", re.compile(r"\bsex\b|\bgender\b|\bmale\s+or\s+female\b|\bman\s+or\s+(?:a\s+)?woman\b", re.I)),
     ("date_of_injury", re.compile(r"\b(?:date\s+of\s+(?:the\s+)?injury|injury\s+date|date\s+of\s+injury|doi)\b|\bwhen\s+was\s+(?:the\s+)?(?:injured\s+)?(?:patient|worker|applicant|employee)\s+(?:hurt|injured)|\bwhen\s+did\s+the\s+injury", re.I)),
@@ -160,7 +165,7 @@ FILLER = frozenset(
     finally ever also some cases' claims claim patient patients physician physicians doctor doctors worker workers
     applicant applicants employee employees injured person people cite cites cited citing based reviewer's covered
     patient's letter's remaining remainder during among dated used use break down breakdown tally split grouped
-    decide decides deciding determine determined determining rule ruled conclude concluded say said""".split()
+    decide decides deciding determine determined determining rule ruled conclude concluded say said expert experts""".split()
 )
 TIME_WORDS = frozenset(
     """yesterday today tomorrow weekend weekends recently lately spring summer autumn winter season fiscal semester
@@ -419,7 +424,7 @@ def parse_question(question: str, ctx: QuestionContext | None = None) -> ParsedQ
 
     if ctx.case_number:
         values["case_number"] = ctx.case_number
-        t.take_all(re.compile(rf"\b(?:case\s+(?:number\s+|no\.?\s+|#\s*)?)?{re.escape(ctx.case_number)}\b", re.I))
+        t.take_all(re.compile(rf"\b(?:(?:under|within)\s+)?(?:(?:the\s+)?case\s+(?:number\s+|no\.?\s+|#\s*)?)?{re.escape(ctx.case_number)}\b", re.I))
     for m in t.take_all(re.compile(r"\b(?:case\s+(?:number\s+|no\.?\s+|#\s*)?)?" + CASE_NUMBER_LIKE.pattern, re.I)):
         out.not_understood.append(f"case {m.group(0).split()[-1]} (no letter in the library has this case number)")
 
@@ -435,6 +440,9 @@ def parse_question(question: str, ctx: QuestionContext | None = None) -> ParsedQ
         values["returns"] = "field"
         values["field"] = field_name
         out.kind_explicit = True
+        if field_name in ("reviewer_specialty", "reviewer_licensure"):
+            t.take_all(dict(FIELDS)[field_name])
+            t.take_all(re.compile(r"\b(?:board[- ])?certified\b|\b(?:is|was)\s+(?:the\s+)?(?:\w+\s+)?reviewer\s+in\b|\bpractic\w*(?:\s+in)?\b|\bmedicine\b", re.I))
     else:
         field_name = None
 
@@ -521,7 +529,7 @@ def _compare_pair(rest: str) -> tuple[str, str] | None:
     elif len(split) == 2:
         a, b = split
     else:
-        m = COMPARE_BETWEEN.search(rest)
+        m = COMPARE_BETWEEN.search(rest) or COMPARE_JOINED.search(COMPARE_WORD.sub(" ", rest))
         if m is None:
             return None
         a, b = m.group("a"), m.group("b")

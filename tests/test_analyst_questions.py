@@ -367,3 +367,25 @@ def test_counts_say_how_many_counted_items_are_flagged_for_review(tmp_path: Path
         assert lines[1] == "1 of the counted items is flagged for review (marked \u2691 below; the export's review_reasons say why)."
         assert sum("flagged for review [" in line for line in lines) == 1
         assert [c.needs_review for c in answer.counted].count(True) == 1
+
+
+# -- a named item the case does not have is said, not answered with the whole case ----------------
+
+def test_an_item_missing_from_the_named_case_is_not_answered_with_the_case_list(engine: ChatEngine) -> None:
+    letter = next(x for x in CURRENT if not any(i.service.startswith("Acupuncture") for i in x.items))
+    answer = engine.answer(f"Tell me the outcome for acupuncture under case {letter.case}.")
+    assert answer.kind == "none" and answer.citations == []
+    assert answer.text.startswith(f'I could not find "acupuncture" among the disputed items of case {letter.case}')
+    assert all(item.service in answer.text for item in letter.items)
+
+
+def test_differ_wording_is_the_comparison(engine: ChatEngine) -> None:
+    answer = engine.answer("How do acupuncture and chiropractic requests differ in how often they were overturned?")
+    assert first_line(answer) == "Acupuncture 3 of 12 overturned (25%); chiropractic 5 of 10 overturned (50%)."
+
+
+def test_field_wording_is_the_reviewer_specialty(engine: ChatEngine) -> None:
+    letter = CURRENT[5]
+    answer = engine.answer(f"In which field is the physician reviewer board certified for case {letter.case}?")
+    assert first_line(answer).startswith(f"The reviewer in case {letter.case} is certified in {letter.specialty}.")
+    assert_cited(engine, answer)

@@ -152,3 +152,55 @@ def test_the_plan_validates_what_a_model_fills_in() -> None:
         CatalogQuery(date_from="2017-01-01", date_to="2016-01-01")
     assert CatalogQuery(group_by="month").returns == "group"
     assert "decided 2016-12-01 to 2016-12-31" in CatalogQuery(date_from="2016-12-01", date_to="2016-12-31").describe()
+
+
+# -- words that change WHAT is returned are placed, not left as a service name -----------------
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the overall count of decision letters that upheld a request?",
+        "Give me the total number of IMR letters with an overturned item.",
+        "What was the tally of review cases that upheld a request in 2016?",
+    ],
+)
+def test_letters_are_the_counted_unit_whatever_words_stand_between(question: str) -> None:
+    p = plan(question)
+    assert p.returns == "count" and p.count_letters and p.service_terms == []
+
+
+@pytest.mark.parametrize(
+    ("question", "pair"),
+    [
+        ("How do acupuncture and chiropractic care differ in how often they are overturned?", ["acupuncture", "chiropractic care"]),
+        ("Do Norco and tramadol differ in their overturn rate?", ["norco", "tramadol"]),
+        ("Is there a difference in approval rates of Lyrica or gabapentin?", ["lyrica", "gabapentin"]),
+    ],
+)
+def test_two_services_joined_under_a_difference_cue_are_a_comparison(question: str, pair: list[str]) -> None:
+    p = plan(question)
+    assert p.returns == "compare" and p.compare == pair and p.service_terms == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "In which field is the physician reviewer board certified for CM99-0000006?",
+        "What area of medicine does the reviewer practice in case CM99-0000006?",
+        "Which discipline is the expert reviewer certified in, case CM99-0000006?",
+    ],
+)
+def test_field_nouns_near_the_reviewer_ask_for_the_specialty(question: str) -> None:
+    p = plan(question, case="CM99-0000006")
+    assert (p.returns, p.field) == ("field", "reviewer_specialty")
+    assert p.service_terms == [] and p.determination is None
+
+
+def test_under_case_names_the_case_not_the_service() -> None:
+    p = plan("Tell me the determination for the lumbar MRI under case CM99-0000006.", case="CM99-0000006")
+    assert (p.returns, p.case_number, p.service_terms) == ("decision", "CM99-0000006", ["lumbar mri"])
+
+
+def test_contrast_in_an_imaging_name_is_not_a_comparison() -> None:
+    p = plan("Was the request for MRI of the knee without contrast, 3 Tesla or higher upheld or overturned?")
+    assert p.returns == "decision" and p.compare == []
