@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from imr_rag.catalog_query import CatalogQuery, ItemRef
 from imr_rag.catalog_sql import Tally
-from imr_rag.schema import Answer, AnswerFilters, CountedItem
+from imr_rag.schema import Answer, AnswerFilters, CountedItem, Determination
 
 if TYPE_CHECKING:
     from imr_rag.chat import AnswerBuilder, ChatEngine
@@ -187,7 +187,7 @@ class CatalogAnswers:
     def compare(self, question: str, plan: CatalogQuery, filters: AnswerFilters) -> Answer:
         b = self.engine.builder()
         outcome = OUTCOME[plan.determination.value] if plan.determination else "overturned"
-        focus = plan if plan.determination else plan.model_copy(update={"determination": "overturned"})
+        focus = plan if plan.determination else plan.model_copy(update={"determination": Determination.overturned})
         rows = []
         for service in plan.compare:
             (t,) = self.sql.tally(focus, filters, service=service) or [Tally(service, 0, 0, 0, 0)]

@@ -389,3 +389,8 @@ def test_field_wording_is_the_reviewer_specialty(engine: ChatEngine) -> None:
     answer = engine.answer(f"In which field is the physician reviewer board certified for case {letter.case}?")
     assert first_line(answer).startswith(f"The reviewer in case {letter.case} is certified in {letter.specialty}.")
     assert_cited(engine, answer)
+
+
+def test_comparison_without_an_outcome_word_compares_overturn_shares(engine: ChatEngine) -> None:
+    answer = engine.answer("Compare acupuncture and chiropractic requests.")
+    assert first_line(answer) == "Acupuncture 3 of 12 overturned (25%); chiropractic 5 of 10 overturned (50%)."
