@@ -477,10 +477,6 @@ class Catalog:
         with self.transaction() as db:
             db.executemany("UPDATE chunks SET embedded = 1 WHERE chunk_id = ?", [(c,) for c in chunk_ids])
 
-    def reset_embedded(self) -> None:
-        with self.transaction() as db:
-            db.execute("UPDATE chunks SET embedded = 0")
-
     # -- vector cache (identical chunk texts are embedded once) --------------------------
     def cached_vectors(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.\-/][a-z0-9]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z(\"'])|\n\s*\n|(?<=:)\s*\n")
@@ -46,26 +44,6 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         if b > a:
             trimmed.append((a, b))
     return trimmed
-
-
-def idf_weights(documents: Iterable[Iterable[str]]) -> dict[str, float]:
-    """Inverse document frequency of each word over a collection of word sets."""
-    counts: dict[str, int] = {}
-    n = 0
-    for doc in documents:
-        n += 1
-        for w in set(doc):
-            counts[w] = counts.get(w, 0) + 1
-    return {w: math.log(1 + n / c) for w, c in counts.items()}
-
-
-def overlap_score(query: set[str], candidate: set[str], idf: dict[str, float], default_idf: float = 1.0) -> float:
-    """Weighted overlap: how much of the query and of the candidate the shared words cover (0..1)."""
-    shared = query & candidate
-    if not shared:
-        return 0.0
-    weight = lambda ws: sum(idf.get(w, default_idf) for w in ws)  # noqa: E731
-    return 0.5 * weight(shared) / weight(query) + 0.5 * weight(shared) / weight(candidate)
 
 
 def printable(text: str) -> str:
