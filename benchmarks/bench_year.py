@@ -12,8 +12,13 @@ ingest without embedding (read, normalise, chunk, catalog, BM25 index, and rules
 the same pass when the library can, otherwise as the separate `extract` stage over stored text),
 then timed queries: 100 lexical searches (a share with metadata filters) and 100 mixed analyst
 questions through the answer engine (catalog plan in SQL, or passages), p50/p95 in ms.
+For `--dense-sizes`, then the embed stage (`--embedder`; identical chunk texts embedded once)
+and the same searches and questions in hybrid mode (BM25 + Chroma, fused).
 Printed per stage: letters/s, chunks/s, peak RSS of the process (and of worker processes), disk
 per letter, and the machine load while it ran (the machine is shared).
+
+    python benchmarks/bench_year.py --sizes 10000,50000 --workers 2 --dense-sizes 10000 --keep
+    python benchmarks/bench_year.py --sizes 10000,50000 --workers 2 --reuse   # queries again, same data
 """
 
 from __future__ import annotations
@@ -188,7 +193,8 @@ def questions(rng: random.Random, cases: list[str], n: int) -> list[str]:
     return [makers[i % len(makers)]() for i in range(n)]
 
 
-def timed_queries(lib, settings, n: int = 100) -> dict:
+def timed_queries(lib, settings, n: int = 100, mode: str = "lexical") -> dict:
+    """`n` searches (`mode`) and `n` mixed questions through the answer engine, p50/p95 in ms."""
     from imr_rag.chat import ChatEngine
     from imr_rag.schema import SearchFilters
 
@@ -201,32 +207,39 @@ def timed_queries(lib, settings, n: int = 100) -> dict:
         filters = SearchFilters(case_number=rng.choice(cases)) if i % 5 == 0 else SearchFilters(
             letter_format=formats[i % 3])
         searches.append((query, filters))
-    lib.search("warm up", k=5, mode="lexical")
+    lib.search("warm up", k=5, mode=mode)
     search_ms = []
     for query, filters in searches:
         started = time.perf_counter()
-        lib.search(query, k=5, mode="lexical", filters=filters)
+        lib.search(query, k=5, mode=mode, filters=filters)
         search_ms.append((time.perf_counter() - started) * 1000)
     engine = ChatEngine(lib, settings)
-    engine.answer("How many requests were overturned?")
-    ask_ms = []
+    engine.answer("How many requests were overturned?")  # warm-up: the catalog plan and the passage path
+    engine.answer("What do the guidelines say about physical therapy?")
+    ask_ms, kinds = [], {}
     for question in questions(rng, cases, n):
         started = time.perf_counter()
         engine.answer(question)
         ask_ms.append((time.perf_counter() - started) * 1000)
+        kinds.setdefault(question_kind(question), []).append(ask_ms[-1])
     return {"search_p50": statistics.median(search_ms), "search_p95": pct(search_ms, 0.95),
-            "ask_p50": statistics.median(ask_ms), "ask_p95": pct(ask_ms, 0.95)}
+            "ask_p50": statistics.median(ask_ms), "ask_p95": pct(ask_ms, 0.95),
+            "ask_by_kind": {k: (statistics.median(v), max(v)) for k, v in kinds.items()}}
 
 
-def run_size(corpus: Path, data: Path, workers: int, profile: Path | None) -> dict:
-    """One size in this (fresh) process: ingest (+ extract) then queries."""
+def question_kind(question: str) -> str:
+    for word, kind in (("How many", "count"), ("What share", "share"), ("rate by", "group-by"), (" vs ", "compare"),
+                       ("specialty of", "case field"), ("upheld or", "case item"), ("Why", "why"),
+                       ("guidelines say", "passages")):
+        if word in question:
+            return kind
+    return "other"
+
+
+def ingest(lib, corpus: Path, workers: int, settings, profile: Path | None) -> dict:
+    """Ingest (+ extract) the corpus into an empty library; rates, RSS and disk."""
     from imr_rag.extract.service import ExtractionService
-    from imr_rag.library import Library
-    from imr_rag.settings import Settings
 
-    shutil.rmtree(data, ignore_errors=True)
-    settings = Settings(_env_file=None, data_dir=data, chroma_url=None)
-    load_before = os.getloadavg()[0]
     out: dict = {}
     profiler = None
     if profile:
@@ -234,35 +247,65 @@ def run_size(corpus: Path, data: Path, workers: int, profile: Path | None) -> di
 
         profiler = cProfile.Profile()
         profiler.enable()
+    params = inspect.signature(lib.ingest).parameters
+    kwargs = {"embed": False}
+    if "extract" in params:
+        kwargs["extract"] = "rules"
+    if "workers" in params:
+        kwargs["workers"] = workers
+    started, cpu_started = time.perf_counter(), cpu_seconds()
+    report = lib.ingest([corpus], **kwargs)
+    ingest_s = time.perf_counter() - started
+    out["seconds"] = dict(report.seconds)
+    if "extract" not in params:  # the library extracts in a separate stage, from stored text
+        started = time.perf_counter()
+        ids = [d for (d,) in lib.catalog.db.execute("SELECT doc_id FROM documents")]
+        docs = (lib.catalog.load_document(d) for d in ids)
+        list(ExtractionService(settings, lib.catalog, "rules").run(docs, len(ids)))
+        out["seconds"]["extract"] = time.perf_counter() - started
+    out["total_s"] = ingest_s + (out["seconds"]["extract"] if "extract" not in params else 0.0)
+    out["cpu_s"] = cpu_seconds() - cpu_started
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(str(profile))
+    out.update(failed=len(report.failed), rss_ingest=peak_rss_mb(), rss_workers=peak_rss_mb(resource.RUSAGE_CHILDREN))
+    lib.catalog.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    out["disk"] = disk_bytes(settings.data_dir)
+    return out
+
+
+def embed(lib, settings) -> dict:
+    """The dense stage over every chunk: distinct texts computed, chunks stored per second."""
+    started = time.perf_counter()
+    chunks, computed = lib.embed_pending()
+    seconds = time.perf_counter() - started
+    return {"embed_s": seconds, "embedded": chunks, "vectors": computed, "rss_embed": peak_rss_mb(),
+            "disk_dense": disk_bytes(settings.chroma_path)}
+
+
+def run_size(corpus: Path, data: Path, workers: int, profile: Path | None, *, dense: bool, embedder: str,
+             reuse: bool) -> dict:
+    """One size in this (fresh) process: ingest (+ extract), lexical queries; with `dense`, the
+    embed stage and hybrid queries. `reuse`: the data folder of an earlier --keep run, queries only."""
+    from imr_rag.library import Library
+    from imr_rag.settings import Settings
+
+    settings = Settings(_env_file=None, data_dir=data, chroma_url=None, embedding_backend=embedder)
+    fresh = not (reuse and settings.catalog_path.exists())
+    if fresh:
+        shutil.rmtree(data, ignore_errors=True)
+    load_before = os.getloadavg()[0]
+    out: dict = {"reused": not fresh}
     with Library(settings) as lib:
-        params = inspect.signature(lib.ingest).parameters
-        kwargs = {"embed": False}
-        if "extract" in params:
-            kwargs["extract"] = "rules"
-        if "workers" in params:
-            kwargs["workers"] = workers
-        started, cpu_started = time.perf_counter(), cpu_seconds()
-        report = lib.ingest([corpus], **kwargs)
-        ingest_s = time.perf_counter() - started
-        out["seconds"] = dict(report.seconds)
-        if "extract" not in params:  # the library extracts in a separate stage, from stored text
-            started = time.perf_counter()
-            ids = [d for (d,) in lib.catalog.db.execute("SELECT doc_id FROM documents")]
-            docs = (lib.catalog.load_document(d) for d in ids)
-            list(ExtractionService(settings, lib.catalog, "rules").run(docs, len(ids)))
-            out["seconds"]["extract"] = time.perf_counter() - started
-        out["total_s"] = ingest_s + (out["seconds"]["extract"] if "extract" not in params else 0.0)
-        out["cpu_s"] = cpu_seconds() - cpu_started
-        if profiler:
-            profiler.disable()
-            profiler.dump_stats(str(profile))
+        if fresh:
+            out.update(ingest(lib, corpus, workers, settings, profile))
         stats = lib.catalog.stats()
-        out.update(letters=stats["documents"], chunks=stats["chunks"], decisions=stats["decisions"],
-                   failed=len(report.failed), rss_ingest=peak_rss_mb(),
-                   rss_workers=peak_rss_mb(resource.RUSAGE_CHILDREN))
-        lib.catalog.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        out["disk"] = disk_bytes(data)
-        out.update(timed_queries(lib, settings))
+        out.update(letters=stats["documents"], chunks=stats["chunks"], decisions=stats["decisions"])
+        out["lexical"] = timed_queries(lib, settings)
+        if dense:
+            if lib.catalog.count_pending():
+                out.update(embed(lib, settings))
+            out["hybrid"] = timed_queries(lib, settings, mode="hybrid")
     out["rss_peak"] = peak_rss_mb()
     out["load"] = (load_before, os.getloadavg()[0])
     return out
@@ -270,19 +313,30 @@ def run_size(corpus: Path, data: Path, workers: int, profile: Path | None) -> di
 
 def print_size(n: int, r: dict, workers: int) -> None:
     letters, chunks = r["letters"], r["chunks"]
-    print(f"\n== {n} letters ({letters} ingested, {chunks} chunks, {r['decisions']} decisions, {r['failed']} failed), "
-          f"workers {workers}, load avg {r['load'][0]:.1f} -> {r['load'][1]:.1f} on {os.cpu_count()} cores")
-    print(f"{'stage':34s} {'seconds':>8s} {'letters/s':>10s} {'chunks/s':>10s}")
-    for stage, seconds in r["seconds"].items():
-        print(f"{stage:34s} {seconds:8.1f} {letters / seconds:10.1f} {chunks / seconds:10.0f}")
-    print(f"{'end to end (no embedding)':34s} {r['total_s']:8.1f} {letters / r['total_s']:10.1f} "
-          f"{chunks / r['total_s']:10.0f}")
-    print(f"{'CPU time (all processes)':34s} {r['cpu_s']:8.1f} {letters / r['cpu_s']:10.1f} "
-          f"{chunks / r['cpu_s']:10.0f}   (letters per CPU-second: robust to other load)")
-    print(f"peak RSS: ingest {r['rss_ingest']:.0f} MB (workers {r['rss_workers']:.0f} MB), with queries "
-          f"{r['rss_peak']:.0f} MB; disk {r['disk'] / 2**20:.0f} MB = {r['disk'] / max(letters, 1) / 1024:.1f} KB/letter")
-    print(f"lexical search p50 {r['search_p50']:.1f} ms p95 {r['search_p95']:.1f} ms; "
-          f"ask (engine) p50 {r['ask_p50']:.1f} ms p95 {r['ask_p95']:.1f} ms")
+    print(f"\n== {n} letters ({letters} in the catalog, {chunks} chunks, {r['decisions']} decisions, "
+          f"{r.get('failed', 0)} failed), workers {workers}, load avg {r['load'][0]:.1f} -> {r['load'][1]:.1f} "
+          f"on {os.cpu_count()} cores" + (" (data of an earlier run: queries only)" if r["reused"] else ""))
+    if "seconds" in r:
+        print(f"{'stage':34s} {'seconds':>8s} {'letters/s':>10s} {'chunks/s':>10s}")
+        for stage, seconds in r["seconds"].items():
+            print(f"{stage:34s} {seconds:8.1f} {letters / seconds:10.1f} {chunks / seconds:10.0f}")
+        print(f"{'end to end (no embedding)':34s} {r['total_s']:8.1f} {letters / r['total_s']:10.1f} "
+              f"{chunks / r['total_s']:10.0f}")
+        print(f"{'CPU time (all processes)':34s} {r['cpu_s']:8.1f} {letters / r['cpu_s']:10.1f} "
+              f"{chunks / r['cpu_s']:10.0f}   (letters per CPU-second: robust to other load)")
+        print(f"peak RSS of the ingest: {r['rss_ingest']:.0f} MB (workers {r['rss_workers']:.0f} MB); "
+              f"disk {r['disk'] / 2**20:.0f} MB = {r['disk'] / max(letters, 1) / 1024:.1f} KB/letter")
+    if "embed_s" in r:
+        print(f"{'embed (dense stage)':34s} {r['embed_s']:8.1f} {letters / r['embed_s']:10.1f} "
+              f"{r['embedded'] / r['embed_s']:10.0f}   {r['vectors']} distinct texts computed "
+              f"({r['vectors'] / max(r['embedded'], 1):.1%} of the chunks); peak RSS {r['rss_embed']:.0f} MB; "
+              f"dense store {r['disk_dense'] / 2**20:.0f} MB")
+    for name, q in (("lexical", r["lexical"]), ("hybrid", r.get("hybrid"))):
+        if q:
+            kinds = ", ".join(f"{k} {p50:.0f}/{top:.0f}" for k, (p50, top) in sorted(q["ask_by_kind"].items()))
+            print(f"{name:7s} search p50 {q['search_p50']:.1f} ms p95 {q['search_p95']:.1f} ms; ask (engine) "
+                  f"p50 {q['ask_p50']:.1f} ms p95 {q['ask_p95']:.1f} ms  [p50/max ms by kind: {kinds}]")
+    print(f"peak RSS of the run: {r['rss_peak']:.0f} MB")
 
 
 def main() -> None:
@@ -293,44 +347,54 @@ def main() -> None:
     parser.add_argument("--workers", default="1", help="comma-separated worker counts to compare")
     parser.add_argument("--corpus-root", type=Path, default=Path("/tmp/imr-bench-year"))
     parser.add_argument("--profile", action="store_true", help="cProfile each run; print the top entries")
+    parser.add_argument("--dense-sizes", default="", help="sizes that also run the embed stage and hybrid queries")
+    parser.add_argument("--embedder", default="onnx", choices=["onnx", "static"], help="embedder of the dense stage")
+    parser.add_argument("--keep", action="store_true", help="keep each size's data folder (for --reuse)")
+    parser.add_argument("--reuse", action="store_true", help="queries only, on the data folder a --keep run left")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--tag", default="", help="name of the data folders (runs of two checkouts side by side)")
-    parser.add_argument("--child", nargs=4, metavar=("CORPUS", "DATA", "WORKERS", "PROFILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        corpus, data, workers, profile = args.child
-        result = run_size(Path(corpus), Path(data), int(workers), Path(profile) if profile != "-" else None)
+        job = json.loads(args.child)
+        result = run_size(Path(job["corpus"]), Path(job["data"]), job["workers"],
+                          Path(job["profile"]) if job["profile"] else None, dense=job["dense"],
+                          embedder=job["embedder"], reuse=job["reuse"])
         print("RESULT " + json.dumps(result))
         return
     if not args.seeds.is_dir():
         sys.exit(f"bench_year: no seed letters in {args.seeds} (give --seeds DIR)")
     seeds = seed_texts(args.seeds)
+    dense_sizes = {int(s) for s in args.dense_sizes.split(",") if s}
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
         started = time.perf_counter()
         corpus = generate(args.corpus_root / f"letters-{n}-pdf{args.pdf_share}", n, seeds, args.pdf_share)
-        print(f"corpus of {n} letters ({args.pdf_share:.0%} PDF) ready in {time.perf_counter() - started:.0f} s: {corpus}")
+        print(f"corpus of {n} letters ({args.pdf_share:.0%} PDF) ready in {time.perf_counter() - started:.0f} s: {corpus}",
+              flush=True)
         for workers in (int(w) for w in args.workers.split(",")):
             profile = args.corpus_root / f"profile-{n}-w{workers}{args.tag}.prof" if args.profile else None
-            child = subprocess.run(
-                [sys.executable, __file__, "--child", str(corpus), str(args.corpus_root / f"data-{n}{args.tag}"),
-                 str(workers), str(profile or "-")],
-                capture_output=True, text=True,
-            )
+            data = args.corpus_root / f"data-{n}{args.tag}"
+            job = {"corpus": str(corpus), "data": str(data), "workers": workers,
+                   "profile": str(profile) if profile else None, "dense": n in dense_sizes,
+                   "embedder": args.embedder, "reuse": args.reuse}
+            child = subprocess.run([sys.executable, __file__, "--child", json.dumps(job)], capture_output=True, text=True)
             line = [x for x in child.stdout.splitlines() if x.startswith("RESULT ")]
             if child.returncode or not line:
                 sys.exit(f"bench_year: the run of {n} letters failed:\n{child.stderr[-3000:]}")
             result = json.loads(line[0][7:])
             print_size(n, result, workers)
+            sys.stdout.flush()
             results.append({"size": n, "workers": workers, **result})
             if profile:
                 import pstats
 
                 print("profile, top 15 by own time:")
                 pstats.Stats(str(profile)).sort_stats("tottime").print_stats(15)
-            shutil.rmtree(args.corpus_root / f"data-{n}{args.tag}", ignore_errors=True)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+            if not args.keep:
+                shutil.rmtree(data, ignore_errors=True)
+            if args.json:
+                args.json.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

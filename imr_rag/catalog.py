@@ -57,7 +57,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     embedded INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded);
+DROP INDEX IF EXISTS chunks_pending;
+-- The embed stage reads pending chunks in this order, a batch at a time: a range of this index
+-- (on embedded alone, each batch sorted every pending chunk: quadratic over a year of letters).
+CREATE INDEX IF NOT EXISTS chunks_pending_order ON chunks(embedded, doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS failures (
     path TEXT PRIMARY KEY,
     reason TEXT NOT NULL,

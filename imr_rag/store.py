@@ -100,7 +100,6 @@ class DenseStore:
             "upsert",
             ids=[r.chunk.chunk_id for r in rows],
             embeddings=vectors.astype(np.float32),
-            documents=[r.chunk.text for r in rows],
             metadatas=[chunk_metadata(r) for r in rows],
         )
 
