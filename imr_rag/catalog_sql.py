@@ -1,6 +1,8 @@
 """Executes a `CatalogQuery` in SQL over the catalog: filters on indexed columns, service terms
 through the FTS5 index of item services (`items_fts`), counts and group-bys by SQL aggregates.
-Only current decisions count: a decision with `superseded_by` set is an old version of its case.
+Only current decisions count: a decision with `superseded_by` set is an old version of its case
+(its items have `current` = 0). Items carry their decision's columns, so no query joins per item; a
+count or group-by with no condition but its outcome reads the `item_groups` counts instead.
 """
 
 from __future__ import annotations
@@ -10,30 +12,21 @@ import math
 import sqlite3
 from dataclasses import dataclass
 
+from imr_rag.catalog import ITEM_GROUP_KINDS
 from imr_rag.catalog_query import CatalogQuery, ItemRef
 from imr_rag.schema import AnswerFilters, Determination
 from imr_rag.service_vocab import service_match
 
-FROM = (
-    " FROM items i JOIN decisions d ON d.doc_id = i.doc_id JOIN documents s ON s.doc_id = i.doc_id"
-)
-COUNT_FROM = " FROM items i JOIN decisions d ON d.doc_id = i.doc_id"
+FROM = " FROM items i JOIN documents s ON s.doc_id = i.doc_id"
+COUNT_FROM = " FROM items i"
 ITEM_COLUMNS = (
     "SELECT i.doc_id, i.item_index, i.service, i.authorized_portion, i.category, i.determination,"
-    " i.guideline_sources, i.determination_start, i.determination_end, d.case_number, d.letter_format,"
-    " d.decision_date, d.reviewer_specialty, s.path AS source, i.needs_review"
+    " i.guideline_sources, i.determination_start, i.determination_end, i.case_number, i.letter_format,"
+    " i.decision_date, i.reviewer_specialty, s.path AS source, i.needs_review"
 )
+CURRENT = "i.current = 1"
 NAMED_FAMILIES = ("MTUS", "ODG", "ACOEM")
-GROUP_KEYS = {
-    "month": "substr(d.decision_date, 1, 7)",
-    "quarter": "substr(d.decision_date, 1, 4) || '-Q' || ((CAST(substr(d.decision_date, 6, 2) AS INTEGER) + 2) / 3)",
-    "year": "substr(d.decision_date, 1, 4)",
-    "category": "i.category",
-    "specialty": "d.reviewer_specialty",
-    "determination": "i.determination",
-    "guideline": "g.value",
-}
-
+GROUP_KEYS = {key: sql.format(r="i") for key, sql in ITEM_GROUP_KINDS.items()} | {"guideline": "g.value"}
 
 @dataclass(frozen=True)
 class Tally:
@@ -74,7 +67,7 @@ class CatalogSQL:
         """Conditions for the plan (and the user's filters). `outcome=False` leaves the plan's
         determination out (the denominator of a share); `service` replaces the plan's terms;
         `group` (group-by key, value) keeps one group of a group-by."""
-        clauses, params = ["d.superseded_by IS NULL"], []
+        clauses, params = [CURRENT], []
 
         def add(clause: str, *values: object) -> None:
             clauses.append(clause)
@@ -98,37 +91,37 @@ class CatalogSQL:
             if terms:
                 add("i.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)", expression)
         if plan.case_number:
-            add("d.case_number = ? COLLATE NOCASE", plan.case_number)
+            add("i.case_number = ? COLLATE NOCASE", plan.case_number)
         if plan.category:
             add("i.category = ?", plan.category.value)
         if outcome and plan.determination:
             add("i.determination = ?", plan.determination.value)
         if plan.date_from:
-            add("d.decision_date >= ?", plan.date_from.isoformat())
+            add("i.decision_date >= ?", plan.date_from.isoformat())
         if plan.date_to:
-            add("d.decision_date <= ?", plan.date_to.isoformat())
+            add("i.decision_date <= ?", plan.date_to.isoformat())
         if plan.reviewer_specialty:
-            add("d.reviewer_specialty LIKE ?", f"%{plan.reviewer_specialty}%")
+            add("i.reviewer_specialty LIKE ?", f"%{plan.reviewer_specialty}%")
         if plan.guideline_family in NAMED_FAMILIES:
             add("EXISTS (SELECT 1 FROM json_each(i.guideline_sources) gf WHERE gf.value = ?)", plan.guideline_family)
         elif plan.guideline_family == "other":
             add("EXISTS (SELECT 1 FROM json_each(i.guideline_sources) gf WHERE gf.value NOT IN (?, ?, ?))",
                 *NAMED_FAMILIES)
         if plan.letter_format:
-            add("d.letter_format = ?", plan.letter_format)
+            add("i.letter_format = ?", plan.letter_format)
         if plan.partly_authorized:
             add("i.authorized_portion IS NOT NULL")
         if filters is not None:
             if filters.case_number:
-                add("d.case_number = ? COLLATE NOCASE", filters.case_number)
+                add("i.case_number = ? COLLATE NOCASE", filters.case_number)
             if filters.letter_format:
-                add("d.letter_format = ?", filters.letter_format)
+                add("i.letter_format = ?", filters.letter_format)
             if filters.determination:
                 add("i.determination = ?", Determination(filters.determination).value)
             if filters.date_from:
-                add("d.decision_date >= ?", filters.date_from)
+                add("i.decision_date >= ?", filters.date_from)
             if filters.date_to:
-                add("d.decision_date <= ?", filters.date_to)
+                add("i.decision_date <= ?", filters.date_to)
         return " WHERE " + " AND ".join(clauses), params
 
     # -- rows and counts --------------------------------------------------------------------
@@ -141,7 +134,7 @@ class CatalogSQL:
         where, params = self.where(plan, filters, service=service, group=group)
         sql = ITEM_COLUMNS + FROM + where
         if ordered:
-            sql += " ORDER BY d.decision_date, d.case_number, i.doc_id, i.item_index"
+            sql += " ORDER BY i.decision_date, i.case_number, i.doc_id, i.item_index"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [item_ref(r) for r in self.db.execute(sql, params)]
@@ -155,6 +148,8 @@ class CatalogSQL:
         count, so only when the answer says it)."""
         where, params = self.where(plan, filters, outcome=False, service=service)
         focus = plan.determination.value if plan.determination else None
+        if where == " WHERE " + CURRENT and not letters and group_by in GROUP_KEYS.keys() | {"none"}:
+            return self._kept_tally(group_by, focus)
         hit = "i.determination = ?" if focus else "1"
         key = GROUP_KEYS.get(group_by, "NULL")
         join = " LEFT JOIN json_each(i.guideline_sources) g" if group_by == "guideline" else ""
@@ -169,10 +164,26 @@ class CatalogSQL:
         return [Tally(r["k"], r["n"], r["x"], r["letters"], r["x_letters"], r["f"], r["fx"])
                 for r in self.db.execute(sql, values)]
 
+    def _kept_tally(self, group_by: str, focus: str | None) -> list[Tally]:
+        """`tally` of every current item from the counts the catalog keeps (`item_groups`)."""
+        kind = "determination" if group_by == "none" else group_by
+        groups: dict[str | None, list[int]] = {}
+        for key, determination, flagged, n in self.db.execute(
+            "SELECT key, determination, flagged, n FROM item_groups WHERE kind = ? AND n > 0", (kind,)
+        ):
+            g = groups.setdefault(None if group_by == "none" or key == "" else key, [0, 0, 0, 0])
+            hit = focus is None or determination == focus
+            g[0] += n
+            g[1] += n if hit else 0
+            g[2] += n if flagged else 0
+            g[3] += n if flagged and hit else 0
+        ordered = sorted(groups.items(), key=lambda kv: (kv[0] is not None, kv[0] or ""))
+        return [Tally(key, items, hits, 0, 0, flagged, flagged_hits) for key, (items, hits, flagged, flagged_hits) in ordered]
+
     # -- what the library holds -------------------------------------------------------------
     def newest_decision_date(self) -> str | None:
         return self.db.execute(
-            "SELECT MAX(decision_date) FROM decisions WHERE superseded_by IS NULL"
+            "SELECT MAX(decision_date) FROM items WHERE current = 1"
         ).fetchone()[0]
 
     def specialties(self) -> list[str]:

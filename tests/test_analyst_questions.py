@@ -21,6 +21,7 @@ from imr_rag.chat import ChatEngine
 from imr_rag.chat_catalog import MAX_CITED
 from imr_rag.extract.service import ExtractionService
 from imr_rag.library import Library
+from imr_rag.schema import Determination
 
 LETTERS = plan_library()
 CURRENT = current(LETTERS)
@@ -274,6 +275,71 @@ def test_service_index_follows_deletes_and_is_built_for_older_catalogs(analyst, 
         doc = catalog.db.execute("SELECT doc_id FROM items WHERE service LIKE 'Acupuncture%' LIMIT 1").fetchone()[0]
         catalog.delete_document(doc)
         assert catalog.db.execute("SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'acupuncture'").fetchone()[0] == 12
+
+
+GROUP_SQL = {  # the group-by keys over the decisions table, joined per item: the oracle
+    "month": "substr(d.decision_date, 1, 7)", "year": "substr(d.decision_date, 1, 4)", "category": "i.category",
+    "specialty": "d.reviewer_specialty", "determination": "i.determination", "guideline": "g.value",
+    "quarter": "substr(d.decision_date, 1, 4) || '-Q' || ((CAST(substr(d.decision_date, 6, 2) AS INTEGER) + 2) / 3)",
+}
+
+
+def joined_tally(db: sqlite3.Connection, group_by: str) -> list[tuple]:
+    join = " LEFT JOIN json_each(i.guideline_sources) g" if group_by == "guideline" else ""
+    return [tuple(r) for r in db.execute(
+        f"SELECT {GROUP_SQL[group_by]} AS k, COUNT(*), SUM(i.determination = 'overturned'), SUM(i.needs_review),"
+        f" SUM(i.needs_review AND i.determination = 'overturned') FROM items i JOIN decisions d ON d.doc_id = i.doc_id"
+        f"{join} WHERE d.superseded_by IS NULL GROUP BY k ORDER BY k")]
+
+
+def kept_tally(catalog: Catalog, group_by: str) -> list[tuple]:
+    from imr_rag.catalog_sql import CatalogSQL
+
+    return [(t.key, t.items, t.hits, t.flagged, t.flagged_hits)
+            for t in CatalogSQL(catalog.db)._kept_tally(group_by, "overturned")]
+
+
+def test_kept_group_counts_follow_every_change_and_match_the_join(analyst, tmp_path: Path) -> None:
+    """Group-by questions with no other condition read `item_groups`, kept by triggers: after
+    extraction, a superseding version, a re-extraction, a delete, and for a catalog written before
+    the table existed, they equal a GROUP BY over items joined to their decisions."""
+    lib, _ = analyst
+    copy = tmp_path / "catalog.sqlite"
+    with sqlite3.connect(copy) as dst:
+        lib.catalog.db.backup(dst)
+    with Catalog(copy) as catalog:
+        def same() -> None:
+            assert catalog.item_group_drift() == []
+            for group_by in GROUP_SQL:
+                assert kept_tally(catalog, group_by) == joined_tally(catalog.db, group_by), group_by
+        same()
+        superseded = catalog.db.execute("SELECT COUNT(*) FROM items WHERE current = 0").fetchone()[0]
+        assert superseded > 0  # the library has old versions, and their items are not counted
+        # The current letter of a case with an old version goes: the old version is current again.
+        doc, case = catalog.db.execute(
+            "SELECT d.doc_id, d.case_number FROM decisions d WHERE d.superseded_by IS NULL AND EXISTS"
+            " (SELECT 1 FROM decisions o WHERE o.superseded_by = d.doc_id)").fetchone()
+        catalog.delete_document(doc)
+        assert catalog.db.execute("SELECT COUNT(*) FROM items WHERE current = 1 AND case_number = ?",
+                                  (case,)).fetchone()[0] > 0
+        same()
+        # A re-extraction replaces a decision's items (with other outcomes): counts follow.
+        other = catalog.db.execute("SELECT doc_id FROM decisions WHERE superseded_by IS NULL LIMIT 1").fetchone()[0]
+        decision = catalog.decision(other)
+        flipped = decision.model_copy(update={"items": [
+            item.model_copy(update={"determination": Determination.upheld if item.determination != Determination.upheld
+                                    else Determination.overturned})
+            for item in decision.items]})
+        catalog.save_decision(other, "rules", flipped)
+        same()
+    with sqlite3.connect(copy) as db:  # as a catalog written before the kept counts existed
+        for trigger in ("item_groups_insert", "item_groups_delete", "item_groups_update", "items_follow_decision"):
+            db.execute(f"DROP TRIGGER {trigger}")
+        db.execute("DROP TABLE item_groups")
+        db.execute("UPDATE items SET current = NULL, decision_date = NULL")
+    with Catalog(copy) as catalog:
+        assert catalog.db.execute("SELECT COUNT(*) FROM items WHERE current IS NULL").fetchone()[0] == 0
+        same()
 
 
 # -- the LLM fills the same plan -----------------------------------------------------------------------
