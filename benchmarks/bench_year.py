@@ -10,7 +10,7 @@ measure. The generated folder is kept under `--corpus-root` and reused by later 
 Each size runs in a fresh child process (so peak RSS is that size's own) into a fresh data folder:
 ingest without embedding (read, normalise, chunk, catalog, BM25 index, and rules extraction — in
 the same pass when the library can, otherwise as the separate `extract` stage over stored text),
-then timed queries: 100 lexical searches (a share with metadata filters) and 100 mixed analyst
+then timed queries: 100 lexical searches (3 in 5 with a case, format or section filter) and 100 mixed analyst
 questions through the answer engine (catalog plan in SQL, or passages), p50/p95 in ms.
 For `--dense-sizes`, then the embed stage (`--embedder`; identical chunk texts embedded once)
 and the same searches and questions in hybrid mode (BM25 + Chroma, fused).
@@ -200,12 +200,13 @@ def timed_queries(lib, settings, n: int = 100, mode: str = "lexical") -> dict:
 
     rng = random.Random(7)
     cases = [r[0] for r in lib.catalog.db.execute("SELECT case_number FROM documents ORDER BY random() LIMIT 300")]
-    formats = ["ca_dwc", None, None]
+    formats = [r[0] for r in lib.catalog.db.execute("SELECT DISTINCT letter_format FROM documents")]
+    sections = [r[0] for r in lib.catalog.db.execute("SELECT DISTINCT section FROM chunks LIMIT 20")]
     searches = []
-    for i in range(n):
+    for i in range(n):  # 1 in 5 within a case, 1 in 5 in one format, 1 in 5 in one section, the rest unfiltered
         query = rng.choice(SEARCHES + SERVICES)
-        filters = SearchFilters(case_number=rng.choice(cases)) if i % 5 == 0 else SearchFilters(
-            letter_format=formats[i % 3])
+        filters = [SearchFilters(case_number=rng.choice(cases)), SearchFilters(letter_format=rng.choice(formats)),
+                   SearchFilters(section=rng.choice(sections)), SearchFilters(), SearchFilters()][i % 5]
         searches.append((query, filters))
     lib.search("warm up", k=5, mode=mode)
     search_ms = []

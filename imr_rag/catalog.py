@@ -598,6 +598,20 @@ class Catalog:
                 found[row["text_hash"]] = np.frombuffer(row["vector"], dtype=np.float32)
         return found
 
+    def embedded_vectors(self, model: str, chunk_ids: list[str]) -> tuple[list[str], np.ndarray]:
+        """The embedded chunks among `chunk_ids` and their cached vectors (one row each)."""
+        ids: list[str] = []
+        vectors: list[np.ndarray] = []
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i : i + 500]
+            for row in self.db.execute(
+                "SELECT c.chunk_id, v.vector FROM chunks c JOIN vectors v ON v.model = ? AND v.text_hash = c.text_hash"
+                f" WHERE c.embedded = 1 AND c.chunk_id IN ({','.join('?' * len(part))})", (model, *part),
+            ):
+                ids.append(row["chunk_id"])
+                vectors.append(np.frombuffer(row["vector"], dtype=np.float32))
+        return ids, np.stack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+
     def cache_vectors(self, model: str, vectors: dict[str, np.ndarray]) -> None:
         with self.transaction() as db:
             db.executemany(

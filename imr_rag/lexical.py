@@ -419,6 +419,16 @@ class LexicalIndex:
         best.sort(key=lambda x: (-x[0], x[1]))
         return [(cid, score) for score, cid in best[:k]]
 
+    def ids_where(self, mask: np.ndarray) -> list[str]:
+        """The chunk ids at the positions where `mask` (as from `mask()`) is set, live ones only."""
+        found: list[str] = []
+        offset = 0
+        for s in self.segments or []:
+            keep = s.live & (mask[offset: offset + s.size] > 0)
+            offset += s.size
+            found.extend(np.asarray(s.meta["chunk_ids"])[keep].astype(str).tolist())
+        return found
+
     def mask(self, *, case_number=None, letter_format=None, section=None, doc_id=None) -> np.ndarray | None:
         """1 for chunks passing all given filters, 0 elsewhere (segments in order); None when
         nothing is filtered."""

@@ -131,8 +131,6 @@ class DenseStore:
 
     def query(self, vector: np.ndarray, k: int, filters: SearchFilters) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks that pass the filters."""
-        if self.count() == 0:
-            return []
         result = self._call(
             "query",
             query_embeddings=vector.reshape(1, -1).astype(np.float32),
