@@ -215,6 +215,7 @@ class LexicalIndex:
         self.path = path
         self.segments: list[Segment] | None = None
         self.loaded_generation: int | None = None
+        self._norm_cache: tuple[list[Segment], int, dict[str, np.ndarray]] | None = None
 
     # -- the manifest ------------------------------------------------------------------------
     def manifest(self) -> dict | None:
@@ -385,8 +386,7 @@ class LexicalIndex:
         if not self._load() or not self.segments or k <= 0:
             return []
         tokens = list(dict.fromkeys(tokenize(query)))
-        n_docs = sum(s.size for s in self.segments)
-        avgdl = max(sum(float(np.asarray(s.lengths).sum()) for s in self.segments) / max(n_docs, 1), 1e-9)
+        n_docs, norms = self._norms()
         idf = {}
         for t in tokens:
             df = sum(s.df(t) for s in self.segments)
@@ -402,14 +402,12 @@ class LexicalIndex:
             if not allowed.any():
                 continue
             scores = np.zeros(s.size, dtype=np.float32)
-            norm = None
+            norm = norms[s.name]
             for t, weight in idf.items():
                 found = s.postings(t)
                 if found is None:
                     continue
                 docs, tfs = np.asarray(found[0]), np.asarray(found[1]).astype(np.float32)
-                if norm is None:
-                    norm = (K1 * (1 - B + B * np.asarray(s.lengths, dtype=np.float32) / avgdl)).astype(np.float32)
                 scores[docs] += weight * tfs / (tfs + norm[docs])
             scores[~allowed] = 0
             top = min(k, s.size)
@@ -428,6 +426,17 @@ class LexicalIndex:
             offset += s.size
             found.extend(np.asarray(s.meta["chunk_ids"])[keep].astype(str).tolist())
         return found
+
+    def _norms(self) -> tuple[int, dict[str, np.ndarray]]:
+        """Chunks in the index, and per segment each chunk's BM25 length norm k1 (1 - b + b dl / avgdl):
+        computed once per loaded index (per query, they were a pass over every chunk's length)."""
+        if self._norm_cache is None or self._norm_cache[0] is not self.segments:
+            n_docs = sum(s.size for s in self.segments)
+            avgdl = max(sum(float(np.asarray(s.lengths).sum()) for s in self.segments) / max(n_docs, 1), 1e-9)
+            norms = {s.name: (K1 * (1 - B + B * np.asarray(s.lengths, dtype=np.float32) / avgdl)).astype(np.float32)
+                     for s in self.segments}
+            self._norm_cache = (self.segments, n_docs, norms)
+        return self._norm_cache[1], self._norm_cache[2]
 
     def mask(self, *, case_number=None, letter_format=None, section=None, doc_id=None) -> np.ndarray | None:
         """1 for chunks passing all given filters, 0 elsewhere (segments in order); None when
