@@ -27,6 +27,18 @@ ITEM_COLUMNS = (
 CURRENT = "i.current = 1"
 NAMED_FAMILIES = ("MTUS", "ODG", "ACOEM")
 GROUP_KEYS = {key: sql.format(r="i") for key, sql in ITEM_GROUP_KINDS.items()} | {"guideline": "g.value"}
+DATE_GROUPS = ("month", "quarter", "year")
+
+
+def date_range(key: str, value: str) -> tuple[str, str]:
+    """The ISO dates (as text bounds) of one month ('2017-05'), quarter ('2017-Q2') or year."""
+    if key == "month":
+        return f"{value}-00", f"{value}-99"
+    if key == "quarter":
+        year, quarter = value.split("-Q")
+        return f"{year}-{3 * int(quarter) - 2:02d}-00", f"{year}-{3 * int(quarter):02d}-99"
+    return f"{value}-00-00", f"{value}-99-99"
+
 
 @dataclass(frozen=True)
 class Tally:
@@ -82,6 +94,8 @@ class CatalogSQL:
                     add("EXISTS (SELECT 1 FROM json_each(i.guideline_sources) gg WHERE gg.value = ?)", value)
             elif value is None:
                 add(f"{GROUP_KEYS[key]} IS NULL")
+            elif key in DATE_GROUPS:  # a range of the indexed date, not a function of every row's date
+                add("i.decision_date BETWEEN ? AND ?", *date_range(key, value))
             else:
                 add(f"{GROUP_KEYS[key]} = ?", value)
 

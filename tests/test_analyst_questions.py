@@ -460,3 +460,22 @@ def test_field_wording_is_the_reviewer_specialty(engine: ChatEngine) -> None:
 def test_comparison_without_an_outcome_word_compares_overturn_shares(engine: ChatEngine) -> None:
     answer = engine.answer("Compare acupuncture and chiropractic requests.")
     assert first_line(answer) == "Acupuncture 3 of 12 overturned (25%); chiropractic 5 of 10 overturned (50%)."
+
+
+@pytest.mark.parametrize("key", ["month", "quarter", "year"])
+def test_one_date_group_as_a_date_range_is_the_same_items(analyst, key: str) -> None:
+    """A group's examples are read through the date index (a range per month, quarter or year):
+    the same items as the group-by expression selects."""
+    from imr_rag.catalog_query import CatalogQuery
+    from imr_rag.catalog_sql import GROUP_KEYS, CatalogSQL
+
+    lib, _ = analyst
+    sql = CatalogSQL(lib.catalog.db)
+    values = [r[0] for r in lib.catalog.db.execute(
+        f"SELECT DISTINCT {GROUP_KEYS[key]} FROM items i WHERE i.current = 1 AND i.decision_date IS NOT NULL")]
+    assert len(values) > 1
+    for value in values:
+        expected = {tuple(r) for r in lib.catalog.db.execute(
+            f"SELECT doc_id, item_index FROM items i WHERE i.current = 1 AND {GROUP_KEYS[key]} = ?", (value,))}
+        got = {(i.doc_id, i.item_index) for i in sql.items(CatalogQuery(), group=(key, value))}
+        assert got == expected, value
