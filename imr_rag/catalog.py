@@ -115,6 +115,13 @@ CREATE TABLE IF NOT EXISTS extraction_failures (
     at REAL NOT NULL,
     PRIMARY KEY (doc_id, backend)
 );
+-- Letters written to a Batch API request file and not yet answered by a results file applied
+-- since: a request the batch never answered (expired or cancelled without a line) stays listed.
+CREATE TABLE IF NOT EXISTS batch_requests (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(doc_id) ON DELETE CASCADE,
+    file TEXT NOT NULL,
+    at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS llm_cache (
     key TEXT PRIMARY KEY,
     response TEXT NOT NULL,
@@ -612,6 +619,22 @@ class Catalog:
                 ids.append(row["chunk_id"])
                 vectors.append(np.frombuffer(row["vector"], dtype=np.float32))
         return ids, np.stack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+
+    def record_batch_requests(self, requested: list[tuple[str, str]]) -> None:
+        """(doc id, request file) of letters just written to a Batch API request file."""
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO batch_requests VALUES (?, ?, ?)",
+                           [(doc_id, file, time.time()) for doc_id, file in requested])
+
+    def batch_answered(self, doc_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM batch_requests WHERE doc_id = ?", (doc_id,))
+
+    def batch_waiting(self) -> list[tuple[str, str, str]]:
+        """(doc id, path, request file) of requested letters no applied results file answered."""
+        return [tuple(r) for r in self.db.execute(
+            "SELECT b.doc_id, d.path, b.file FROM batch_requests b JOIN documents d ON d.doc_id = b.doc_id"
+            " ORDER BY b.file, d.path")]
 
     def cache_vectors(self, model: str, vectors: dict[str, np.ndarray]) -> None:
         with self.transaction() as db:

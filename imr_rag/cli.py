@@ -19,6 +19,7 @@ from imr_rag.textutil import printable
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, what a Unix tool ends with when its reader closes the pipe
+MAX_LISTED_WAITING = 20  # batch-requested letters without an answer, listed by name
 
 
 def iso_date(value: str) -> str:
@@ -430,6 +431,7 @@ def write_batch_file(args: argparse.Namespace, settings: Settings, lib, progress
     targets, unreadable = lib.documents_to_extract(args.paths, progress=progress)
     docs = (lib.catalog.load_document(doc_id) for _, doc_id in targets)
     written = write_requests(settings, docs, args.batch_file)
+    lib.catalog.record_batch_requests(written.requested)
     for path, reason in unreadable:
         print(f"FAILED {printable(path)}: {printable(reason)}", file=sys.stderr)
     per_letter = written.prompt_tokens_per_letter()
@@ -465,7 +467,9 @@ def extract_batch_results(args: argparse.Namespace, settings: Settings) -> int:
                 case = getattr(lib.catalog.document(r.doc_id), "case_number", None)
                 print(f"FAILED {printable(r.source)} (doc {r.doc_id}{f', case {case}' if case else ''}): "
                       f"{printable(r.error)}", file=sys.stderr)
-    summary = tally.summary(settings) | {"unmatched_lines": unknown}
+        waiting = lib.catalog.batch_waiting()
+    summary = tally.summary(settings) | {"unmatched_lines": unknown, "waiting": [
+        {"doc_id": doc_id, "path": path, "request_file": file} for doc_id, path, file in waiting]}
     cost = summary["per_1000_letters"]
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -475,6 +479,16 @@ def extract_batch_results(args: argparse.Namespace, settings: Settings) -> int:
         print(f"per 1,000 letters: {cost['prompt_tokens']:,} prompt + {cost['completion_tokens']:,} completion "
               f"tokens, about ${cost['usd']:.2f} at ${settings.llm_batch_price_input}/1M prompt and "
               f"${settings.llm_batch_price_output}/1M completion tokens (IMR_LLM_BATCH_PRICE_INPUT/_OUTPUT)")
+    if waiting:  # not a failure: another results file (another part, a batch still running) may answer them
+        files = ", ".join(sorted({printable(f) for _, _, f in waiting}))
+        print(f"note: {len(waiting)} requested letters have no answer in any results file applied yet (from {files}): "
+              "the batch may still be running, or they expired or were cancelled without a line; apply their "
+              "results when they come, or write them again (imr-rag extract --backend llm --batch-file NEW.jsonl "
+              "PATH...) or extract them live:", file=sys.stderr)
+        for _, path, _ in waiting[:MAX_LISTED_WAITING]:
+            print(f"  {printable(path)}", file=sys.stderr)
+        if len(waiting) > MAX_LISTED_WAITING:
+            print(f"  and {len(waiting) - MAX_LISTED_WAITING} more (--json lists every one)", file=sys.stderr)
     return EXIT_FAILURES if summary["failed"] or unknown else EXIT_OK
 
 

@@ -158,3 +158,30 @@ def test_batch_options_are_checked(tmp_path: Path, capsys) -> None:
     assert "--batch-file needs --backend llm" in capsys.readouterr().err
     assert main(["--data-dir", str(data), "extract", "--batch-results", str(tmp_path / "missing.jsonl")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_requested_letters_without_a_result_line_are_listed_until_answered(tmp_path: Path, capsys) -> None:
+    """A batch that expires or is cancelled leaves some requests with no line at all in its output:
+    those letters are named after each results file, until a later file answers them."""
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    for n in range(1, 4):
+        (letters / f"CM99-00000{n:02d}.txt").write_text(letter_text(n), encoding="utf-8")
+    data, requests = tmp_path / "data", tmp_path / "requests.jsonl"
+    assert main(["--data-dir", str(data), "extract", str(letters), "--backend", "llm", "--batch-file", str(requests)]) == 0
+    capsys.readouterr()
+    with Library(Settings(_env_file=None, data_dir=data)) as lib:
+        doc = {Path(d.path).stem: d.doc_id for d in lib.catalog.documents()}
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_text(result_line(doc["CM99-0000001"], completion(letter_answer(1))) + "\n")
+    second.write_text("\n".join(result_line(doc[f"CM99-00000{n:02d}"], completion(letter_answer(n)))
+                                for n in (2, 3)) + "\n")
+
+    assert main(["--data-dir", str(data), "extract", "--batch-results", str(first)]) == 0  # not a failure
+    err = capsys.readouterr().err
+    assert f"note: 2 requested letters have no answer in any results file applied yet (from {requests})" in err
+    assert "CM99-0000002.txt" in err and "CM99-0000003.txt" in err and "CM99-0000001.txt" not in err
+
+    assert main(["--data-dir", str(data), "extract", "--batch-results", str(second), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["waiting"] == [] and "no answer" not in captured.err

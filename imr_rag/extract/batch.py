@@ -49,6 +49,7 @@ class RequestFiles:
     paths: list[Path] = field(default_factory=list)
     requests: int = 0
     body_chars: int = 0
+    requested: list[tuple[str, str]] = field(default_factory=list)  # (doc id, part file)
 
     def prompt_tokens_per_letter(self) -> float:
         """Estimated prompt tokens per letter (the body's characters / CHARS_PER_TOKEN)."""
@@ -80,6 +81,7 @@ def write_requests(
                 out = written.paths[-1].open("w", encoding="utf-8")
                 lines = size = 0
             out.write(line)
+            written.requested.append((document.doc_id, str(written.paths[-1])))
             lines += 1
             size += encoded
             written.requests += 1
@@ -119,6 +121,7 @@ def apply_results(
                 continue
             result = result_extraction(settings, line, document)
             store_extraction(catalog, result)
+            catalog.batch_answered(document.doc_id)
             yield result
 
 
