@@ -351,7 +351,8 @@ def main() -> None:
     parser.add_argument("--dense-sizes", default="", help="sizes that also run the embed stage and hybrid queries")
     parser.add_argument("--embedder", default="onnx", choices=["onnx", "static"], help="embedder of the dense stage")
     parser.add_argument("--keep", action="store_true", help="keep each size's data folder (for --reuse)")
-    parser.add_argument("--reuse", action="store_true", help="queries only, on the data folder a --keep run left")
+    parser.add_argument("--reuse", action="store_true",
+                        help="queries only, on the data folder a --keep run left (and kept again)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--tag", default="", help="name of the data folders (runs of two checkouts side by side)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -392,7 +393,7 @@ def main() -> None:
 
                 print("profile, top 15 by own time:")
                 pstats.Stats(str(profile)).sort_stats("tottime").print_stats(15)
-            if not args.keep:
+            if not (args.keep or args.reuse):  # a reused folder is an earlier run's, kept for more queries
                 shutil.rmtree(data, ignore_errors=True)
             if args.json:
                 args.json.write_text(json.dumps(results, indent=2))
