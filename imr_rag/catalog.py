@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from imr_rag.errors import redact
-from imr_rag.schema import Chunk, ChunkRow, Decision, Document, review_reasons
+from imr_rag.schema import Chunk, ChunkRow, Decision, Document, SearchFilters, review_reasons
 from imr_rag.textutil import service_tokens
 
 SCHEMA = """
@@ -604,6 +604,22 @@ class Catalog:
                 (model, *part),
             ):
                 found[row["text_hash"]] = np.frombuffer(row["vector"], dtype=np.float32)
+        return found
+
+    def chunks_passing(self, chunk_ids: list[str], filters: SearchFilters) -> set[str]:
+        """The chunks among `chunk_ids` whose metadata meets every filter that is set."""
+        columns = {"case_number": "d.case_number", "letter_format": "d.letter_format", "section": "c.section",
+                   "doc_id": "c.doc_id"}
+        wanted = [(columns[name], value) for name, value in filters.model_dump().items() if value is not None]
+        condition = "".join(f" AND {column} = ?" for column, _ in wanted)
+        found: set[str] = set()
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i : i + 500]
+            found.update(r[0] for r in self.db.execute(
+                "SELECT c.chunk_id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
+                f" WHERE c.chunk_id IN ({','.join('?' * len(part))}){condition}",
+                (*part, *(value for _, value in wanted)),
+            ))
         return found
 
     def embedded_vectors(self, model: str, chunk_ids: list[str]) -> tuple[list[str], np.ndarray]:

@@ -46,7 +46,7 @@ EXACT_DENSE_MAX = 4096
 """A filter that leaves at most this many chunks is searched exactly, over their cached vectors
 (Chroma's filtered search took 80 ms for one case among 112,000 chunks, growing with the store)."""
 DENSE_FETCH_MAX = 2000
-"""A broader filter: this many nearest chunks at most are fetched unfiltered, then filtered."""
+"""A broader filter: this many nearest chunks at most are read unfiltered, then filtered."""
 COMMIT_LETTERS = 100
 """Letters per catalog commit (a kill loses at most these; the re-run redoes them)."""
 COMMIT_SECONDS = 2.0
@@ -407,7 +407,7 @@ class Library:
         mask = self.lexical.mask(**filters.model_dump())
         if mode in ("hybrid", "dense") and self.catalog.get_meta("dense_used") == "1":
             try:
-                ranked.append(self._dense_ranking(query, depth, filters, mask))
+                ranked.append(self._dense_ranking(query, depth, filters, mask, complete=mode == "dense"))
             except StoreUnavailable as exc:
                 self._notice(f"the dense store is unavailable ({exc}); searched the lexical index only")
                 mode = "lexical"
@@ -419,14 +419,17 @@ class Library:
         return [_hit(rows[cid], score) for cid, score in best if cid in rows]
 
     def _dense_ranking(
-        self, query: str, depth: int, filters: SearchFilters, mask: np.ndarray | None
+        self, query: str, depth: int, filters: SearchFilters, mask: np.ndarray | None, *, complete: bool
     ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the `depth` nearest chunks passing the filters.
 
         Unfiltered: Chroma's index. Filtered, the lexical index's mask (the same chunks, by the same
         metadata) says how many chunks pass: a few (one letter, one case) are scored exactly from
-        the vector cache; many are fetched from Chroma unfiltered and filtered here, and Chroma's
-        own filter is used only when too few of those pass."""
+        the vector cache; more are read from Chroma's nearest neighbours unfiltered, keeping those
+        that pass. When fewer than `depth` of them pass, they are still the nearest passing chunks
+        (none nearer was left out), the head of the answer: enough for hybrid search, whose BM25
+        side covers every passing chunk; with `complete` (dense search alone) Chroma's own
+        filter, slow on a large store, gives the rest."""
         vector = self._query_vector(query)
         if mask is None:  # no filter (or no lexical index to count with)
             return self.dense.query(vector, depth, filters)
@@ -435,16 +438,13 @@ class Library:
             return []
         if allowed <= EXACT_DENSE_MAX:
             return self._exact_dense(vector, self.lexical.ids_where(mask), depth)
-        fetch = min(DENSE_FETCH_MAX, 2 * depth + int(depth * len(mask) / allowed))
-        while True:
-            nearest = self.dense.query(vector, fetch, SearchFilters())
-            rows = self.catalog.chunks_by_id([cid for cid, _ in nearest])
-            kept = [(cid, score) for cid, score in nearest if cid in rows and _passes(rows[cid], filters)]
-            if len(kept) >= depth or len(nearest) < fetch:  # enough, or the whole store was read
-                return kept[:depth]
-            if fetch >= DENSE_FETCH_MAX:
-                return self.dense.query(vector, depth, filters)
-            fetch = min(DENSE_FETCH_MAX, fetch * 4)
+        fetch = min(DENSE_FETCH_MAX, 4 * depth + 3 * int(depth * len(mask) / allowed))
+        nearest = self.dense.query(vector, fetch, SearchFilters())
+        passing = self.catalog.chunks_passing([cid for cid, _ in nearest], filters)
+        kept = [(cid, score) for cid, score in nearest if cid in passing]
+        if len(kept) >= depth or len(nearest) < fetch or not complete:
+            return kept[:depth]
+        return self.dense.query(vector, depth, filters)
 
     def _exact_dense(self, vector: np.ndarray, chunk_ids: list[str], depth: int) -> list[tuple[str, float]]:
         """Cosine similarity of the query to each embedded chunk of `chunk_ids`, best `depth`."""
@@ -585,13 +585,6 @@ class _LexicalFeed:
         self.new, self.gone = [], set()
         lib.lexical.update(lib.catalog.iter_index_rows(new), gone, lib.catalog.generation())
         self.seconds += time.perf_counter() - started
-
-
-def _passes(row: ChunkRow, filters: SearchFilters) -> bool:
-    """Whether a chunk's metadata meets every filter that is set."""
-    have = {"case_number": row.case_number, "letter_format": row.letter_format, "section": row.chunk.section,
-            "doc_id": row.chunk.doc_id}
-    return all(value is None or have[name] == value for name, value in filters.model_dump().items())
 
 
 def fuse(rankings: list[list[tuple[str, float]]], rrf_k: int) -> dict[str, float]:
