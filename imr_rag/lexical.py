@@ -45,6 +45,8 @@ STOPWORDS = frozenset(
 K1, B = 1.5, 0.75
 MERGE_AT = 4
 """Segments of one size tier (a factor of 8 in chunks) merged once there are this many."""
+FEW_ALLOWED = 20_000
+"""A filter leaving at most this many chunks of a segment scores just those (by postings search)."""
 MAX_MERGED_CHUNKS = 250_000
 """No merge makes a segment larger than this (merging holds the merged postings in memory)."""
 META_FIELDS = ("chunk_ids", "doc_ids", "case_numbers", "formats", "sections")
@@ -382,7 +384,7 @@ class LexicalIndex:
         return found
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) of the best k chunks, restricted to mask==1 when given."""
+        """(chunk id, BM25 score) of the best k chunks, restricted to the mask's chunks when given."""
         if not self._load() or not self.segments or k <= 0:
             return []
         tokens = list(dict.fromkeys(tokenize(query)))
@@ -397,8 +399,11 @@ class LexicalIndex:
         best: list[tuple[float, str]] = []
         offset = 0
         for s in self.segments:
-            allowed = s.live if mask is None else s.live & (mask[offset: offset + s.size] > 0)
+            allowed = s.live if mask is None else s.live & mask[offset: offset + s.size]
             offset += s.size
+            if mask is not None and np.count_nonzero(allowed) <= FEW_ALLOWED:
+                best.extend(_score_few(s, np.flatnonzero(allowed), idf, norms[s.name], k))
+                continue
             if not allowed.any():
                 continue
             scores = np.zeros(s.size, dtype=np.float32)
@@ -409,7 +414,8 @@ class LexicalIndex:
                     continue
                 docs, tfs = np.asarray(found[0]), np.asarray(found[1]).astype(np.float32)
                 scores[docs] += weight * tfs / (tfs + norm[docs])
-            scores[~allowed] = 0
+            if mask is not None or s.deleted:
+                scores[~allowed] = 0
             top = min(k, s.size)
             picked = np.argpartition(-scores, top - 1)[:top] if top < s.size else np.arange(s.size)
             chunk_ids = s.meta["chunk_ids"]
@@ -422,7 +428,7 @@ class LexicalIndex:
         found: list[str] = []
         offset = 0
         for s in self.segments or []:
-            keep = s.live & (mask[offset: offset + s.size] > 0)
+            keep = s.live & mask[offset: offset + s.size]
             offset += s.size
             found.extend(np.asarray(s.meta["chunk_ids"])[keep].astype(str).tolist())
         return found
@@ -439,8 +445,8 @@ class LexicalIndex:
         return self._norm_cache[1], self._norm_cache[2]
 
     def mask(self, *, case_number=None, letter_format=None, section=None, doc_id=None) -> np.ndarray | None:
-        """1 for chunks passing all given filters, 0 elsewhere (segments in order); None when
-        nothing is filtered."""
+        """True for chunks passing all given filters (segments in order); None when nothing is
+        filtered."""
         if not self._load():
             return None
         wanted = {"case_numbers": case_number, "formats": letter_format, "sections": section, "doc_ids": doc_id}
@@ -453,7 +459,28 @@ class LexicalIndex:
             for name, value in active.items():
                 keep &= np.asarray(s.meta[name]) == value
             parts.append(keep)
-        return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, dtype=np.float32)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+def _score_few(s: Segment, allowed: np.ndarray, idf: dict[str, float], norm: np.ndarray,
+               k: int) -> list[tuple[float, str]]:
+    """BM25 of a few allowed chunks (sorted positions) of a segment: each term's postings are
+    searched for them (postings are sorted by chunk) instead of scoring every chunk and masking."""
+    if not len(allowed):
+        return []
+    scores = np.zeros(len(allowed), dtype=np.float32)
+    for t, weight in idf.items():
+        found = s.postings(t)
+        if found is None:
+            continue
+        docs = np.asarray(found[0])
+        at = np.minimum(np.searchsorted(docs, allowed), len(docs) - 1)
+        hit = docs[at] == allowed
+        tfs = np.asarray(found[1])[at[hit]].astype(np.float32)
+        scores[hit] += weight * tfs / (tfs + norm[allowed[hit]])
+    order = np.argsort(-scores, kind="stable")[:k]
+    chunk_ids = s.meta["chunk_ids"]
+    return [(float(scores[i]), chunk_ids[allowed[i]].decode()) for i in order if scores[i] > 0]
 
 
 def _chain(first: Row, rest: Iterable[Row]) -> Iterable[Row]:

@@ -16,6 +16,7 @@ from helpers import SYNTHETIC_LETTERS, clean_env, make_settings
 
 from imr_rag.extract.service import ExtractionService
 from imr_rag.integrity import check_library
+from imr_rag import lexical
 from imr_rag.lexical import MERGE_AT, tokenize
 from imr_rag.library import Library
 from imr_rag.schema import SearchFilters
@@ -42,7 +43,7 @@ def one_index_over_everything(lib: Library) -> tuple[bm25s.BM25, list[str]]:
     return retriever, [r[0] for r in rows]
 
 
-def test_segments_score_as_one_index_and_removed_letters_vanish(tmp_path: Path) -> None:
+def test_segments_score_as_one_index_and_removed_letters_vanish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = many_letters(tmp_path / "letters", 12)
     settings = make_settings(tmp_path / "data", lexical_segment_letters=5)
     with Library(settings) as lib:
@@ -70,6 +71,27 @@ def test_segments_score_as_one_index_and_removed_letters_vanish(tmp_path: Path) 
         filtered = lib.search("requested treatment", k=50, mode="lexical",
                               filters=SearchFilters(case_number="CM97-0000005"))
         assert filtered and {h.case_number for h in filtered} == {"CM97-0000005"}
+        # A filter that leaves few chunks scores just those (postings searched for them): the same
+        # scores as scoring every chunk against one index and keeping the filter's.
+        retriever, ids = one_index_over_everything(lib)
+        for filters in (SearchFilters(case_number="CM97-0000007"), SearchFilters(section="item"),
+                        SearchFilters(doc_id=lib.catalog.doc_for_path(str(folder / "letter_0001.txt")))):
+            keep = {r.chunk.chunk_id for d in lib.catalog.documents() for r in lib.catalog.chunks_for_doc(d.doc_id)
+                    if all(v is None or v == {"case_number": r.case_number, "section": r.chunk.section,
+                                              "doc_id": r.chunk.doc_id, "letter_format": r.letter_format}[n]
+                           for n, v in filters.model_dump().items())}
+            for query, few in [(q, few) for q in QUERIES for few in (lexical.FEW_ALLOWED, 0)]:
+                monkeypatch.setattr(lexical, "FEW_ALLOWED", few)  # 0: every chunk scored, then masked
+                tokens = [t for t in tokenize(query) if t in retriever.vocab_dict]
+                if not tokens:
+                    continue
+                every = retriever.get_scores(tokens)
+                expected = sorted((round(float(every[ids.index(c)]), 4) for c in keep if every[ids.index(c)] > 0),
+                                  reverse=True)[:5]
+                mask = lib.lexical.mask(**filters.model_dump())
+                ours = lib.lexical.search(query, 5, mask)
+                assert [round(s, 4) for _, s in ours] == expected, (query, filters)
+                assert {c for c, _ in ours} <= keep
 
 
 def test_extraction_in_the_ingest_pass_and_workers_give_the_same_catalog(tmp_path: Path) -> None:
