@@ -56,3 +56,18 @@ def write_pdf(text: str, path: Path, *, password: str | None = None) -> None:
         pdf.add_page()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     pdf.output(str(path))
+
+
+def assemble_pdf(objects: list[bytes]) -> bytes:
+    """A PDF file of numbered objects (object 1 is the catalog): header, the objects, the
+    cross-reference table and the trailer. For PDFs drawn by hand (a shared content stream, or a
+    benchmark's thousands of letters, where fpdf2 is too slow)."""
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from helpers import REPO_ROOT, dev_pdfs, make_settings, synthetic_letter, write_pdf
+
+from evals.make_pdf import assemble_pdf
 from imr_rag import cli
 from imr_rag.documents import ReadLimits, read_document
 from imr_rag.errors import UnreadableDocument
@@ -124,17 +126,8 @@ def shared_stream_pdf(pages: int, lines: int = 100) -> Callable[[Path], Path]:
             *(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
               b" /Resources << /Font << /F1 3 0 R >> >> >>" for _ in range(pages)),
         ]
-        out = bytearray(b"%PDF-1.4\n")
-        offsets = []
-        for number, body in enumerate(objects, 1):
-            offsets.append(len(out))
-            out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-        xref = len(out)
-        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-        out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-        out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
         path = folder / f"shared-stream-{pages}.pdf"
-        path.write_bytes(bytes(out))
+        path.write_bytes(assemble_pdf(objects))
         return path
 
     return build
