@@ -416,10 +416,11 @@ class LexicalIndex:
                 scores[docs] += weight * tfs / (tfs + norm[docs])
             if mask is not None or s.deleted:
                 scores[~allowed] = 0
-            top = min(k, s.size)
-            picked = np.argpartition(-scores, top - 1)[:top] if top < s.size else np.arange(s.size)
+            scored = np.flatnonzero(scores)  # top k among the chunks a term reached, not every chunk
+            if len(scored) > k:
+                scored = scored[np.argpartition(scores[scored], len(scored) - k)[len(scored) - k:]]
             chunk_ids = s.meta["chunk_ids"]
-            best.extend((float(scores[i]), chunk_ids[i].decode()) for i in picked if scores[i] > 0)
+            best.extend((float(scores[i]), chunk_ids[i].decode()) for i in scored)
         best.sort(key=lambda x: (-x[0], x[1]))
         return [(cid, score) for score, cid in best[:k]]
 
