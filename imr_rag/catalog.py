@@ -606,6 +606,15 @@ class Catalog:
                 found[row["text_hash"]] = np.frombuffer(row["vector"], dtype=np.float32)
         return found
 
+    def chunks_matching(self, filters: SearchFilters) -> list[ChunkRow]:
+        """Every chunk meeting the filters, through the case number and document indexes (for a
+        filter naming a case or a document)."""
+        columns = {"case_number": "d.case_number", "letter_format": "d.letter_format", "section": "c.section",
+                   "doc_id": "c.doc_id"}
+        wanted = [(columns[name], value) for name, value in filters.model_dump().items() if value is not None]
+        where = " AND ".join(f"{column} = ?" for column, _ in wanted) or "1"
+        return self._chunk_rows(f"WHERE {where} ORDER BY c.doc_id, c.ordinal", tuple(v for _, v in wanted))
+
     def chunks_passing(self, chunk_ids: list[str], filters: SearchFilters) -> set[str]:
         """The chunks among `chunk_ids` whose metadata meets every filter that is set."""
         columns = {"case_number": "d.case_number", "letter_format": "d.letter_format", "section": "c.section",

@@ -404,15 +404,23 @@ class Library:
         self._follow_dense()
         depth = max(k * 4, 20)
         ranked: list[list[tuple[str, float]]] = []
-        mask = self.lexical.mask(**filters.model_dump())
+        # One case or one letter: its chunks come from the catalog's indexes and are scored directly
+        # (BM25 with the whole index's statistics, cosine over cached vectors); no pass over every
+        # chunk's metadata. Broader filters use the lexical index's mask.
+        few = self.catalog.chunks_matching(filters) if filters.case_number or filters.doc_id else None
+        mask = self.lexical.mask(**filters.model_dump()) if few is None else None
         if mode in ("hybrid", "dense") and self.catalog.get_meta("dense_used") == "1":
             try:
-                ranked.append(self._dense_ranking(query, depth, filters, mask, complete=mode == "dense"))
+                ranked.append(
+                    self._dense_ranking(query, depth, filters, mask, complete=mode == "dense") if few is None
+                    else self._exact_dense(self._query_vector(query), [r.chunk.chunk_id for r in few], depth)
+                )
             except StoreUnavailable as exc:
                 self._notice(f"the dense store is unavailable ({exc}); searched the lexical index only")
                 mode = "lexical"
         if mode in ("hybrid", "lexical"):
-            ranked.append(self.lexical.search(query, depth, mask))
+            ranked.append(self.lexical.search(query, depth, mask) if few is None else
+                          self.lexical.score_texts(query, [(r.chunk.chunk_id, r.chunk.text) for r in few], depth))
         scores = fuse(ranked, self.settings.rrf_k) if mode == "hybrid" else dict(ranked[0] if ranked else [])
         best = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:k]
         rows = self.catalog.chunks_by_id([cid for cid, _ in best])

@@ -92,6 +92,9 @@ def test_segments_score_as_one_index_and_removed_letters_vanish(tmp_path: Path, 
                 ours = lib.lexical.search(query, 5, mask)
                 assert [round(s, 4) for _, s in ours] == expected, (query, filters)
                 assert {c for c, _ in ours} <= keep
+                if filters.case_number or filters.doc_id:  # the library scores a case's chunks directly
+                    hits = lib.search(query, k=5, filters=filters, mode="lexical")
+                    assert [round(h.score, 4) for h in hits] == expected and {h.chunk_id for h in hits} <= keep
 
 
 def test_extraction_in_the_ingest_pass_and_workers_give_the_same_catalog(tmp_path: Path) -> None:
