@@ -322,9 +322,13 @@ def test_exports_carry_needs_review_and_reasons(flagged_library: Path, tmp_path:
 def test_a_catalog_from_before_the_review_columns_gets_them_from_its_records(flagged_library: Path) -> None:
     path = flagged_library / "catalog.sqlite"
     with sqlite3.connect(path) as db:
+        for trigger in ("item_groups_insert", "item_groups_delete", "item_groups_update"):  # newer than the columns
+            db.execute(f"DROP TRIGGER {trigger}")
+        db.execute("DROP TABLE item_groups")
         for table in ("decisions", "items"):
             db.execute(f"ALTER TABLE {table} DROP COLUMN needs_review")
             db.execute(f"ALTER TABLE {table} DROP COLUMN review_reasons")
     with Catalog(path) as catalog:
         assert catalog.stats()["decisions_flagged"] == 1
         assert {r["case_number"] for r in catalog.item_rows() if r["needs_review"]} == {"CM99-0000002"}
+        assert catalog.item_group_drift() == []
