@@ -6,6 +6,8 @@ import csv
 import json
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -120,7 +122,11 @@ def llm_answer_for(gold: dict, text: str, flip_first: bool = False) -> dict:
             "diagnoses": ["lumbar radiculopathy"], "patient": {"age": 51, "sex": "female"}, "items": items}
 
 
-def test_hybrid_flags_disagreement_and_reuses_the_cache(tmp_path: Path) -> None:
+@contextmanager
+def flipped_answer_extraction(tmp_path: Path, backend: str) -> Iterator[tuple]:
+    """One synthetic letter ingested and extracted by `backend` through the scripted server, which
+    answers with the letter's gold record but the first item's determination flipped. Yields
+    (result, library, server, settings, stored document, gold)."""
     letter = SYNTHETIC_LETTERS / "dwc_cm99_0000001.txt"
     gold, doc = gold_for(letter), read_document(letter)
     with scripted_llm_server() as server:
@@ -128,41 +134,38 @@ def test_hybrid_flags_disagreement_and_reuses_the_cache(tmp_path: Path) -> None:
         with Library(settings) as lib:
             lib.ingest([letter], embed=False)
             stored = lib.catalog.load_document(doc.doc_id)
-            service = ExtractionService(settings, lib.catalog, "hybrid")
             server.enqueue(llm_answer_for(gold, doc.text, flip_first=True))
-            [result] = service.run(iter([stored]), 1)
-            assert result.error is None and result.llm_calls == 1
-            flags = result.decision.review_flags
-            assert len(flags) == 1 and "determination rules=overturned llm=upheld" in flags[0].reason
-            # Rules keep the determination; the LLM fills what rules leave empty.
-            assert result.decision.items[0].determination.value == gold["items"][0]["determination"]
-            assert result.decision.diagnoses == ["lumbar radiculopathy"]
-            assert lib.catalog.stats()["decisions_flagged"] == 1
+            [result] = ExtractionService(settings, lib.catalog, backend).run(iter([stored]), 1)
+            yield result, lib, server, settings, stored, gold
 
-            requests_before = len(server.requests)
-            [again] = ExtractionService(settings, lib.catalog, "hybrid").run(iter([stored]), 1)
-            assert again.cached and again.llm_calls == 0
-            assert len(server.requests) == requests_before
-            assert again.decision.review_flags == flags
+
+def test_hybrid_flags_disagreement_and_reuses_the_cache(tmp_path: Path) -> None:
+    with flipped_answer_extraction(tmp_path, "hybrid") as (result, lib, server, settings, stored, gold):
+        assert result.error is None and result.llm_calls == 1
+        flags = result.decision.review_flags
+        assert len(flags) == 1 and "determination rules=overturned llm=upheld" in flags[0].reason
+        # Rules keep the determination; the LLM fills what rules leave empty.
+        assert result.decision.items[0].determination.value == gold["items"][0]["determination"]
+        assert result.decision.diagnoses == ["lumbar radiculopathy"]
+        assert lib.catalog.stats()["decisions_flagged"] == 1
+
+        requests_before = len(server.requests)
+        [again] = ExtractionService(settings, lib.catalog, "hybrid").run(iter([stored]), 1)
+        assert again.cached and again.llm_calls == 0
+        assert len(server.requests) == requests_before
+        assert again.decision.review_flags == flags
 
 
 def test_llm_records_go_through_the_self_checks(tmp_path: Path) -> None:
     """An LLM record whose determination its own quoted outcome line contradicts is flagged, and
     so is every header date the letter states that the answer left out."""
-    letter = SYNTHETIC_LETTERS / "dwc_cm99_0000001.txt"
-    gold, doc = gold_for(letter), read_document(letter)
-    with scripted_llm_server() as server:
-        settings = make_settings(tmp_path / "data", llm_base_url=server.base_url, llm_max_retries=0)
-        with Library(settings) as lib:
-            lib.ingest([letter], embed=False)
-            server.enqueue(llm_answer_for(gold, doc.text, flip_first=True))
-            [result] = ExtractionService(settings, lib.catalog, "llm").run(iter([lib.catalog.load_document(doc.doc_id)]), 1)
-            flags = result.decision.review_flags
-            on_first = {f.check for f in flags if f.item_index == 0}
-            assert {"determination_backed", "item_count"} <= on_first
-            assert not any(f.item_index == 1 for f in flags)
-            assert any(f.check == "stated_fields" and "date of injury" in f.reason for f in flags)
-            assert lib.catalog.stats()["decisions_flagged"] == 1
+    with flipped_answer_extraction(tmp_path, "llm") as (result, lib, *_):
+        flags = result.decision.review_flags
+        on_first = {f.check for f in flags if f.item_index == 0}
+        assert {"determination_backed", "item_count"} <= on_first
+        assert not any(f.item_index == 1 for f in flags)
+        assert any(f.check == "stated_fields" and "date of injury" in f.reason for f in flags)
+        assert lib.catalog.stats()["decisions_flagged"] == 1
 
 
 def test_llm_backend_garbage_fails_per_letter_and_batch_goes_on(tmp_path: Path) -> None:
