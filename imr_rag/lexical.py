@@ -391,13 +391,8 @@ class LexicalIndex:
         """(chunk id, BM25 score) of the best k chunks, restricted to the mask's chunks when given."""
         if not self._load() or not self.segments or k <= 0:
             return []
-        tokens = list(dict.fromkeys(tokenize(query)))
-        n_docs, norms = self._norms()
-        idf = {}
-        for t in tokens:
-            df = sum(s.df(t) for s in self.segments)
-            if df:
-                idf[t] = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        n_docs, norms, _ = self._norms()
+        idf = self._idf(query, n_docs)
         if not idf:
             return []
         best: list[tuple[float, str]] = []
@@ -443,13 +438,8 @@ class LexicalIndex:
         whole index's statistics: what `search` gives them, without a pass over every chunk."""
         if not self._load() or not self.segments or k <= 0 or not chunks:
             return []
-        n_docs, _ = self._norms()
-        avgdl = self._norm_cache[3]
-        idf = {}
-        for t in dict.fromkeys(tokenize(query)):
-            df = sum(s.df(t) for s in self.segments)
-            if df:
-                idf[t] = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        n_docs, _, avgdl = self._norms()
+        idf = self._idf(query, n_docs)
         scored = []
         for chunk_id, text in chunks:
             tokens = tokenize(text)
@@ -461,16 +451,27 @@ class LexicalIndex:
         scored.sort()
         return [(chunk_id, -score) for score, chunk_id in scored[:k]]
 
-    def _norms(self) -> tuple[int, dict[str, np.ndarray]]:
-        """Chunks in the index, and per segment each chunk's BM25 length norm k1 (1 - b + b dl / avgdl):
-        computed once per loaded index (per query, they were a pass over every chunk's length)."""
+    def _idf(self, query: str, n_docs: int) -> dict[str, float]:
+        """IDF of each distinct query term found in the index (document frequency summed over the
+        segments, as one index over every chunk would count it)."""
+        idf = {}
+        for t in dict.fromkeys(tokenize(query)):
+            df = sum(s.df(t) for s in self.segments)
+            if df:
+                idf[t] = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        return idf
+
+    def _norms(self) -> tuple[int, dict[str, np.ndarray], float]:
+        """Chunks in the index, per segment each chunk's BM25 length norm k1 (1 - b + b dl / avgdl),
+        and avgdl: computed once per loaded index (per query, they were a pass over every chunk's
+        length)."""
         if self._norm_cache is None or self._norm_cache[0] is not self.segments:
             n_docs = sum(s.size for s in self.segments)
             avgdl = max(sum(float(np.asarray(s.lengths).sum()) for s in self.segments) / max(n_docs, 1), 1e-9)
             norms = {s.name: (K1 * (1 - B + B * np.asarray(s.lengths, dtype=np.float32) / avgdl)).astype(np.float32)
                      for s in self.segments}
             self._norm_cache = (self.segments, n_docs, norms, avgdl)
-        return self._norm_cache[1], self._norm_cache[2]
+        return self._norm_cache[1:]
 
     def mask(self, *, case_number=None, letter_format=None, section=None, doc_id=None) -> np.ndarray | None:
         """True for chunks passing all given filters (segments in order); None when nothing is

@@ -431,9 +431,9 @@ class Library:
     ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the `depth` nearest chunks passing the filters.
 
-        Unfiltered: Chroma's index. Filtered, the lexical index's mask (the same chunks, by the same
-        metadata) says how many chunks pass: a few (one letter, one case) are scored exactly from
-        the vector cache; more are read from Chroma's nearest neighbours unfiltered, keeping those
+        Unfiltered: Chroma's index. Filtered (by format or section; `search` scores one case or
+        letter itself), the lexical index's mask (the same chunks, by the same metadata) says how
+        many chunks pass: a few are scored exactly from the vector cache; more are read from Chroma's nearest neighbours unfiltered, keeping those
         that pass. When fewer than `depth` of them pass, they are still the nearest passing chunks
         (none nearer was left out), the head of the answer: enough for hybrid search, whose BM25
         side covers every passing chunk; with `complete` (dense search alone) Chroma's own
