@@ -479,3 +479,15 @@ def test_one_date_group_as_a_date_range_is_the_same_items(analyst, key: str) -> 
             f"SELECT doc_id, item_index FROM items i WHERE i.current = 1 AND {GROUP_KEYS[key]} = ?", (value,))}
         got = {(i.doc_id, i.item_index) for i in sql.items(CatalogQuery(), group=(key, value))}
         assert got == expected, value
+
+
+def test_planner_statistics_are_refreshed_once_per_change(tmp_path: Path) -> None:
+    """ANALYZE runs when the catalog has no statistics, grew, or gained an index since (a newer
+    version's index has none, and the planner then prefers the indexes it knows); otherwise never,
+    also while the question tables are still empty (a library ingested without extraction)."""
+    with Catalog(tmp_path / "catalog.sqlite") as catalog:
+        assert catalog.refresh_query_stats() is True
+        assert catalog.refresh_query_stats() is False
+        catalog.db.execute("CREATE INDEX items_by_service ON items(service)")
+        assert catalog.refresh_query_stats() is True
+        assert catalog.refresh_query_stats() is False
