@@ -609,25 +609,18 @@ class Catalog:
     def chunks_matching(self, filters: SearchFilters) -> list[ChunkRow]:
         """Every chunk meeting the filters, through the case number and document indexes (for a
         filter naming a case or a document)."""
-        columns = {"case_number": "d.case_number", "letter_format": "d.letter_format", "section": "c.section",
-                   "doc_id": "c.doc_id"}
-        wanted = [(columns[name], value) for name, value in filters.model_dump().items() if value is not None]
-        where = " AND ".join(f"{column} = ?" for column, _ in wanted) or "1"
-        return self._chunk_rows(f"WHERE {where} ORDER BY c.doc_id, c.ordinal", tuple(v for _, v in wanted))
+        condition, values = _chunk_filter(filters)
+        return self._chunk_rows(f"WHERE 1{condition} ORDER BY c.doc_id, c.ordinal", values)
 
     def chunks_passing(self, chunk_ids: list[str], filters: SearchFilters) -> set[str]:
         """The chunks among `chunk_ids` whose metadata meets every filter that is set."""
-        columns = {"case_number": "d.case_number", "letter_format": "d.letter_format", "section": "c.section",
-                   "doc_id": "c.doc_id"}
-        wanted = [(columns[name], value) for name, value in filters.model_dump().items() if value is not None]
-        condition = "".join(f" AND {column} = ?" for column, _ in wanted)
+        condition, values = _chunk_filter(filters)
         found: set[str] = set()
         for i in range(0, len(chunk_ids), 500):
             part = chunk_ids[i : i + 500]
             found.update(r[0] for r in self.db.execute(
                 "SELECT c.chunk_id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
-                f" WHERE c.chunk_id IN ({','.join('?' * len(part))}){condition}",
-                (*part, *(value for _, value in wanted)),
+                f" WHERE c.chunk_id IN ({','.join('?' * len(part))}){condition}", (*part, *values),
             ))
         return found
 
@@ -650,10 +643,6 @@ class Catalog:
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO batch_requests VALUES (?, ?, ?)",
                            [(doc_id, file, time.time()) for doc_id, file in requested])
-
-    def batch_answered(self, doc_id: str) -> None:
-        with self.transaction() as db:
-            db.execute("DELETE FROM batch_requests WHERE doc_id = ?", (doc_id,))
 
     def batch_waiting(self) -> list[tuple[str, str, str]]:
         """(doc id, path, request file) of requested letters no applied results file answered."""
@@ -703,6 +692,7 @@ class Catalog:
                 ],
             )
             db.execute("DELETE FROM extraction_failures WHERE doc_id = ?", (doc_id,))
+            _answered_by_llm(db, doc_id, backend)
             _settle_versions(db, decision.case_number)
 
     def item_rows(self) -> list[sqlite3.Row]:
@@ -763,6 +753,7 @@ class Catalog:
                 "INSERT OR REPLACE INTO extraction_failures VALUES (?,?,?,?)",
                 (doc_id, backend, redact(reason), time.time()),
             )
+            _answered_by_llm(db, doc_id, backend)
 
     def decision(self, doc_id: str) -> Decision | None:
         row = self.db.execute("SELECT record FROM decisions WHERE doc_id = ?", (doc_id,)).fetchone()
@@ -828,6 +819,24 @@ class Catalog:
             ),
             "extraction_failures": one("SELECT COUNT(*) FROM extraction_failures"),
         }
+
+
+FILTER_COLUMNS = {"case_number": "d.case_number", "letter_format": "d.letter_format", "section": "c.section",
+                  "doc_id": "c.doc_id"}
+"""Where each search filter is, over chunks `c` joined to their documents `d`."""
+
+
+def _chunk_filter(filters: SearchFilters) -> tuple[str, tuple[str, ...]]:
+    """' AND column = ?' for each filter that is set, and their values."""
+    wanted = [(FILTER_COLUMNS[name], value) for name, value in filters.model_dump().items() if value is not None]
+    return "".join(f" AND {column} = ?" for column, _ in wanted), tuple(value for _, value in wanted)
+
+
+def _answered_by_llm(db: sqlite3.Connection, doc_id: str, backend: str) -> None:
+    """An LLM outcome for a letter (from a batch results file or a live call) answers its Batch API
+    request, in the same transaction; a rules record does not."""
+    if backend != "rules":
+        db.execute("DELETE FROM batch_requests WHERE doc_id = ?", (doc_id,))
 
 
 def _write_review(db: sqlite3.Connection, doc_id: str, decision: Decision) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import SYNTHETIC_LETTERS
 from llm_server import scripted_llm_server
 from test_llm_extract import INVENTED, LETTER, MRI_ITEM, answer, item
 
@@ -19,6 +20,7 @@ from imr_rag.documents import read_document
 from imr_rag.extract.align import evidence_is_grounded
 from imr_rag.extract.batch import write_requests
 from imr_rag.extract.llm import LLMExtractor, chat_request_body
+from imr_rag.extract.service import ExtractionService, extract_rules
 from imr_rag.library import Library
 from imr_rag.schema import Determination
 from imr_rag.settings import Settings
@@ -185,3 +187,23 @@ def test_requested_letters_without_a_result_line_are_listed_until_answered(tmp_p
     assert main(["--data-dir", str(data), "extract", "--batch-results", str(second), "--json"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["waiting"] == [] and "no answer" not in captured.err
+
+
+def test_a_live_llm_outcome_answers_the_batch_request_and_a_rules_record_does_not(tmp_path: Path) -> None:
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    for n in (1, 2):
+        (letters / f"CM99-00000{n:02d}.txt").write_text(letter_text(n), encoding="utf-8")
+    data = tmp_path / "data"
+    assert main(["--data-dir", str(data), "extract", str(letters), "--backend", "llm",
+                 "--batch-file", str(tmp_path / "requests.jsonl")]) == 0
+    with Library(Settings(_env_file=None, data_dir=data)) as lib:
+        doc = {Path(d.path).stem: d.doc_id for d in lib.catalog.documents()}
+        rules = ExtractionService(lib.settings, lib.catalog, "rules")
+        [ruled] = rules.run(iter([lib.catalog.load_document(doc["CM99-0000002"])]), 1)
+        assert ruled.backend == "rules"  # its outcome (here the rules parser's failure) is stored
+        assert len(lib.catalog.batch_waiting()) == 2  # a rules outcome answers no LLM request
+        lib.catalog.record_extraction_failure(doc["CM99-0000001"], "llm", "the endpoint refused")
+        decision = extract_rules(read_document(SYNTHETIC_LETTERS / "dwc_cm99_0000001.txt")).decision
+        lib.catalog.save_decision(doc["CM99-0000002"], "llm", decision)
+        assert lib.catalog.batch_waiting() == []

@@ -121,7 +121,6 @@ def apply_results(
                 continue
             result = result_extraction(settings, line, document)
             store_extraction(catalog, result)
-            catalog.batch_answered(document.doc_id)
             yield result
 
 
