@@ -71,3 +71,38 @@ def assemble_pdf(objects: list[bytes]) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def nested_xobject_pdf(levels: int, fanout: int, *, words: int = 30) -> bytes:
+    """The "memory bomb" of the reliability issue: a one-page PDF of a few KB whose page draws form
+    XObject 1 `fanout` times, which draws XObject 2 `fanout` times, ... `levels` deep; the last
+    one shows a line of `words` words. The text layer holds fanout**levels copies of that line
+    (5 levels x 20: 3.2 million lines), which pdfium expands when the page's text is loaded."""
+    import zlib
+
+    line = " ".join(["junk"] * words)
+    leaf = zlib.compress(f"BT /F1 4 Tf 10 10 Td ({line}) Tj ET".encode())
+    first_form = 5  # objects: catalog, pages, page, font, then the forms from level 1 to `levels`
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R"
+        b" /Resources << /XObject << /X 5 0 R >> >> >>" % (first_form + levels),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+
+    def draws(count: int) -> bytes:
+        return zlib.compress(b" ".join([b"q /X Do Q"] * count))
+
+    for level in range(1, levels + 1):
+        if level == levels:
+            body, resources = leaf, b"/Font << /F1 4 0 R >>"
+        else:
+            body, resources = draws(fanout), b"/XObject << /X %d 0 R >>" % (first_form + level)
+        objects.append(
+            b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << %s >>"
+            b" /Length %d /Filter /FlateDecode >>\nstream\n" % (resources, len(body)) + body + b"\nendstream"
+        )
+    page_stream = draws(fanout)
+    objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(page_stream) + page_stream + b"\nendstream")
+    return assemble_pdf(objects)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from imr_rag.errors import UnreadableDocument
 from imr_rag.formats import detect_format
+from imr_rag.pdf_worker import PdfBounds, worker_for
 from imr_rag.schema import Document
 from imr_rag.textmap import normalise
 
@@ -32,11 +33,14 @@ def doc_id_for(content_hash: str) -> str:
 class ReadLimits:
     """How much a letter may hold. Bytes on disk say little: a small PDF whose pages share one
     content stream expands to millions of characters, so the extracted text is what is limited
-    (the largest real letter seen has 10 pages and 27,000 characters)."""
+    (the largest real letter seen has 10 pages and 27,000 characters). A PDF's text is extracted
+    in a child process bounded by `pdf` (memory and time), since pdfium expands a page before
+    the character count can be taken."""
 
     max_bytes: int = 20 * 1024 * 1024
     max_chars: int = 1_000_000
     max_pages: int = 300
+    pdf: PdfBounds = PdfBounds()
 
 
 def iter_letter_files(paths: list[Path], problems: list[tuple[str, str]] | None = None) -> list[Path]:
@@ -125,23 +129,9 @@ def _over_chars(count: int, limits: ReadLimits) -> str:
 
 
 def _pdf_text(name: str, data: bytes, limits: ReadLimits) -> tuple[str, int]:
-    import pypdfium2 as pdfium
-
     if not data[:1024].lstrip().startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
         raise UnreadableDocument(name, "not a PDF (no %PDF header), despite the .pdf name")
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        reason = str(exc)
-        if "password" in reason.lower():
-            raise UnreadableDocument(name, "PDF is encrypted with a password") from exc
-        raise UnreadableDocument(name, f"corrupt or truncated PDF ({reason})") from exc
-    try:
-        pages = _pdf_pages(name, pdf, limits)
-    except pdfium.PdfiumError as exc:
-        raise UnreadableDocument(name, f"cannot extract text from PDF ({exc})") from exc
-    finally:
-        pdf.close()
+    pages = worker_for(limits.pdf).pages(name, data, limits.max_chars, limits.max_pages)
     if not pages:
         raise UnreadableDocument(name, "PDF has no pages")
     text = "\f".join(pages)
@@ -150,29 +140,6 @@ def _pdf_text(name: str, data: bytes, limits: ReadLimits) -> tuple[str, int]:
             name, f"PDF has no text layer ({len(pages)} page(s), image-only?); OCR is not supported"
         )
     return text, len(pages)
-
-
-def _pdf_pages(name: str, pdf, limits: ReadLimits) -> list[str]:
-    """Each page's text, counting characters before extracting them: a page count or a text
-    size over the limits is refused before it is held in memory."""
-    if len(pdf) > limits.max_pages:
-        raise UnreadableDocument(
-            name, f"PDF has {len(pdf):,} pages, more than the limit of {limits.max_pages:,} (IMR_MAX_PAGES)"
-        )
-    pages: list[str] = []
-    total = 0
-    for index in range(len(pdf)):
-        page = pdf[index]
-        textpage = page.get_textpage()
-        try:
-            total += textpage.count_chars()
-            if total > limits.max_chars:
-                raise UnreadableDocument(name, _over_chars(total, limits) + f" by page {index + 1}")
-            pages.append(textpage.get_text_range())
-        finally:
-            textpage.close()
-            page.close()
-    return pages
 
 
 # A text file starting with a byte-order mark says its encoding (UTF-32 before UTF-16: FF FE 00 00).

@@ -26,12 +26,14 @@ import numpy as np
 from imr_rag.catalog import Catalog
 from imr_rag.chunking import chunk_sections
 from imr_rag.documents import Document, ReadLimits, doc_id_for, iter_letter_files, read_document
-from imr_rag.errors import DataDirUnavailable, StoreUnavailable, UnreadableDocument, redact
+from imr_rag.errors import DataDirUnavailable, StoreUnavailable, UnreadableDocument, redact, write_failure
 from imr_rag.extract.service import Extraction, extract_rules, store_extraction
 from imr_rag.formats import case_number_of, split_sections
 from imr_rag.lexical import LexicalIndex
+from imr_rag.pdf_worker import PdfBounds
 from imr_rag.schema import Chunk, ChunkRow, Hit, SearchFilters
 from imr_rag.settings import Settings
+from imr_rag.textutil import fold_look_alikes, normalize_case_number, strip_invisible
 from imr_rag.writelock import OnWait, _no_wait_notice, writer_lock
 
 Progress = Callable[[str, int, int], None]
@@ -102,7 +104,7 @@ def open_catalog(data_dir: Path, catalog_path: Path) -> Catalog:
         return Catalog(catalog_path)
     except (OSError, sqlite3.Error) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise DataDirUnavailable(str(data_dir), reason) from exc
+        raise write_failure(data_dir, exc) or DataDirUnavailable(str(data_dir), reason) from exc
 
 
 class Library:
@@ -235,6 +237,7 @@ class Library:
             limits=ReadLimits(
                 max_bytes=int(self.settings.max_file_mb * 2**20), max_chars=self.settings.max_text_chars,
                 max_pages=self.settings.max_pages,
+                pdf=PdfBounds(self.settings.pdf_memory_mb, self.settings.pdf_timeout_s),
             ),
             chunk_size=self.settings.chunk_size, chunk_overlap=self.settings.chunk_overlap,
             max_chunks=self.settings.max_chunks_per_document, extract=extract,
@@ -488,16 +491,19 @@ class Library:
         return vector
 
     def _with_case_from_query(self, query: str, filters: SearchFilters) -> SearchFilters:
-        if filters.case_number or filters.doc_id:
+        if filters.case_number:
+            return filters.model_copy(update={"case_number": normalize_case_number(filters.case_number)})
+        if filters.doc_id:
             return filters
         number = self.known_case_number(query)
         return filters.model_copy(update={"case_number": number}) if number else filters
 
     def known_case_number(self, text: str) -> str | None:
-        """The first case number in `text` that an ingested letter has (case-insensitive)."""
-        for match in CASE_NUMBER_LIKE.finditer(text):
+        """The first case number in `text` that an ingested letter has, however it was typed
+        (look-alike characters, other dashes, invisible characters, any case)."""
+        for match in CASE_NUMBER_LIKE.finditer(fold_look_alikes(strip_invisible(text))):
             row = self.catalog.db.execute(
-                "SELECT case_number FROM documents WHERE case_number = ? COLLATE NOCASE LIMIT 1", (match.group(0),)
+                "SELECT case_number FROM documents WHERE case_number = ? COLLATE NOCASE LIMIT 1", (normalize_case_number(match.group(0)),)
             ).fetchone()
             if row:
                 return row["case_number"]

@@ -69,6 +69,14 @@ class Settings(BaseSettings):
         "the text is held; the largest real letter seen has 27,000 characters).",
     )
     max_pages: int = Field(default=300, description="A PDF with more pages is refused (real letters have 3-10).")
+    pdf_memory_mb: int = Field(
+        default=1024, ge=128,
+        description="Address-space limit of the child process that extracts a PDF's text (a PDF whose "
+        "drawing expands past it is refused; real letters need under 100 MB).",
+    )
+    pdf_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds one PDF's text extraction may take before it is refused."
+    )
     max_chunks_per_document: int = Field(
         default=2000, description="A letter that chunks into more pieces than this is refused."
     )
