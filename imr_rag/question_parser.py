@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from imr_rag.catalog_query import CatalogQuery
 from imr_rag.schema import Category, Determination
-from imr_rag.textutil import plural_blind
+from imr_rag.textutil import plural_blind, fold_look_alikes, strip_invisible
 
 MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): n for n, name in enumerate(calendar.month_abbr) if name})
@@ -418,7 +418,7 @@ def _read_specialty(t: _Text, ctx: QuestionContext) -> str | None:
 def parse_question(question: str, ctx: QuestionContext | None = None) -> ParsedQuestion:
     """The plan for a question, with everything that could not be placed."""
     ctx = ctx or QuestionContext()
-    t = _Text(question)
+    t = _Text(fold_look_alikes(strip_invisible(question)))  # a case number read however it was typed
     out = ParsedQuestion(plan=CatalogQuery())
     values: dict = {}
 

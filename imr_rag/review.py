@@ -1,12 +1,15 @@
 """The review queue: every flag of every current decision that needs a person's look, with the
-passage of the letter to read (`imr-rag review`)."""
+passage of the letter to read, and every case whose letters disagree (`imr-rag review`); and the
+person's answer to a disagreement (`imr-rag review --keep CASE FILE`)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from imr_rag.catalog import Catalog
 from imr_rag.schema import Decision, ReviewFlag
+from imr_rag.textutil import normalize_case_number
 
 EXCERPT_CHARS = 400
 
@@ -30,9 +33,13 @@ class ReviewEntry:
         return asdict(self)
 
 
+CASE_CONFLICT = "case_conflict"
+
+
 def review_entries(catalog: Catalog, *, check: str | None = None) -> list[ReviewEntry]:
-    """Flags of the current decisions that need review (optionally one check's only), by case."""
-    entries = []
+    """Flags of the current decisions that need review (optionally one check's only), by case:
+    first the cases whose letters disagree, then each record's own flags."""
+    entries = [] if check not in (None, CASE_CONFLICT) else conflict_entries(catalog)
     for doc_id, decision in catalog.flagged_decisions():
         stored = catalog.document(doc_id)
         text = stored.text if stored else ""
@@ -40,6 +47,37 @@ def review_entries(catalog: Catalog, *, check: str | None = None) -> list[Review
             if check is None or f.check == check:
                 entries.append(_entry(doc_id, decision, f, text))
     return entries
+
+
+def conflict_entries(catalog: Catalog) -> list[ReviewEntry]:
+    """One entry per letter that disagrees with the decision that counts for its case."""
+    return [
+        ReviewEntry(
+            case_number=c.case_number, doc_id=c.doc_id, source=c.path, item_index=None, service=None,
+            check=CASE_CONFLICT, start=None, end=None, excerpt=None,
+            reason=f"{other_path} gives another decision for this case than {c.path}, which counts "
+                   f"(the first stored); choose with `imr-rag review --keep {c.case_number} FILE`",
+        )
+        for c in catalog.case_conflicts()
+        for _other, other_path in c.others
+    ]
+
+
+def keep_version(catalog: Catalog, case_number: str, ref: str) -> str:
+    """Make the letter `ref` (a path, file name or doc id) of `case_number` the one that counts;
+    its path. ValueError when the case has no such letter."""
+    case = normalize_case_number(case_number)
+    versions = catalog.case_versions(case)
+    if not versions:
+        raise ValueError(f"no letter in the library has case number {case}")
+    chosen = [v for v in versions if ref in (v["doc_id"], v["path"]) or Path(v["path"]).name == ref
+              or v["path"].endswith("/" + ref)]
+    if len(chosen) != 1:
+        listed = ", ".join(v["path"] for v in versions)
+        raise ValueError(f"{ref!r} names {'none' if not chosen else 'more than one'} of the letters of "
+                         f"{case} ({listed})")
+    catalog.choose_version(case, chosen[0]["doc_id"])
+    return chosen[0]["path"]
 
 
 def _entry(doc_id: str, decision: Decision, f: ReviewFlag, text: str) -> ReviewEntry:

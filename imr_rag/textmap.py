@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from imr_rag.textutil import INVISIBLE
+
 Replacement = str | Callable[[re.Match[str]], str]
 
 _HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?\s*>")
@@ -23,6 +25,7 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->|<!DOCTYPE[^>]*>", re.DOTALL | re.IGNOREC
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _MD_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
 _MD_BOLD = re.compile(r"\*\*")
+_INVISIBLE_INSIDE_WORD = re.compile(f"(?<=\\S)[{INVISIBLE}]+(?=\\S)")
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,9 @@ def normalise(source: str, *, html_input: bool | None = None) -> MappedText:
         m = m.sub(_ENTITY, _entity)
     m = m.sub(_MD_HEADING, "")
     m = m.sub(_MD_BOLD, "")
+    # An invisible character inside a word is dropped: a zero-width space in "CM16-02325\u200b43"
+    # would otherwise split the case number (between words it is a blank, below).
+    m = m.sub(_INVISIBLE_INSIDE_WORD, "")
     # Runs of blanks become one space; a lone space (most of them) is left alone, not matched.
     m = m.sub(re.compile(r"(?: (?=[ \t\u00a0\u200b])|[\t\u00a0\u200b])[ \t\u00a0\u200b]*"), " ")
     m = m.sub(re.compile(r" +(?=\n)|(?<=\n) +|^ +| +$"), "")

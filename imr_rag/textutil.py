@@ -1,8 +1,10 @@
-"""Pure text helpers shared by the answer engine: words, sentences with offsets, overlap scores."""
+"""Pure text helpers: words, sentences with offsets, overlap scores, and case numbers read the
+same however they were typed."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.\-/][a-z0-9]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z(\"'])|\n\s*\n|(?<=:)\s*\n")
@@ -69,3 +71,59 @@ def service_tokens(text: str) -> list[str]:
     """The words the service index stores and searches: runs of letters and digits, lower-case,
     plural-blind ('EMG/NCV' -> ['emg', 'ncv'], 'X-rays' -> ['x', 'ray'])."""
     return [plural_blind(t) for t in _SERVICE_TOKEN.findall(text.lower())]
+
+
+# -- case numbers ------------------------------------------------------------------------------
+# A case number is the key that says which letters decide one case, so look-alikes of it must be
+# read as the case they imitate, wherever one is read (letters, questions, filters, arguments):
+# NFKC (full-width digits and letters), Unicode dashes and hyphens as "-", Cyrillic and Greek
+# letters that look like Latin ones as those, invisible characters dropped, upper case.
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"
+_CONFUSABLE_PAIRS = (
+    # Cyrillic capitals and small letters drawn like Latin ones
+    ("\u0410\u0412\u0421\u0415\u041d\u0406\u0408\u041a\u041c\u041e\u0420\u0405\u0422\u0425\u0423",
+     "ABCEHIJKMOPSTXY"),
+    ("\u0430\u0441\u0435\u0456\u0458\u043e\u0440\u0455\u0445\u0443", "aceijopsxy"),
+    # Greek capitals drawn like Latin ones
+    ("\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7",
+     "ABEZHIKMNOPTYX"),
+)
+_FOLD = {ord(c): "-" for c in DASHES}
+for _look_alikes, _latin in _CONFUSABLE_PAIRS:
+    _FOLD.update({ord(a): b for a, b in zip(_look_alikes, _latin, strict=True)})
+
+
+def fold_look_alikes(text: str) -> str:
+    """`text` with dashes, full-width forms and Latin look-alike letters as their ASCII
+    counterparts, one character for one (offsets into the result are offsets into `text`)."""
+    if text.isascii():
+        return text
+    return "".join(_fold_char(ch) for ch in text)
+
+
+def _fold_char(ch: str) -> str:
+    if ch.isascii():
+        return ch
+    folded = _FOLD.get(ord(ch))
+    if folded is not None:
+        return folded
+    compat = unicodedata.normalize("NFKC", ch)
+    return compat if len(compat) == 1 else ch
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without zero-width and other invisible characters (a zero-width space inside a case
+    number would cut it in two)."""
+    return text.translate(_INVISIBLE_TABLE)
+
+
+_INVISIBLE_TABLE = {ord(c): None for c in INVISIBLE}
+
+
+def normalize_case_number(raw: str) -> str:
+    """The canonical form of a case number however it was typed or printed: 'cm16-0232543',
+    'ＣＭ１６－０２３２５４３', 'CM16\u20110232543' and 'СМ16-0232543' (Cyrillic) are all 'CM16-0232543'."""
+    text = unicodedata.normalize("NFKC", raw)
+    text = "".join(ch for ch in text if ch not in INVISIBLE and unicodedata.category(ch) not in ("Cc", "Cf"))
+    return fold_look_alikes(text).strip().upper()

@@ -17,6 +17,7 @@ from imr_rag.formats.dates import DATE_PATTERN, to_iso
 from imr_rag.formats.ca_dwc_checks import VALIDATORS
 from imr_rag.formats.headings import heading_pattern, line_spans, sections_from_headings
 from imr_rag.formats.spans import evidence_at, labelled_value, necessity_of, one_line, outcome_of, patient_from
+from imr_rag.textutil import fold_look_alikes, normalize_case_number
 from imr_rag.schema import (
     Decision,
     DisputedItem,
@@ -233,8 +234,8 @@ CASE_NUMBER = re.compile(r"Case\s+Number:\s*([A-Z]{2,3}\d{2}-\d{5,8})", re.IGNOR
 
 
 def case_number(text: str) -> str | None:
-    match = CASE_NUMBER.search(text[:5000])
-    return match.group(1).upper() if match else None
+    match = CASE_NUMBER.search(fold_look_alikes(text[:5000]))
+    return normalize_case_number(match.group(1)) if match else None
 
 
 # -- the rules parser ------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from imr_rag.schema import (
     Section,
     SourceRef,
 )
-from imr_rag.textutil import content_words
+from imr_rag.textutil import content_words, fold_look_alikes, normalize_case_number
 
 name = "tx_iro"
 
@@ -71,8 +71,8 @@ CASE_NUMBER = re.compile(r"IRO\s+CASE\s*#\s*:?[ \t]*([A-Za-z0-9][A-Za-z0-9-]{3,}
 
 
 def case_number(text: str) -> str | None:
-    match = CASE_NUMBER.search(text[:5000])
-    return match.group(1) if match else None
+    match = CASE_NUMBER.search(fold_look_alikes(text[:5000]))
+    return normalize_case_number(match.group(1)) if match else None
 
 
 # -- the rules parser ------------------------------------------------------------------------
