@@ -22,12 +22,14 @@ from imr_rag.app_service import (  # noqa: E402
     TABLE_COLUMNS,
     AppService,
     escape_markdown,
+    filters_line,
     make_filters,
 )
+from imr_rag.errors import InvalidFilter  # noqa: E402
+from imr_rag.filters import letter_formats  # noqa: E402
 from imr_rag.schema import AnswerFilters, Citation  # noqa: E402
 from imr_rag.settings import Settings  # noqa: E402
 
-LETTER_FORMATS = (ANY, "ca_dwc_imr", "tx_iro", "unknown")
 EMPTY_LETTER = "<p style='color:#666'>Click a source to read it, highlighted, in its letter.</p>"
 SCROLL_TO_ANCHOR = """() => { setTimeout(() => {
   const el = document.querySelector('#letter-view #anchor');
@@ -46,7 +48,7 @@ def build_app(service: AppService) -> gr.Blocks:
 
         with gr.Accordion("Filters (chat answers and the decisions table)", open=False, elem_id="filters"):
             with gr.Row():
-                letter_format = gr.Dropdown(list(LETTER_FORMATS), value=ANY, label="Letter format", elem_id="filter-format")
+                letter_format = gr.Dropdown([ANY, *letter_formats()], value=ANY, label="Letter format", elem_id="filter-format")
                 outcome = gr.Dropdown([ANY, *DETERMINATIONS], value=ANY, label="Outcome", elem_id="filter-outcome")
                 date_from = gr.Textbox(label="Decided on or after", placeholder="yyyy-mm-dd", elem_id="filter-date-from")
                 date_to = gr.Textbox(label="Decided on or before", placeholder="yyyy-mm-dd", elem_id="filter-date-to")
@@ -110,8 +112,8 @@ def build_app(service: AppService) -> gr.Blocks:
         def filters_or_error(*values: str) -> tuple[AnswerFilters | None, str]:
             try:
                 return make_filters(*values), ""
-            except ValueError as exc:
-                return None, f"**Filter not applied:** {exc}"
+            except InvalidFilter as exc:  # shown, and nothing is computed without the filter
+                return None, f"**Filter not applied, nothing shown:** {escape_markdown(str(exc))}"
 
         def on_ask(text, turns, *filter_values):
             filters, problem = filters_or_error(*filter_values)
@@ -135,8 +137,9 @@ def build_app(service: AppService) -> gr.Blocks:
         def on_decisions(*values):
             *filter_values, review = values
             filters, problem = filters_or_error(*filter_values)
-            if filters is None:
-                return (problem,) + (gr.skip(),) * 6
+            if filters is None:  # a table of what the user did not ask for must not stay on screen
+                return (problem, "", pd.DataFrame(columns=list(TABLE_COLUMNS)),
+                        pd.DataFrame(columns=["category", "determination", "count"]), None, None, None)
             rows = service.decisions_table(filters, needs_review=review)
             frame = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
             outcome_counts = service.outcome_counts(filters, needs_review=review)
@@ -144,6 +147,7 @@ def build_app(service: AppService) -> gr.Blocks:
                 f"**{len(rows)} disputed items{' that need review' if review else ''}:** "
                 + " · ".join(f"{k} {v}" for k, v in outcome_counts.items())
                 + f" · **{service.needs_review_count(filters)} need review**"
+                + (f"  \n{escape_markdown(applied)}" if (applied := filters_line(filters)) else "")
             )
             chart_frame = pd.DataFrame(
                 service.outcomes_by_category(filters, needs_review=review), columns=["category", "determination", "count"]

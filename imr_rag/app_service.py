@@ -24,6 +24,7 @@ from pathlib import Path
 from imr_rag.errors import ImrError, redact
 from imr_rag.export import FORMATS, table, write_table
 from imr_rag.extract.service import ExtractionService, default_backend
+from imr_rag.filters import answer_filters, describe_filters
 from imr_rag.highlight import Mark, decision_marks, highlight_fragment, legend_html
 from imr_rag.layout import sample_letters
 from imr_rag.library import Library
@@ -32,7 +33,6 @@ from imr_rag.settings import Settings
 
 SAMPLE_LETTERS = sample_letters()
 DETERMINATIONS = tuple(d.value for d in Determination)
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ANY = "any"
 
 # The item-table columns the app shows; exports carry every column of export.table.
@@ -62,30 +62,23 @@ def make_filters(
     date_to: str | None = None,
     case_number: str | None = None,
 ) -> AnswerFilters:
-    """Filters from widget values; blank or 'any' means no constraint. Bad dates raise ValueError."""
+    """Filters from widget values; blank or 'any' means no constraint. A value that cannot apply
+    (2017-02-30, an unknown outcome) raises InvalidFilter, checked as the CLI checks it."""
 
     def value(raw: str | None) -> str | None:
         text = (raw or "").strip()
         return None if not text or text.lower() == ANY else text
 
-    dates = {}
-    for name, raw in (("date_from", date_from), ("date_to", date_to)):
-        text = value(raw)
-        if text is not None and not ISO_DATE.match(text):
-            raise ValueError(f"{name.replace('_', ' ')} must be an ISO date (yyyy-mm-dd), not {text!r}")
-        dates[name] = text
-    if dates["date_from"] and dates["date_to"] and dates["date_from"] > dates["date_to"]:
-        raise ValueError(f"date from ({dates['date_from']}) is after date to ({dates['date_to']})")
-    outcome = value(determination)
-    if outcome is not None and outcome not in DETERMINATIONS:
-        raise ValueError(f"outcome must be one of {', '.join(DETERMINATIONS)}, not {outcome!r}")
-    case = value(case_number)
-    return AnswerFilters(
-        letter_format=value(letter_format),
-        determination=Determination(outcome) if outcome else None,
-        case_number=case.upper() if case else None,
-        **dates,
+    return answer_filters(
+        letter_format=value(letter_format), determination=value(determination), date_from=value(date_from),
+        date_to=value(date_to), case_number=value(case_number),
     )
+
+
+def filters_line(filters: AnswerFilters | None) -> str:
+    """'Filters: ...' naming every filter an answer or table was computed with ('' for none)."""
+    described = describe_filters(filters) if filters else ""
+    return f"Filters: {described}" if described else ""
 
 
 def row_matches(row: dict, filters: AnswerFilters) -> bool:
@@ -297,7 +290,9 @@ class AppService:
         sources = [
             {**c.model_dump(), "label": source_label(c)} for c in sorted(answer.citations, key=lambda c: c.n)
         ]
-        return ChatResult(answer_markdown(answer), sources, answer)
+        applied = filters_line(filters)  # the reader sees what the answer was restricted to
+        markdown = answer_markdown(answer) + (f"\n\n**{escape_markdown(applied)}**" if applied else "")
+        return ChatResult(markdown, sources, answer)
 
     # -- a letter with its cited passage ------------------------------------------------
     def source_html(self, ref: SourceRef) -> str:

@@ -6,6 +6,7 @@ lexical index are derived from it and can be rebuilt from it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -17,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from imr_rag.errors import redact
+from imr_rag.errors import redact, refused_writes
 from imr_rag.schema import Chunk, ChunkRow, Decision, Document, SearchFilters, review_reasons
-from imr_rag.textutil import service_tokens
+from imr_rag.textutil import normalize_case_number, service_tokens
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -89,6 +90,12 @@ CREATE TABLE IF NOT EXISTS decisions (
     extracted_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS decisions_case ON decisions(case_number);
+-- A person's choice of the letter that counts for a case whose letters disagree (`review --keep`).
+CREATE TABLE IF NOT EXISTS case_choices (
+    case_number TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    chosen_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS items (
     doc_id TEXT NOT NULL REFERENCES decisions(doc_id) ON DELETE CASCADE,
     item_index INTEGER NOT NULL,
@@ -144,6 +151,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS items_fts_vocab USING fts5vocab(items_fts, 'r
 CREATE INDEX IF NOT EXISTS decisions_questions ON decisions(
     doc_id, superseded_by, decision_date, case_number, reviewer_specialty, letter_format
 );
+-- The few superseded versions, found from the decision that counts (`case_conflicts`).
+CREATE INDEX IF NOT EXISTS decisions_superseded ON decisions(superseded_by) WHERE superseded_by IS NOT NULL;
 CREATE TRIGGER IF NOT EXISTS items_fts_insert AFTER INSERT ON items BEGIN
     INSERT INTO items_fts(rowid, service_words) VALUES (new.rowid, new.service_words);
 END;
@@ -220,6 +229,17 @@ BUMP_META = (
 )
 
 
+@dataclass
+class CaseConflict:
+    """Letters of one case that give different decisions: the one that counts, and the others
+    as (doc id, path)."""
+
+    case_number: str
+    doc_id: str
+    path: str
+    others: list[tuple[str, str]]
+
+
 @dataclass(frozen=True)
 class StoredDocument:
     doc_id: str
@@ -267,6 +287,7 @@ class Catalog:
         self._ensure_service_index()
         self._ensure_item_summary()
         self._fill_review_columns()
+        self._fill_substance()
 
     # Columns added after a catalog may already exist on disk: (table, column, declaration).
     ADDED_COLUMNS = [
@@ -276,6 +297,7 @@ class Catalog:
         ("items", "needs_review", "INTEGER"), ("items", "review_reasons", "TEXT"),
         ("items", "current", "INTEGER"), ("items", "case_number", "TEXT"), ("items", "letter_format", "TEXT"),
         ("items", "decision_date", "TEXT"), ("items", "reviewer_specialty", "TEXT"),
+        ("decisions", "substance", "TEXT"),
     ]
 
     def _add_missing_columns(self) -> None:
@@ -293,6 +315,18 @@ class Catalog:
             with self.db:
                 for row in rows:
                     _write_review(self.db, row["doc_id"], Decision.model_validate_json(row["record"]))
+
+    def _fill_substance(self) -> None:
+        """A catalog written before conflicts were told apart gets each decision's substance, and
+        its cases with several letters are settled again under the rule of `_settle_versions`."""
+        rows = self.db.execute("SELECT doc_id, case_number, record FROM decisions WHERE substance IS NULL").fetchall()
+        if rows:
+            with self.db:
+                for row in rows:
+                    self.db.execute("UPDATE decisions SET substance = ? WHERE doc_id = ?",
+                                    (substance_of(Decision.model_validate_json(row["record"])), row["doc_id"]))
+                for case in {row["case_number"] for row in rows}:
+                    _settle_versions(self.db, case)
 
     def _ensure_item_summary(self) -> None:
         """The items' copy of their decision's columns and the `item_groups` counts. Items of a
@@ -358,19 +392,30 @@ class Catalog:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One unit of work: committed at once, or inside `batch()` a savepoint of the batch
-        (rolled back alone if it fails, committed with the batch)."""
+        (rolled back alone if it fails, committed with the batch). A write the data folder
+        refuses (disk full, read-only) raises DataDirNotWritable."""
         if not self._batch:
-            with self.db:
+            with refused_writes(self.path.parent), self.db:
                 yield self.db
             return
         self.db.execute("SAVEPOINT unit")
-        try:
-            yield self.db
-        except BaseException:
+        with refused_writes(self.path.parent):
+            try:
+                yield self.db
+            except BaseException:
+                self._undo_unit()
+                raise
+        self.db.execute("RELEASE unit")
+
+    def _undo_unit(self) -> None:
+        """Roll the failed unit back. On a full disk or an I/O error SQLite may already have rolled
+        back the whole batch: then there is no savepoint left ("no such savepoint: unit" would hide
+        the cause) and no batch either."""
+        if self.db.in_transaction:
             self.db.execute("ROLLBACK TO unit")
             self.db.execute("RELEASE unit")
-            raise
-        self.db.execute("RELEASE unit")
+        else:
+            self._batch = False
 
     def begin_batch(self) -> None:
         """From here until `commit_batch`, transactions are savepoints of one batch committed
@@ -381,9 +426,15 @@ class Catalog:
             self._batch = True
 
     def commit_batch(self) -> None:
+        """Commit the batch; if the commit fails the whole batch is rolled back, never left open."""
         if self._batch:
             self._batch = False
-            self.db.commit()
+            with refused_writes(self.path.parent):
+                try:
+                    self.db.commit()
+                except sqlite3.Error:
+                    self.db.rollback()
+                    raise
 
     def rollback_batch(self) -> None:
         if self._batch:
@@ -515,12 +566,14 @@ class Catalog:
         return [StoredDocument(**dict(r)) for r in rows]
 
     def resolve_document(self, ref: str) -> StoredDocument | None:
-        """A document by doc id, case number or (suffix of a) path."""
+        """A document by doc id, case number or (suffix of a) path; for a case number, the
+        letter whose decision counts (what `ask` and `export` read)."""
         row = self.db.execute(
             "SELECT d.doc_id FROM documents d LEFT JOIN sources s ON s.doc_id = d.doc_id"
+            " LEFT JOIN decisions x ON x.doc_id = d.doc_id"
             " WHERE d.doc_id = ? OR d.case_number = ? OR s.path = ? OR s.path LIKE ? ESCAPE '\\'"
-            " ORDER BY d.doc_id = ? DESC LIMIT 1",
-            (ref, ref, ref, f"%/{like_literal(ref)}", ref),
+            " ORDER BY d.doc_id = ? DESC, x.superseded_by IS NULL AND x.doc_id IS NOT NULL DESC LIMIT 1",
+            (ref, normalize_case_number(ref), ref, f"%/{like_literal(ref)}", ref),
         ).fetchone()
         return self.document(row["doc_id"]) if row else None
 
@@ -660,16 +713,18 @@ class Catalog:
     # -- decisions ---------------------------------------------------------------------------
     def save_decision(self, doc_id: str, backend: str, decision: Decision) -> None:
         """Replace the document's decision and items (re-extraction never duplicates rows)."""
+        if decision.case_number:  # an LLM may copy a look-alike as printed: one case, one key
+            decision = decision.model_copy(update={"case_number": normalize_case_number(decision.case_number)})
         with self.transaction() as db:
             db.execute("DELETE FROM decisions WHERE doc_id = ?", (doc_id,))
             db.execute(
                 "INSERT INTO decisions (doc_id, backend, case_number, letter_format, decision_date,"
-                " reviewer_specialty, record, flags, extracted_at, needs_review, review_reasons)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " reviewer_specialty, record, flags, extracted_at, needs_review, review_reasons, substance)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc_id, backend, decision.case_number, decision.letter_format, decision.decision_date,
                     decision.reviewer.specialty, decision.model_dump_json(), len(decision.review_flags), time.time(),
-                    int(decision.needs_review), review_reasons(decision.review_flags),
+                    int(decision.needs_review), review_reasons(decision.review_flags), substance_of(decision),
                 ),
             )
             db.executemany(
@@ -694,6 +749,38 @@ class Catalog:
             db.execute("DELETE FROM extraction_failures WHERE doc_id = ?", (doc_id,))
             _answered_by_llm(db, doc_id, backend)
             _settle_versions(db, decision.case_number)
+
+    def choose_version(self, case_number: str, doc_id: str) -> None:
+        """A person's choice: `doc_id`'s decision is the one that counts for its case."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO case_choices VALUES (?, ?, ?)", (case_number, doc_id, time.time()))
+            _settle_versions(db, case_number)
+
+    def case_conflicts(self) -> list[CaseConflict]:
+        """Cases whose letters give different decisions, each with the letter that counts and
+        the letters that disagree with it, unless a person chose after the last of them came."""
+        rows = self.db.execute(
+            "SELECT c.case_number, c.doc_id, cd.path, o.doc_id AS other, od.path AS other_path"
+            " FROM decisions c JOIN documents cd ON cd.doc_id = c.doc_id"
+            " JOIN decisions o ON o.superseded_by = c.doc_id AND o.substance IS NOT c.substance"
+            " JOIN documents od ON od.doc_id = o.doc_id"
+            " LEFT JOIN case_choices ch ON ch.case_number = c.case_number AND ch.doc_id = c.doc_id"
+            " WHERE c.superseded_by IS NULL AND (ch.chosen_at IS NULL OR od.ingested_at > ch.chosen_at)"
+            " ORDER BY c.case_number, od.ingested_at"
+        ).fetchall()
+        conflicts: dict[str, CaseConflict] = {}
+        for r in rows:
+            conflict = conflicts.setdefault(r["case_number"], CaseConflict(r["case_number"], r["doc_id"], r["path"], []))
+            conflict.others.append((r["other"], r["other_path"]))
+        return list(conflicts.values())
+
+    def case_versions(self, case_number: str) -> list[sqlite3.Row]:
+        """Every stored decision of a case: doc id, path, whether it counts, by ingestion."""
+        return self.db.execute(
+            "SELECT d.doc_id, doc.path, d.superseded_by IS NULL AS counts, d.decision_date FROM decisions d"
+            " JOIN documents doc ON doc.doc_id = d.doc_id WHERE d.case_number = ? ORDER BY doc.ingested_at, d.doc_id",
+            (case_number,),
+        ).fetchall()
 
     def item_rows(self) -> list[sqlite3.Row]:
         """Items joined with their decision's metadata, for catalog questions."""
@@ -872,19 +959,41 @@ def _delete_document(db: sqlite3.Connection, doc_id: str) -> None:
     _bump_generation(db)
 
 
+def substance_of(decision: Decision) -> str:
+    """What a letter decided, apart from how it was written down: its dates and each item's
+    service and outcome. Two letters of one case with the same substance are one decision read
+    from two files (a re-save, a .txt copy of the PDF); with different substance, a conflict."""
+    items = sorted((" ".join(i.service.lower().split()), i.determination.value) for i in decision.items)
+    dates = [decision.decision_date, decision.date_of_injury, decision.ur_denial_date, decision.date_assigned,
+             decision.application_received]
+    return hashlib.sha256(dumps([dates, items]).encode()).hexdigest()[:16]
+
+
 def _settle_versions(db: sqlite3.Connection, case_number: str | None) -> None:
-    """One case number, one current decision: the newest letter (latest decision date, then the
-    latest ingested) is current; the others are kept as versions superseded by it."""
+    """One case number, one current decision; the other letters of the case are kept as versions
+    superseded by it. A later letter never changes what counts by itself: the decision that
+    counts is the one a person chose (`review --keep`), else the first stored. Among letters with
+    the same substance as that one (the same decision read from other files) the newest ingested
+    is current, as for any re-saved file. Letters with another substance are conflicts
+    (`case_conflicts`)."""
     if not case_number:
         return
-    newest = db.execute(
-        "SELECT d.doc_id FROM decisions d JOIN documents doc ON doc.doc_id = d.doc_id WHERE d.case_number = ?"
-        " ORDER BY d.decision_date IS NULL, d.decision_date DESC, doc.ingested_at DESC, d.doc_id LIMIT 1",
+    rows = db.execute(
+        "SELECT d.doc_id, d.substance FROM decisions d JOIN documents doc ON doc.doc_id = d.doc_id"
+        " WHERE d.case_number = ? ORDER BY doc.ingested_at, d.doc_id",
         (case_number,),
+    ).fetchall()
+    if not rows:
+        return
+    chosen = db.execute(
+        "SELECT c.doc_id FROM case_choices c JOIN decisions d ON d.doc_id = c.doc_id AND d.case_number = c.case_number"
+        " WHERE c.case_number = ?", (case_number,)
     ).fetchone()
+    base = next((r for r in rows if chosen and r["doc_id"] == chosen["doc_id"]), rows[0])
+    current = [r for r in rows if r["substance"] == base["substance"]][-1]["doc_id"]
     db.execute(
         "UPDATE decisions SET superseded_by = CASE WHEN doc_id = ? THEN NULL ELSE ? END WHERE case_number = ?",
-        (newest["doc_id"], newest["doc_id"], case_number) if newest else (None, None, case_number),
+        (current, current, case_number),
     )
 
 

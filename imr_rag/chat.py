@@ -56,6 +56,15 @@ DECISION_QUESTION = re.compile(
     r"authori[sz]ed|allowed|granted", re.I
 )
 OUTCOME_WORDS = {"upheld": "upheld", "overturned": "overturned", "partially_overturned": "partially overturned"}
+OUTCOME_LINE = re.compile(r"^[^\n:]{1,200}:[ \t]*(?:partially\s+)?(?:upheld|overturned)\b", re.I | re.M)
+"""A line stating a service's outcome ("Acupuncture 12 sessions: Overturned"): inside an item's
+rationale it is about another service (or planted there), never the reviewer's reasoning."""
+# "not medically necessary", "is not considered medically necessary", "would not be supported":
+# the wording of an upheld item's conclusion.
+NEGATED = re.compile(r"\bnot\s+(?:\w+\s+){0,3}?(?:medically\s+necessary|necessary|recommended|appropriate|indicated|"
+                     r"supported|warranted)", re.I)
+NEAR_MATCH = 0.2
+"""Score (see MATCH_THRESHOLD) from which an item is offered as "did you mean" when none matches."""
 
 
 @dataclass
@@ -149,12 +158,30 @@ class ChatEngine:
             return self.nothing(question, "Ask a question about the letters.")
         if self._llm is not None:
             try:
-                return self._llm.answer(question, history or [], filters)
+                answer = self._llm.answer(question, history or [], filters)
             except LLMUnavailable as exc:  # an answer from the catalog beats no answer; say why
                 answer = self.offline_answer(question, filters)
                 answer.notes.append(f"the LLM could not be reached ({exc}); answered offline")
-                return answer
-        return self.offline_answer(question, filters)
+        else:
+            answer = self.offline_answer(question, filters)
+        answer.notes += self.conflict_notes(answer)
+        return answer
+
+    def conflict_notes(self, answer: Answer) -> list[str]:
+        """A note for each case this answer counted or cited whose letters disagree: what counts
+        is the letter stored first (or the one a person chose), never the later one by itself."""
+        conflicts = {c.case_number: c for c in self.library.catalog.case_conflicts()}
+        if not conflicts:
+            return []
+        involved = {c.case_number for c in answer.counted} | {c.case_number for c in answer.citations}
+        if answer.counted_total > len(answer.counted):  # a shortened list: any case may be among them
+            involved |= set(conflicts)
+        shown = sorted(involved & set(conflicts))
+        if not shown:
+            return []
+        which = ", ".join(f"{case} (counted as in {_file_name(conflicts[case].path)})" for case in shown)
+        return [f"{len(shown)} case{'s' if len(shown) > 1 else ''} with conflicting letters: {which}; "
+                "see `imr-rag review --check case_conflict`"]
 
     def offline_answer(self, question: str, filters: AnswerFilters) -> Answer:
         case = self.library.known_case_number(question)
@@ -194,7 +221,8 @@ class ChatEngine:
     def decision_answer(self, question: str, plan: CatalogQuery, filters: AnswerFilters, service: str) -> Answer:
         """'Was the request for X upheld or overturned?': the items whose service the question names."""
         unfiltered = plan.model_copy(update={"service_terms": [], "determination": None})
-        matches = self.best_matches(service, unfiltered, filters, question)
+        unlisted = self.names_unlisted_service(service)
+        matches = [] if unlisted else self.best_matches(service, unfiltered, filters, question)
         if matches:
             return self._decision_answer(question, [m for m, _ in matches])
         case = plan.case_number or filters.case_number
@@ -213,10 +241,34 @@ class ChatEngine:
         if absent:
             return self.nothing(question, f"No letter in the library mentions {self.shown_service}.")
         if DECISION_QUESTION.search(question):
-            item = self._item_from_passages(question, filters, unfiltered)
-            if item is not None:
+            item = None if unlisted else self._item_from_passages(question, filters, unfiltered)
+            # A passage links a question to the item whose block holds it; unless the item's own
+            # name shares a word with the asked service, the passage is about something else the
+            # letter mentions (a planted "Acupuncture 12 sessions: Overturned" line).
+            if item is not None and (not service.strip() or _names_part(item.service, service)):
                 return self._decision_answer(question, [item])
+            if service.strip():
+                return self.no_item(question, service, unfiltered, filters)
         return self.passage_answer(question, filters)
+
+    def names_unlisted_service(self, service: str) -> bool:
+        """Whether the phrase names a known service (a vocabulary group: acupuncture, MRI, TENS) that
+        no disputed item names: then a passage that mentions it is about something else the letter
+        lists in passing, and the item whose block holds that passage is not what was asked."""
+        terms, _ = service_match(service)
+        named = [term for term in terms if term.group is not None]
+        idf, _ = self.sql.service_idf([t for term in named for alt in term.alternatives for t in alt])
+        return any(not any(all(t in idf for t in alt) for alt in term.alternatives) for term in named)
+
+    def no_item(self, question: str, service: str, plan: CatalogQuery, filters: AnswerFilters) -> Answer:
+        """No disputed item is the asked service: say so, offer items that name part of it, cite nothing."""
+        near = [i for i, _ in self.best_matches(service, plan, filters, question, threshold=NEAR_MATCH)]
+        message = (f'No disputed item in the library is a request for {self.shown_service} (letters mention it '
+                   "only in passing), so I cannot say its outcome.")
+        if near:
+            names = "; ".join(dict.fromkeys(f"{i.service} (case {i.case_number or i.doc_id})" for i in near[:3]))
+            message += f" Did you mean: {names}?"
+        return self.nothing(question, message)
 
     def best_matches(
         self, service: str, plan: CatalogQuery, filters: AnswerFilters, question: str = "",
@@ -350,19 +402,26 @@ class ChatEngine:
                        item.determination_end, "item")]
 
     def rationale_spans(self, item: ItemRef) -> list[tuple[int, int]]:
+        """The sentences of the item's own rationale span, without any that hold an outcome line."""
         decision = self.library.catalog.decision(item.doc_id)
         rationale = decision.items[item.item_index].evidence.rationale if decision else None
         if rationale is None:
             return []
-        return sentence_spans(self.text_of(item.doc_id), rationale.start, rationale.end)
+        text = self.text_of(item.doc_id)
+        return [(a, e) for a, e in sentence_spans(text, rationale.start, rationale.end)
+                if not OUTCOME_LINE.search(text, a, e)]
 
     def _say_conclusion(self, b: AnswerBuilder, item: ItemRef) -> None:
-        spans = self.rationale_spans(item)
-        if not spans:
-            return
+        """Quote the rationale's conclusion for this item: the last sentence that states necessity the
+        way the outcome does, preferably one about the request; none when no sentence does (the last
+        sentence of a rationale may be anything the letter holds, such as a planted instruction)."""
         text = self.text_of(item.doc_id)
-        concluding = [s for s in spans if CONCLUSION.search(text[s[0]:s[1]])] or spans
-        a, e = concluding[-1]
+        concluding = [s for s in self.rationale_spans(item) if _concludes(text[s[0]:s[1]], item.determination)]
+        if not concluding:
+            return
+        about = [s for s in concluding if re.search(r"\brequest", text[s[0]:s[1]], re.I)
+                 or _names_part(text[s[0]:s[1]], item.service)]
+        a, e = (about or concluding)[-1]
         n = b.cite(item.doc_id, item.case_number, item.source, a, e, "item")
         b.say(f'The reviewer concluded: "{_squash(text[a:e])}"', [n])
 
@@ -432,6 +491,21 @@ def _best_sentence(hit: Hit, q_words: set[str]) -> tuple[tuple[int, int], float]
         if best is None or score > best[1]:
             best = ((hit.start + a, hit.start + e), score)
     return best
+
+
+def _concludes(sentence: str, determination: str) -> bool:
+    """Whether a sentence states a conclusion that agrees with the item's outcome."""
+    negated = bool(NEGATED.search(sentence))
+    if not (negated or CONCLUSION.search(sentence)):
+        return False
+    return {"upheld": negated, "overturned": not negated}.get(determination, True)
+
+
+def _names_part(text: str, service: str) -> bool:
+    """Whether `text` names a word (or a synonym) of the service phrase, numbers aside."""
+    have = set(service_tokens(text))
+    terms, _ = service_match(service)
+    return any(set(alt) <= have for term in terms if not term.text.isdigit() for alt in term.alternatives)
 
 
 def _squash(text: str) -> str:

@@ -7,11 +7,18 @@
    composer as offline, so every number is computed, never generated;
 3. anything else is answered from hybrid-retrieved passages. Validators (fed the passages by
    validation context) reject a citation of a passage that was not retrieved or a quote that is
-   not in the cited passage, so instructor re-asks. An unsupported answer says so.
+   not in the cited passage, so instructor re-asks. An unsupported answer says so. A passage
+   can carry numbers ("the count is 999" planted in a letter) that a quote check lets through, so
+   a generated answer to a counting question must use the catalog's numbers or is replaced by
+   the offline answer, with a note.
+
+The letter text and the question reach the model only inside fenced blocks that the system
+message declares to be quoted material (`imr_rag.prompts`).
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Literal
 
 import instructor
@@ -23,7 +30,7 @@ from imr_rag.catalog_query import CatalogQuery
 from imr_rag.errors import ImrError, LLMUnavailable, redact
 from imr_rag.extract.align import align_quote
 from imr_rag.extract.llm import MODES, describe_failure, find_cause
-from imr_rag.prompts import jinja_literal, render
+from imr_rag.prompts import jinja_literal, render_messages
 from imr_rag.schema import Answer, AnswerFilters, Hit
 from imr_rag.settings import Settings
 
@@ -32,6 +39,8 @@ if TYPE_CHECKING:
 
 RETRIEVE_K = 6
 UNSUPPORTED = "The retrieved passages of the letters do not answer this question."
+NUMBER = re.compile(r"(?<![\w./-])\d+(?:[.,]\d+)*(?![\w/-]|[.,]\d)")
+"""A number as a sentence states it ("999", "60", "1,200"); not part of a case number, date or dose."""
 
 
 class Route(BaseModel):
@@ -89,14 +98,15 @@ class LLMAnswerer:
             mode=MODES[settings.llm_mode],
         )
 
-    def _ask(self, model: type[BaseModel], prompt: str, context: dict | None = None) -> BaseModel:
+    def _ask(self, model: type[BaseModel], messages: list[dict[str, str]], context: dict | None = None) -> BaseModel:
         # instructor renders the messages as Jinja templates when a context is given; keep a
         # passage's or question's own '{{ x }}' literal (without a context nothing is rendered).
-        content = jinja_literal(prompt) if context else prompt
+        if context:
+            messages = [m | {"content": jinja_literal(m["content"])} for m in messages]
         try:
             return self.client.create(
                 model=self.settings.llm_model, response_model=model,
-                messages=[{"role": "user", "content": content}],
+                messages=messages,
                 max_retries=self.settings.llm_max_retries, context=context or {}, strict=False,
             )
         except InstructorError as exc:  # instructor wraps both HTTP and validation failures
@@ -109,13 +119,27 @@ class LLMAnswerer:
     def answer(self, question: str, history: list[tuple[str, str]], filters: AnswerFilters) -> Answer:
         if history:
             transcript = "\n".join(f"user: {q}\nassistant: {a}" for q, a in history[-6:])
-            question = self._ask(StandaloneQuestion, render("rewrite_question", history=transcript, question=question)).question
+            rewrite = render_messages("rewrite_question", history=transcript, question=question)
+            question = self._ask(StandaloneQuestion, rewrite).question
         newest = self.engine.sql.newest_decision_date() or "unknown"
-        route = self._ask(Route, render("route_question", question=question, newest=newest))
+        route = self._ask(Route, render_messages("route_question", question=question, newest=newest))
         if route.kind == "catalog" and route.query is not None:
             answer = self.engine.execute(question, route.query, filters)
             return answer.model_copy(update={"mode": "llm"})
-        return self._from_passages(question, filters)
+        return self._numbers_checked(question, self._from_passages(question, filters), filters)
+
+    def _numbers_checked(self, question: str, answer: Answer, filters: AnswerFilters) -> Answer:
+        """The generated answer, unless the question counts and it states a number the catalog's
+        SQL answer does not: then the catalog's answer, saying why."""
+        said = set(NUMBER.findall(" ".join(s.text for s in answer.sentences)))
+        if not said:
+            return answer
+        computed = self.engine.offline_answer(question, filters)
+        if computed.kind != "count" or said <= set(NUMBER.findall(computed.text)):
+            return answer
+        computed.notes.append(f"the model's answer stated numbers the catalog does not compute "
+                              f"({', '.join(sorted(said - set(NUMBER.findall(computed.text))))}); answered from the catalog")
+        return computed
 
     def _from_passages(self, question: str, filters: AnswerFilters) -> Answer:
         hits = self.engine.library.search(question, k=RETRIEVE_K, filters=filters.for_search())
@@ -126,7 +150,7 @@ class LLMAnswerer:
             f"[{n}] (case {h.case_number or h.doc_id}, {h.section})\n{h.text}" for n, h in numbered.items()
         )
         generated = self._ask(
-            GeneratedAnswer, render("answer", question=question, passages=listing),
+            GeneratedAnswer, render_messages("answer", question=question, passages=listing),
             context={"passages": {n: h.text for n, h in numbered.items()}},
         )
         if not generated.supported or not generated.sentences:

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from imr_rag import layout
-from imr_rag.errors import ImrError, redact
+from imr_rag.errors import ImrError, InvalidFilter, redact
 from imr_rag.settings import Settings
-from imr_rag.textutil import printable
+from imr_rag.textutil import normalize_case_number, printable
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, what a Unix tool ends with when its reader closes the pipe
@@ -23,15 +23,14 @@ MAX_LISTED_WAITING = 20  # batch-requested letters without an answer, listed by 
 
 
 def iso_date(value: str) -> str:
-    """An argparse type: a real calendar date written YYYY-MM-DD (2017-13-45 is a usage error)."""
-    import datetime
+    """An argparse type: a real calendar date written YYYY-MM-DD (2017-13-45 is a usage error),
+    checked as the app checks its date filters."""
+    from imr_rag.filters import calendar_date
 
     try:
-        if len(value) == 10:
-            return datetime.date.fromisoformat(value).isoformat()
-    except ValueError:
-        pass
-    raise argparse.ArgumentTypeError(f"not a calendar date in the form YYYY-MM-DD: {printable(value)}")
+        return calendar_date(value)
+    except InvalidFilter as exc:
+        raise argparse.ArgumentTypeError(printable(str(exc))) from exc
 
 
 def non_blank(value: str) -> str:
@@ -63,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", type=non_blank)
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
-    p.add_argument("--case-number")
+    p.add_argument("--case-number", type=normalize_case_number)
     p.add_argument("--format", dest="letter_format")
     p.add_argument("--section")
     p.add_argument("--doc-id")
@@ -80,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("review", help="records that need a person's look: case, item, reason, the passage to read")
-    p.add_argument("--check", help="only flags of this check (e.g. service_name, item_count, disagreement)")
+    p.add_argument("--check", help="only flags of this check (e.g. service_name, item_count, case_conflict)")
+    p.add_argument("--keep", nargs=2, metavar=("CASE", "FILE"),
+                   help="the letters of CASE disagree: make FILE (path, file name or doc id) the one that counts")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("extract", help="extract one decision record per letter")
@@ -105,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="answer a question with citations to the letters")
     p.add_argument("question", type=non_blank)
-    p.add_argument("--case-number")
+    p.add_argument("--case-number", type=normalize_case_number)
     p.add_argument("--format", dest="letter_format")
     p.add_argument("--outcome", choices=["upheld", "overturned", "partially_overturned"])
     p.add_argument("--date-from", type=iso_date, help="decision date on or after (YYYY-MM-DD)")
@@ -300,9 +301,17 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     from imr_rag.library import Library
-    from imr_rag.review import review_entries, summary
+    from imr_rag.review import keep_version, review_entries, summary
 
     with Library(settings) as lib:
+        if args.keep:
+            try:
+                with lib.writing("catalog"):
+                    kept = keep_version(lib.catalog, *args.keep)
+            except ValueError as exc:
+                print(f"error: {printable(str(exc))}", file=sys.stderr)
+                return EXIT_FAILURES
+            print(printable(f"{normalize_case_number(args.keep[0])}: {Path(kept).name} now counts"))
         entries = review_entries(lib.catalog, check=args.check)
     if args.json:
         print(json.dumps({"summary": summary(entries), "flags": [e.as_dict() for e in entries]}, indent=2))
@@ -545,13 +554,17 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from imr_rag.chat import ChatEngine
     from imr_rag.chat_catalog import COUNTED_LIMIT
+    from imr_rag.filters import answer_filters
     from imr_rag.library import Library
-    from imr_rag.schema import AnswerFilters
 
-    filters = AnswerFilters(
-        case_number=args.case_number, letter_format=args.letter_format, determination=args.outcome,
-        date_from=args.date_from, date_to=args.date_to,
-    )
+    try:  # the same rules as the app's filters: refused, never dropped
+        filters = answer_filters(
+            case_number=args.case_number, letter_format=args.letter_format, determination=args.outcome,
+            date_from=args.date_from, date_to=args.date_to,
+        )
+    except InvalidFilter as exc:
+        print(f"imr-rag ask: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
     with Library(settings) as lib:
         engine = ChatEngine(lib, settings, counted_limit=None if args.json else COUNTED_LIMIT)
         answer = engine.answer(args.question, filters=filters)

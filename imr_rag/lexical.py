@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from imr_rag.errors import refused_writes
+
 # Keep short clinical tokens (L5, S1, #60) and case-number parts; drop common English words.
 _TOKEN = re.compile(r"[a-z0-9]+(?:[./][a-z0-9]+)*")
 STOPWORDS = frozenset(
@@ -87,17 +89,21 @@ def _write_segment(folder: Path, vocab: list[str], indptr: np.ndarray, docs: np.
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    with open(tmp / "vocab.txt", "w", encoding="utf-8") as handle:
-        handle.write("\n".join(vocab))
-        handle.flush()
-        os.fsync(handle.fileno())
-    _save(tmp, "indptr", indptr.astype(np.int64))
-    _save(tmp, "docs", docs.astype(np.int32))
-    _save(tmp, "tfs", tfs.astype(np.uint16))
-    _save(tmp, "lengths", lengths.astype(np.int32))
-    for name, values in meta.items():
-        _save(tmp, name, values)
-    _fsync_dir(tmp)
+    try:
+        with open(tmp / "vocab.txt", "w", encoding="utf-8") as handle:
+            handle.write("\n".join(vocab))
+            handle.flush()
+            os.fsync(handle.fileno())
+        _save(tmp, "indptr", indptr.astype(np.int64))
+        _save(tmp, "docs", docs.astype(np.int32))
+        _save(tmp, "tfs", tfs.astype(np.uint16))
+        _save(tmp, "lengths", lengths.astype(np.int32))
+        for name, values in meta.items():
+            _save(tmp, name, values)
+        _fsync_dir(tmp)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)  # on a full disk, the half segment holds the room others need
+        raise
     tmp.rename(folder)
     _fsync_dir(folder.parent)
 
@@ -241,10 +247,14 @@ class LexicalIndex:
     def _commit(self, segments: list[dict], generation: int) -> None:
         """Atomically make `segments` the index at `generation`, then drop segments none lists."""
         tmp = self.path / (self.MANIFEST_FILE + ".tmp")
-        with open(tmp, "w") as handle:
-            json.dump({"generation": generation, "segments": segments}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            with open(tmp, "w") as handle:
+                json.dump({"generation": generation, "segments": segments}, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a half-written manifest would only hold room others need
+            raise
         os.replace(tmp, self.path / self.MANIFEST_FILE)
         _fsync_dir(self.path)
         self.remove_leftovers()
@@ -270,7 +280,12 @@ class LexicalIndex:
     # -- writing (one writer: the catalog writer lock) ---------------------------------------
     def update(self, new_rows: Iterable[Row], removed_docs: set[str], generation: int) -> int:
         """Append a segment of `new_rows` and tombstone `removed_docs`; the index then covers
-        `generation`. Returns the number of chunks appended."""
+        `generation`. Returns the number of chunks appended. A write the disk refuses raises
+        DataDirNotWritable; the index stays at its previous manifest."""
+        with refused_writes(self.path):
+            return self._update(new_rows, removed_docs, generation)
+
+    def _update(self, new_rows: Iterable[Row], removed_docs: set[str], generation: int) -> int:
         if self.path.exists() and self.manifest() is None:  # nothing, or the format before segments
             shutil.rmtree(self.path)
         self.path.mkdir(parents=True, exist_ok=True)
@@ -299,7 +314,12 @@ class LexicalIndex:
 
         `progress(done, total)` is called when a merged segment has been written, before the
         manifest swaps it in (a kill there leaves the unmerged index, which the next run merges).
+        A write the disk refuses raises DataDirNotWritable, leaving the unmerged index.
         """
+        with refused_writes(self.path):
+            return self._merge(progress)
+
+    def _merge(self, progress: Callable[[int, int], None] | None) -> int:
         done = 0
         while True:
             manifest = self.manifest()
@@ -342,8 +362,9 @@ class LexicalIndex:
     def reset(self) -> None:
         """Drop every segment (a full rebuild follows)."""
         shutil.rmtree(self.path, ignore_errors=True)
-        self.path.mkdir(parents=True)
-        self._commit([], -1)
+        with refused_writes(self.path.parent):
+            self.path.mkdir(parents=True)
+            self._commit([], -1)
 
     # -- reading -----------------------------------------------------------------------------
     def _load_from(self, manifest: dict) -> list[Segment]:

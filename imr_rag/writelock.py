@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from imr_rag.errors import refused_writes
+
 OnWait = Callable[[str, int | None], None]
 """on_wait(stage, pid of the active writer or None): called once before blocking."""
 
@@ -24,9 +26,13 @@ def _no_wait_notice(stage: str, pid: int | None) -> None:
 
 @contextmanager
 def writer_lock(data_dir: Path, stage: str, on_wait: OnWait = _no_wait_notice) -> Iterator[None]:
-    """Hold the `stage` writer lock of `data_dir` (waiting for another holder to finish)."""
+    """Hold the `stage` writer lock of `data_dir` (waiting for another holder to finish). A data
+    folder that cannot take the lock file or its pid (disk full, read-only) raises DataDirNotWritable."""
     path = data_dir / f".writer-{stage}.lock"
-    with path.open("a+") as handle:
+    # Unbuffered: a pid write the disk refuses fails here, not again in a later flush or close.
+    with refused_writes(data_dir):
+        handle = path.open("a+b", buffering=0)
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -34,13 +40,11 @@ def writer_lock(data_dir: Path, stage: str, on_wait: OnWait = _no_wait_notice) -
             holder = handle.read().strip()
             on_wait(stage, int(holder) if holder.isdigit() else None)
             fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
         try:
+            with refused_writes(data_dir):
+                handle.truncate(0)
+                handle.write(str(os.getpid()).encode())
             yield
         finally:
             handle.truncate(0)
-            handle.flush()
             fcntl.flock(handle, fcntl.LOCK_UN)

@@ -142,7 +142,7 @@ def llm_engine(extracted):
 
 
 def passages_sent(request: dict) -> str:
-    return request["messages"][0]["content"]
+    return request["messages"][-1]["content"]  # the user message: the question and passages, fenced
 
 
 def test_llm_answer_with_valid_citation(llm_engine) -> None:

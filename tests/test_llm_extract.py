@@ -144,8 +144,9 @@ def test_request_carries_the_prompt_the_letter_and_the_tool_schema(llm, letter):
 
     (request,) = llm.requests
     assert request["model"] == "test-model"
-    prompt = request["messages"][-1]["content"]
-    assert letter.text in prompt and "VERBATIM" in prompt
+    system, user = request["messages"]
+    assert system["role"] == "system" and "VERBATIM" in system["content"]
+    assert user["role"] == "user" and letter.text in user["content"]
     tool = request["tools"][0]["function"]
     assert tool["name"] == "LLMDecision"
     assert "service_quote" in str(tool["parameters"])

@@ -32,7 +32,7 @@ from tenacity.stop import stop_base
 from imr_rag.schema import Document
 from imr_rag.errors import ExtractionFailed, ImrError, LLMUnavailable, redact
 from imr_rag.extract.align import align_quote
-from imr_rag.prompts import jinja_literal, prompt_hash, render
+from imr_rag.prompts import jinja_literal, prompt_hash, render_messages
 from imr_rag.schema import (
     SCHEMA_VERSION,
     Category,
@@ -140,12 +140,14 @@ class LLMDecision(BaseModel):
 def extraction_messages(document: Document) -> list[dict[str, str]]:
     """The chat messages asking for `document`'s record (before instructor adds its schema).
 
-    instructor renders message content as a Jinja template whenever a validation context is
-    given; `jinja_literal` keeps a letter's own `{{`, `{%` or `{#` from being read as template
-    code (unescaped, `{{ x }}` in a letter reached the model as an empty string).
+    The instructions are the system message; the letter is the user message, fenced as quoted
+    material (see `imr_rag.prompts`). instructor renders message content as a Jinja template
+    whenever a validation context is given; `jinja_literal` keeps a letter's own `{{`, `{%` or
+    `{#` from being read as template code (unescaped, `{{ x }}` in a letter reached the model as
+    an empty string).
     """
-    prompt = render(PROMPT_NAME, letter=document.text, letter_format=document.letter_format)
-    return [{"role": "user", "content": jinja_literal(prompt)}]
+    messages = render_messages(PROMPT_NAME, letter=document.text, letter_format=document.letter_format)
+    return [m | {"content": jinja_literal(m["content"])} for m in messages]
 
 
 def validation_context(document: Document) -> dict[str, str]:
@@ -161,15 +163,17 @@ def chat_request_body(settings: Settings, document: Document) -> dict[str, Any]:
     Batch API line carries the very prompt and schema (tool or response_format) of a live request.
     """
     mode = MODES[settings.llm_mode]
-    (prompt,) = extraction_messages(document)
+    system, user = extraction_messages(document)
     body = json.loads(_request_shape(settings.llm_mode, settings.llm_model))
     for message in body["messages"]:
         if isinstance(message.get("content"), str):
-            message["content"] = message["content"].replace(_PROMPT_SLOT, prompt["content"])
+            message["content"] = (message["content"].replace(_SYSTEM_SLOT, system["content"])
+                                  .replace(_USER_SLOT, user["content"]))
     return handle_templating(body, mode=mode, context=validation_context(document))
 
 
-_PROMPT_SLOT = "\x00imr-rag letter prompt\x00"
+_SYSTEM_SLOT = "\x00imr-rag instructions\x00"
+_USER_SLOT = "\x00imr-rag letter\x00"
 
 
 @functools.lru_cache(maxsize=8)
@@ -177,7 +181,8 @@ def _request_shape(mode: str, model: str) -> str:
     """instructor's request for a placeholder prompt, as JSON: building the schema costs ~40 ms,
     an hour or two of a year's request file if done per letter; only the prompt differs."""
     _, body = handle_response_model(
-        LLMDecision, mode=MODES[mode], model=model, messages=[{"role": "user", "content": _PROMPT_SLOT}]
+        LLMDecision, mode=MODES[mode], model=model,
+        messages=[{"role": "system", "content": _SYSTEM_SLOT}, {"role": "user", "content": _USER_SLOT}],
     )
     return json.dumps(body)
 

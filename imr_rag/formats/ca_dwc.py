@@ -17,7 +17,6 @@ from imr_rag.formats.dates import DATE_PATTERN, to_iso
 from imr_rag.formats.ca_dwc_checks import VALIDATORS
 from imr_rag.formats.headings import heading_pattern, line_spans, sections_from_headings
 from imr_rag.formats.spans import evidence_at, labelled_value, necessity_of, one_line, outcome_of, patient_from
-from imr_rag.textutil import fold_look_alikes, normalize_case_number
 from imr_rag.schema import (
     Decision,
     DisputedItem,
@@ -29,6 +28,7 @@ from imr_rag.schema import (
     Section,
     SourceRef,
 )
+from imr_rag.textutil import fold_look_alikes, normalize_case_number
 
 name = "ca_dwc_imr"
 
