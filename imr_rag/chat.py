@@ -10,22 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from imr_rag.ask.citations import AnswerBuilder
+from imr_rag.ask.conflicts import conflict_notes
+from imr_rag.ask.passages import (
+    PASSAGE_MIN_SCORE, best_sentence, conclusion_span, names_part, quote, rationale_spans, squash,
+)
 from imr_rag.catalog_query import CatalogQuery, ItemRef
 from imr_rag.catalog_sql import FROM, ITEM_COLUMNS, CatalogSQL, item_ref
 from imr_rag.chat_catalog import COUNTED_LIMIT, CatalogAnswers
 from imr_rag.errors import LLMUnavailable
 from imr_rag.library import Library
 from imr_rag.question_parser import ParsedQuestion, QuestionContext, parse_question
-from imr_rag.schema import Answer, AnswerFilters, AnswerSentence, Citation, Hit
+from imr_rag.schema import Answer, AnswerFilters, AnswerSentence, Hit
 from imr_rag.service_vocab import JOINING_WORDS, service_match
 from imr_rag.settings import Settings
-from imr_rag.textutil import content_words, sentence_spans, service_tokens, words
+from imr_rag.textutil import content_words, sentence_spans, service_tokens
 
 MAX_LISTED = 10
 MATCH_THRESHOLD = 0.45
@@ -40,8 +43,6 @@ UNMENTIONED_SHARE = 0.3
 above which the answer is "no letter in the library mentions ...", never a near item. Measured
 (evals/calibrate_match.py): item questions 0.0-0.259; the 30 absent services 0.348-1.0; the 12
 plain-words dev questions 0.0-0.5 (8 of them at or below 0.3 go on to the passage search)."""
-PASSAGE_MIN_SCORE = 0.34
-"""Share of the question's content words a quoted sentence must contain."""
 DENSE_MIN_SIMILARITY = 0.5
 """Cosine a passage needs to answer a question that shares no words with it (a paraphrase such
 as "rides to doctor visits" for "transportation to medical appointments"). Measured on the dev
@@ -50,53 +51,13 @@ PARAPHRASE_SIMILARITY = 0.7
 """Cosine above which a passage still stands for a phrase most of whose words no letter uses.
 Measured: the 30 absent services reach 0.409-0.663 against the nearest dev passage, so only a
 closer passage may overrule "no letter mentions"."""
-CONCLUSION = re.compile(r"medically\s+necessary|not\s+recommended|is\s+recommended|appropriate", re.I)
 DECISION_QUESTION = re.compile(
     r"upheld|overturned|approved|denied|decided|decision|outcome|medically\s+necessary|happened|covered|"
     r"authori[sz]ed|allowed|granted", re.I
 )
 OUTCOME_WORDS = {"upheld": "upheld", "overturned": "overturned", "partially_overturned": "partially overturned"}
-OUTCOME_LINE = re.compile(r"^[^\n:]{1,200}:[ \t]*(?:partially\s+)?(?:upheld|overturned)\b", re.I | re.M)
-"""A line stating a service's outcome ("Acupuncture 12 sessions: Overturned"): inside an item's
-rationale it is about another service (or planted there), never the reviewer's reasoning."""
-# "not medically necessary", "is not considered medically necessary", "would not be supported":
-# the wording of an upheld item's conclusion.
-NEGATED = re.compile(r"\bnot\s+(?:\w+\s+){0,3}?(?:medically\s+necessary|necessary|recommended|appropriate|indicated|"
-                     r"supported|warranted)", re.I)
 NEAR_MATCH = 0.2
 """Score (see MATCH_THRESHOLD) from which an item is offered as "did you mean" when none matches."""
-
-
-@dataclass
-class AnswerBuilder:
-    """Collects sentences and numbers citations in order of first use (one number per passage)."""
-
-    text_of: Callable[[str], str]
-    sentences: list[AnswerSentence] = field(default_factory=list)
-    citations: list[Citation] = field(default_factory=list)
-    _numbers: dict[tuple[str, int, int], int] = field(default_factory=dict)
-
-    def cite(self, doc_id: str, case_number: str | None, source: str, start: int, end: int, section: str | None = None) -> int:
-        key = (doc_id, start, end)
-        if key not in self._numbers:
-            n = len(self.citations) + 1
-            self._numbers[key] = n
-            quote = self.text_of(doc_id)[start:end]
-            self.citations.append(
-                Citation(n=n, doc_id=doc_id, case_number=case_number, source=source, section=section,
-                         start=start, end=end, quote=quote)
-            )
-        return self._numbers[key]
-
-    def say(self, sentence: str, cites: list[int] | None = None) -> None:
-        self.sentences.append(AnswerSentence(text=sentence, citations=cites or []))
-
-    def answer(self, question: str, kind: str, mode: str = "offline") -> Answer:
-        parts = [
-            s.text + "".join(f" [{n}]" for n in s.citations) for s in self.sentences
-        ]
-        return Answer(question=question, text="\n".join(parts), sentences=self.sentences,
-                      citations=self.citations, mode=mode, kind=kind)
 
 
 class ChatEngine:
@@ -164,24 +125,8 @@ class ChatEngine:
                 answer.notes.append(f"the LLM could not be reached ({exc}); answered offline")
         else:
             answer = self.offline_answer(question, filters)
-        answer.notes += self.conflict_notes(answer)
+        answer.notes += conflict_notes(self.library.catalog, answer)
         return answer
-
-    def conflict_notes(self, answer: Answer) -> list[str]:
-        """A note for each case this answer counted or cited whose letters disagree: what counts
-        is the letter stored first (or the one a person chose), never the later one by itself."""
-        conflicts = {c.case_number: c for c in self.library.catalog.case_conflicts()}
-        if not conflicts:
-            return []
-        involved = {c.case_number for c in answer.counted} | {c.case_number for c in answer.citations}
-        if answer.counted_total > len(answer.counted):  # a shortened list: any case may be among them
-            involved |= set(conflicts)
-        shown = sorted(involved & set(conflicts))
-        if not shown:
-            return []
-        which = ", ".join(f"{case} (counted as in {_file_name(conflicts[case].path)})" for case in shown)
-        return [f"{len(shown)} case{'s' if len(shown) > 1 else ''} with conflicting letters: {which}; "
-                "see `imr-rag review --check case_conflict`"]
 
     def offline_answer(self, question: str, filters: AnswerFilters) -> Answer:
         case = self.library.known_case_number(question)
@@ -245,7 +190,7 @@ class ChatEngine:
             # A passage links a question to the item whose block holds it; unless the item's own
             # name shares a word with the asked service, the passage is about something else the
             # letter mentions (a planted "Acupuncture 12 sessions: Overturned" line).
-            if item is not None and (not service.strip() or _names_part(item.service, service)):
+            if item is not None and (not service.strip() or names_part(item.service, service)):
                 return self._decision_answer(question, [item])
             if service.strip():
                 return self.no_item(question, service, unfiltered, filters)
@@ -354,7 +299,7 @@ class ChatEngine:
         q_words = set(content_words(question))
         subject = " ".join(content_words(question)) or question  # outcome words match every outcome line
         hits = [h for h in self.library.search(subject, k=5, filters=filters.for_search())
-                if (best := _best_sentence(h, q_words)) is not None and best[1] >= PASSAGE_MIN_SCORE]
+                if (best := best_sentence(h, q_words)) is not None and best[1] >= PASSAGE_MIN_SCORE]
         for hit in hits + self._paraphrase_hits(question, filters, k=3):
             if hit.item_index is not None:
                 item = self._current_item(hit.doc_id, hit.item_index, plan, filters)
@@ -403,27 +348,15 @@ class ChatEngine:
 
     def rationale_spans(self, item: ItemRef) -> list[tuple[int, int]]:
         """The sentences of the item's own rationale span, without any that hold an outcome line."""
-        decision = self.library.catalog.decision(item.doc_id)
-        rationale = decision.items[item.item_index].evidence.rationale if decision else None
-        if rationale is None:
-            return []
-        text = self.text_of(item.doc_id)
-        return [(a, e) for a, e in sentence_spans(text, rationale.start, rationale.end)
-                if not OUTCOME_LINE.search(text, a, e)]
+        return rationale_spans(self.library.catalog.decision(item.doc_id), item.item_index, self.text_of(item.doc_id))
 
     def _say_conclusion(self, b: AnswerBuilder, item: ItemRef) -> None:
-        """Quote the rationale's conclusion for this item: the last sentence that states necessity the
-        way the outcome does, preferably one about the request; none when no sentence does (the last
-        sentence of a rationale may be anything the letter holds, such as a planted instruction)."""
+        """Quote the rationale's conclusion for this item, when one states it (see conclusion_span)."""
         text = self.text_of(item.doc_id)
-        concluding = [s for s in self.rationale_spans(item) if _concludes(text[s[0]:s[1]], item.determination)]
-        if not concluding:
-            return
-        about = [s for s in concluding if re.search(r"\brequest", text[s[0]:s[1]], re.I)
-                 or _names_part(text[s[0]:s[1]], item.service)]
-        a, e = (about or concluding)[-1]
-        n = b.cite(item.doc_id, item.case_number, item.source, a, e, "item")
-        b.say(f'The reviewer concluded: "{_squash(text[a:e])}"', [n])
+        span = conclusion_span(self.rationale_spans(item), text, item.determination, item.service)
+        if span is not None:
+            n = b.cite(item.doc_id, item.case_number, item.source, *span, "item")
+            b.say(f'The reviewer concluded: "{squash(text[span[0]:span[1]])}"', [n])
 
     def say_guideline(self, b: AnswerBuilder, item: ItemRef) -> None:
         text = self.text_of(item.doc_id)
@@ -438,7 +371,7 @@ class ChatEngine:
             end -= 1
         n = b.cite(item.doc_id, item.case_number, item.source, label.start(), end, "item")
         families = ", ".join(item.guideline_sources) or "no named guideline"
-        b.say(f"The reviewer relied on {families}: \"{_squash(text[label.end():end])}\"", [n])
+        b.say(f"The reviewer relied on {families}: \"{squash(text[label.end():end])}\"", [n])
 
     # -- answers from passages -----------------------------------------------------------
     def passage_answer(self, question: str, filters: AnswerFilters, k: int = 5) -> Answer:
@@ -447,7 +380,7 @@ class ChatEngine:
         q_words = set(content_words(question))
         quoted = 0
         for hit in hits:
-            best = _best_sentence(hit, q_words)
+            best = best_sentence(hit, q_words)
             if best is None:
                 continue
             (a, e), score = best
@@ -464,10 +397,7 @@ class ChatEngine:
         return b.answer(question, "passages")
 
     def _quote(self, b: AnswerBuilder, hit: Hit, start: int, end: int) -> None:
-        """Say where a sentence of a hit comes from, quote it, and cite it."""
-        n = b.cite(hit.doc_id, hit.case_number, hit.source, start, end, hit.section)
-        where = f"case {hit.case_number}" if hit.case_number else _file_name(hit.source)
-        b.say(f'{where} ({hit.section.replace("_", " ")}): "{_squash(self.text_of(hit.doc_id)[start:end])}"', [n])
+        quote(b, hit, start, end, self.text_of)
 
     def _closest_sentence(self, hit: Hit, question: str) -> tuple[int, int]:
         """The sentence of a passage nearest in meaning to the question (document offsets)."""
@@ -482,34 +412,6 @@ class ChatEngine:
                       citations=[], mode="llm" if self._llm else "offline", kind="none")
 
 
-def _best_sentence(hit: Hit, q_words: set[str]) -> tuple[tuple[int, int], float] | None:
-    """The sentence of a passage that shares the most (weighted) words with the question."""
-    best = None
-    for a, e in sentence_spans(hit.text):
-        s_words = set(words(hit.text[a:e]))
-        score = len(q_words & s_words) / len(q_words) if q_words else 0.0
-        if best is None or score > best[1]:
-            best = ((hit.start + a, hit.start + e), score)
-    return best
-
-
-def _concludes(sentence: str, determination: str) -> bool:
-    """Whether a sentence states a conclusion that agrees with the item's outcome."""
-    negated = bool(NEGATED.search(sentence))
-    if not (negated or CONCLUSION.search(sentence)):
-        return False
-    return {"upheld": negated, "overturned": not negated}.get(determination, True)
-
-
-def _names_part(text: str, service: str) -> bool:
-    """Whether `text` names a word (or a synonym) of the service phrase, numbers aside."""
-    have = set(service_tokens(text))
-    terms, _ = service_match(service)
-    return any(set(alt) <= have for term in terms if not term.text.isdigit() for alt in term.alternatives)
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _file_name(path: str) -> str:

@@ -13,7 +13,8 @@ from imr_rag.catalog_sql import Tally
 from imr_rag.schema import Answer, AnswerFilters, CountedItem, Determination
 
 if TYPE_CHECKING:
-    from imr_rag.chat import AnswerBuilder, ChatEngine
+    from imr_rag.ask.citations import AnswerBuilder
+    from imr_rag.chat import ChatEngine
 
 MAX_CITED = 25
 """Counted items listed and cited one by one; the rest are summed up ("and N more") and all of

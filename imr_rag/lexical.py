@@ -444,6 +444,20 @@ class LexicalIndex:
         best.sort(key=lambda x: (-x[0], x[1]))
         return [(cid, score) for score, cid in best[:k]]
 
+    def terms_near(self, token: str, max_edits: int) -> set[str]:
+        """Indexed terms within `max_edits` edits of `token` (itself included when indexed): the
+        near forms a claim that no letter uses a word must have ruled out."""
+        from rapidfuzz.distance import Levenshtein
+        from rapidfuzz.process import extract
+
+        if not self._load():
+            return set()
+        found: set[str] = set()
+        for s in self.segments:
+            found.update(term for term, _score, _i in extract(
+                token, s.terms, scorer=Levenshtein.distance, score_cutoff=max_edits, limit=None))
+        return found
+
     def ids_where(self, mask: np.ndarray) -> list[str]:
         """The chunk ids at the positions where `mask` (as from `mask()`) is set, live ones only."""
         found: list[str] = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
@@ -340,6 +341,17 @@ class Answer(BaseModel):
         description="What limited this answer (a store that was down, an LLM that could not be reached).",
     )
     plan: dict | None = Field(default=None, description="The query plan the question was read as, if any.")
+    status: Literal["answered", "clarify", "refused"] = Field(
+        default="answered",
+        description="answered; clarify: the question was ambiguous and the answer asks back (which date? did you "
+        "mean?); refused: it could not be read or asks what the library cannot say, and the answer says why.",
+    )
+    reading: str = Field(default="", description="How the question was read, in words (the answer's first line).")
+    value: Any = Field(
+        default=None,
+        description="The answer's value when answered: a number (count; share as a fraction 0..1; average), an ISO "
+        "date, a text, a list of case numbers, a list of {label, value} for rankings and comparisons, or a boolean.",
+    )
     counted: list[CountedItem] = Field(
         default_factory=list,
         description="The items a count, share, group-by or comparison counted, by decision date: all of "

@@ -5,6 +5,7 @@ Code below the CLI never reads the environment: it is handed a Settings instance
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
@@ -79,6 +80,11 @@ class Settings(BaseSettings):
     )
     max_chunks_per_document: int = Field(
         default=2000, description="A letter that chunks into more pieces than this is refused."
+    )
+    today: dt.date | None = Field(
+        default=None,
+        description="The day relative dates in questions count from ('last three months', 'this year'); "
+        "default: today's date on this machine.",
     )
     llm_base_url: str | None = Field(
         default=None, description="Base URL of an OpenAI-compatible chat endpoint (enables the LLM)."
