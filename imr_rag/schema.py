@@ -259,6 +259,34 @@ class Decision(BaseModel):
         default_factory=list,
         description="Failed self-checks and backend disagreements that a person should review.",
     )
+    # Fields of tabular sources (the California DMHC IMR determinations CSV); None for letters.
+    report_year: int | None = Field(
+        default=None, description="Year the decision was reported (DMHC ReportYear); such rows have no decision date."
+    )
+    review_type: str | None = Field(
+        default=None,
+        description="Kind of review: 'medical_necessity', 'experimental_investigational' or 'urgent_care'.",
+    )
+    diagnosis_category: str | None = Field(default=None, description="Diagnosis category as published, e.g. 'Mental Disorder'.")
+    diagnosis_subcategory: str | None = Field(
+        default=None, description="Diagnosis subcategory as published, e.g. 'Alcohol Use Disorder'."
+    )
+    treatment_category: str | None = Field(default=None, description="Treatment category as published, e.g. 'Pharmacy'.")
+    treatment_subcategory: str | None = Field(
+        default=None, description="Treatment subcategory as published, e.g. 'Weight Control'."
+    )
+    age_range: str | None = Field(default=None, description="Patient age range as published, e.g. '41 to 50' or '65+'.")
+    days_to_review: int | None = Field(default=None, description="Days the review took, when published.")
+    days_to_adopt: int | None = Field(default=None, description="Days until the decision was adopted, when published.")
+    reviewer_count: int | None = Field(default=None, description="How many independent reviewers decided the case.")
+    reviewers_for_outcome: int | None = Field(
+        default=None, description="How many of those reviewers found for the outcome (2 in 'Two of the three reviewers ...')."
+    )
+    published_determination: str | None = Field(
+        default=None,
+        description="The outcome the publisher's Determination column states: 'upheld' or 'overturned' (the column's"
+        " text as published when it is neither); the items' determinations are read from the findings text.",
+    )
 
     @field_validator("review_flags", mode="before")
     @classmethod

@@ -2,9 +2,8 @@
 
 `open_engine(data_dir)` returns a callable: question -> answer dict. The engine maintainers may
 rewrite this file for a new engine; the rest of the bank only relies on the returned dict, which
-should carry (new contract) "status", "value", "reading", "text", "citations", "kind". The current
-tool returns `schema.Answer` (text, kind, citations, counted, plan ...), so the dict is its
-`model_dump()`, with "status"/"value"/"reading" copied in only when the answer object has them.
+should carry (new contract) "status", "value", "reading", "text", "citations", "kind": the
+`schema.Answer` of `imr_rag.ask.engine.Asker` (the offline engine), dumped.
 """
 
 from __future__ import annotations
@@ -29,20 +28,16 @@ def build_library(data_dir: Path, paths: list[Path]) -> None:
 
 
 def open_engine(data_dir: Path) -> Callable[[str], dict]:
-    from imr_rag.chat import ChatEngine
+    from imr_rag.ask.engine import Asker
     from imr_rag.library import Library
 
     settings = make_settings(data_dir)
-    engine = ChatEngine(Library(settings), settings)
+    asker = Asker(Library(settings), settings)
 
     def ask(question: str) -> dict:
-        answer = engine.answer(question)
-        out = answer.model_dump(mode="json") if hasattr(answer, "model_dump") else dict(answer)
-        if "text" in out and "answer" not in out:
-            out["answer"] = out["text"]
-        for key in ("status", "value", "reading"):
-            if key not in out and hasattr(answer, key):
-                out[key] = getattr(answer, key)
+        asker.previous = None  # each bank question stands alone
+        out = asker.answer(question).model_dump(mode="json")
+        out["answer"] = out["text"]
         return out
 
     return ask

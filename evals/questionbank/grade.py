@@ -329,7 +329,7 @@ def grade(answer: dict, expected: dict) -> dict:
     if et == "cases":
         if has_value:
             got = set()
-            for v in value or []:
+            for v in (value if isinstance(value, list) else []):  # a count where cases were asked: wrong
                 cn = v.get("case_number") if isinstance(v, dict) else v
                 if cn and CASE_RE.fullmatch(str(cn).strip()):
                     got.add(str(cn).strip().upper())

@@ -64,7 +64,7 @@ def fmt(t: dict) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="run the question bank against the engine")
     ap.add_argument("--bank", default="dev", help="dev | heldout | path to a .jsonl")
-    ap.add_argument("--out", help="JSON report path (default evals/questionbank/report-<bank>.json)")
+    ap.add_argument("--out", help="JSON report path (default evals/reports/questionbank-<bank>.json)")
     ap.add_argument("--show-failures", action="store_true", help="print wrong/asked_back questions (dev only)")
     args = ap.parse_args(argv)
 
@@ -118,7 +118,8 @@ def main(argv=None) -> int:
               "overall": overall, "per_intent": per_intent}
     if not heldout:  # never per-question detail for the held-out bank
         report["questions"] = rows
-    out = Path(args.out) if args.out else HERE / f"report-{Path(args.bank).stem}.json"
+    out = Path(args.out) if args.out else HERE.parent / "reports" / f"questionbank-{Path(args.bank).stem}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
     print(f"report: {out}")
     return 0
