@@ -20,10 +20,15 @@ from imr_rag.app_service import (  # noqa: E402
     ANY,
     DETERMINATIONS,
     TABLE_COLUMNS,
+    TABLE_HEADERS,
+    TABLE_WIDTHS,
     AppService,
     escape_markdown,
     filters_line,
+    human_row,
     make_filters,
+    outcome_bars_html,
+    overview_html,
 )
 from imr_rag.errors import InvalidFilter  # noqa: E402
 from imr_rag.filters import letter_formats  # noqa: E402
@@ -35,9 +40,45 @@ SCROLL_TO_ANCHOR = """() => { setTimeout(() => {
   const el = document.querySelector('#letter-view #anchor');
   if (el) el.scrollIntoView({block: 'center'});
 }, 150); }"""
-OUTCOME_COLOURS = {"upheld": "#c0392b", "overturned": "#27ae60", "partially_overturned": "#f39c12"}
-CSS = "#answer {min-height: 4em} #sources label {white-space: normal}"
-
+EMPTY_TABLE_LETTER = "<p style='color:#666'>Click a row of the table to read its letter, every extracted span highlighted.</p>"
+HEADERS = [TABLE_HEADERS[c] for c in TABLE_COLUMNS]
+SCROLL_TO_TABLE_LETTER = """() => { setTimeout(() => {
+  const el = document.querySelector('#table-letter .letter-view');
+  if (el) el.scrollIntoView({block: 'start'});
+  const box = document.querySelector('#table-letter #letter-scroll');
+  const first = document.querySelector('#table-letter #anchor');
+  if (box && first) box.scrollTop = first.offsetTop - box.offsetTop - 40;
+}, 150); }"""
+CSS = """
+#answer {min-height: 4em}
+#sources label {white-space: normal}
+/* whole words in the table: break lines at spaces only, never inside a word or a case number */
+#decisions-table .body-cell, #decisions-table .body-cell *, #decisions-table th, #decisions-table th * {
+  word-break: normal !important; overflow-wrap: normal !important; hyphens: none; font-family: var(--font)}
+/* file names are not words: they may break anywhere (the 8th column) */
+#decisions-table .virtual-row > .body-cell:nth-child(8), #decisions-table .virtual-row > .body-cell:nth-child(8) * {
+  overflow-wrap: anywhere !important}
+.imr-overview {display: grid; grid-template-columns: repeat(auto-fit, minmax(17em, 1fr)); gap: 1em}
+.imr-panel h4, .imr-chart h4 {margin: 0 0 .4em}
+.imr-rates {width: 100%; border-collapse: collapse; font-size: .92em}
+.imr-rates th, .imr-rates td {padding: .15em .4em !important; text-align: left; vertical-align: middle;
+  border: 0 !important; border-bottom: 1px solid #eee !important; background: none !important}
+.imr-rates th[scope=row] {font-weight: normal; overflow-wrap: break-word; hyphens: auto}
+.imr-num {white-space: nowrap; text-align: right !important}
+.imr-rate {width: 40%; min-width: 6em; white-space: nowrap}
+.imr-track {display: inline-block; width: calc(100% - 3.2em); height: .8em; background: #e8e8e8;
+  vertical-align: middle; border-radius: 2px; overflow: hidden}
+.imr-bar {display: block; height: 100%}
+.imr-pct {display: inline-block; width: 3em; text-align: right}
+.imr-stack-row {display: flex; align-items: center; gap: .5em; margin: .2em 0}
+.imr-label {flex: 0 0 6.5em; overflow-wrap: anywhere}
+.imr-stack {flex: 1 1 auto; display: flex; height: 1.1em; min-width: 0}
+.imr-seg {display: block; height: 100%}
+.imr-total {flex: 0 0 2em; text-align: right}
+.imr-key {margin-right: 1em; white-space: nowrap}
+.imr-swatch {display: inline-block; width: .8em; height: .8em; margin-right: .3em}
+.imr-note, .imr-legend, .imr-empty {font-size: .9em; color: #555}
+"""
 
 def build_app(service: AppService) -> gr.Blocks:
     """The three tabs (Chat, Decisions, Library) wired to the service."""
@@ -86,14 +127,15 @@ def build_app(service: AppService) -> gr.Blocks:
                     download_jsonl = gr.DownloadButton("Download JSONL", size="sm", elem_id="download-jsonl")
                     download_parquet = gr.DownloadButton("Download Parquet", size="sm", elem_id="download-parquet")
                 table = gr.Dataframe(
-                    headers=list(TABLE_COLUMNS), interactive=False, wrap=True, max_height=480,
-                    column_widths=["9%", "8%", "4%", "10%", "8%", "21%", "8%", "7%", "10%", "15%"],
-                    label="Disputed items (click a header to sort)", elem_id="decisions-table",
+                    headers=HEADERS, interactive=False, wrap=True, max_height=480,
+                    column_widths=[TABLE_WIDTHS[c] for c in TABLE_COLUMNS],
+                    label="Disputed items (click a header to sort, a row to read its letter)",
+                    elem_id="decisions-table",
                 )
-                chart = gr.BarPlot(
-                    x="category", y="count", color="determination", title="Outcomes by service category",
-                    color_map=OUTCOME_COLOURS, height=280, elem_id="outcome-chart",
-                )
+                table_letter = gr.HTML(EMPTY_TABLE_LETTER, elem_id="table-letter")
+                gr.Markdown("### Overturn rates", elem_id="overview-title")
+                overview = gr.HTML(elem_id="overview")
+                chart = gr.HTML(elem_id="outcome-chart")
 
             with gr.Tab("Library", elem_id="tab-library"):
                 library_stats = gr.Markdown(elem_id="library-stats")
@@ -138,26 +180,36 @@ def build_app(service: AppService) -> gr.Blocks:
             *filter_values, review = values
             filters, problem = filters_or_error(*filter_values)
             if filters is None:  # a table of what the user did not ask for must not stay on screen
-                return (problem, "", pd.DataFrame(columns=list(TABLE_COLUMNS)),
-                        pd.DataFrame(columns=["category", "determination", "count"]), None, None, None)
+                return (problem, "", pd.DataFrame(columns=HEADERS), "", "", EMPTY_TABLE_LETTER, None, None, None)
             rows = service.decisions_table(filters, needs_review=review)
-            frame = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+            frame = pd.DataFrame([human_row(r) for r in rows], columns=HEADERS)
             outcome_counts = service.outcome_counts(filters, needs_review=review)
             summary = (
                 f"**{len(rows)} disputed items{' that need review' if review else ''}:** "
-                + " · ".join(f"{k} {v}" for k, v in outcome_counts.items())
+                + " · ".join(f"{k.replace('_', ' ')} {v}" for k, v in outcome_counts.items())
                 + f" · **{service.needs_review_count(filters)} need review**"
                 + (f"  \n{escape_markdown(applied)}" if (applied := filters_line(filters)) else "")
             )
-            chart_frame = pd.DataFrame(
-                service.outcomes_by_category(filters, needs_review=review), columns=["category", "determination", "count"]
-            )
+            rates = service.overturn_overview(filters, needs_review=review)
             return (
-                "", summary, frame, chart_frame,
+                "", summary, frame,
+                overview_html(rates["month"], rates["category"], rates["specialty"]),
+                outcome_bars_html(service.outcomes_by_category(filters, needs_review=review)),
+                EMPTY_TABLE_LETTER,
                 str(service.export_file("csv", filters, needs_review=review)),
                 str(service.export_file("jsonl", filters, needs_review=review)),
                 str(service.export_file("parquet", filters, needs_review=review)),
             )
+
+        def on_row(evt: gr.SelectData):
+            values = list(evt.row_value or [])
+            if len(values) != len(TABLE_COLUMNS):
+                return EMPTY_TABLE_LETTER
+            row = dict(zip(TABLE_COLUMNS, values))
+            try:
+                return service.letter_html(str(row["case_number"] or ""), str(row["file"] or ""))
+            except KeyError:  # the table changed under the click (a new ingest): read it again
+                return EMPTY_TABLE_LETTER
 
         def on_stats():
             s = service.stats()
@@ -183,7 +235,8 @@ def build_app(service: AppService) -> gr.Blocks:
             failures = pd.DataFrame(summary.failures, columns=["file", "stage", "reason"])
             return summary.message(), failures
 
-        decision_outputs = [filter_note, counts, table, chart, download_csv, download_jsonl, download_parquet]
+        decision_outputs = [filter_note, counts, table, overview, chart, table_letter, download_csv, download_jsonl,
+                            download_parquet]
         ask_outputs = [answer, sources, cited, history, letter, filter_note]
         ask_inputs = [question, history, *filter_inputs]
         ask.click(on_ask, ask_inputs, ask_outputs)
@@ -192,6 +245,7 @@ def build_app(service: AppService) -> gr.Blocks:
         sources.input(on_source, [sources, cited], letter).then(None, None, None, js=SCROLL_TO_ANCHOR)
 
         decision_inputs = [*filter_inputs, review_only]
+        table.select(on_row, None, table_letter).then(None, None, None, js=SCROLL_TO_TABLE_LETTER)
         refresh.click(on_decisions, decision_inputs, decision_outputs)
         for dropdown in (letter_format, outcome, review_only):
             dropdown.change(on_decisions, decision_inputs, decision_outputs)

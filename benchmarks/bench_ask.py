@@ -14,7 +14,7 @@ How the catalog is built (fast, by direct catalog writes):
    Chunks are not copied, so passage search still sees only the seed letters: the benchmark
    times questions answered from the catalog, not the passage fallback.
 
-Timing: `ChatEngine.answer` (engine time, after start-up: one warm-up question first) on
+Timing: `Asker.answer` (engine time, after start-up: one warm-up question first) on
 `--questions` questions cycling through count (by date range, by service), share, group-by, case
 lookups (specialty, date of injury, the outcome of a named item) and no-answer questions.
 Baseline in the same process: the catalog is first built at a quarter of the size and the same
@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPO_ROOT))  # this checkout's imr_rag and evals, not an 
 
 from evals.analyst_questions import CONCEPTS, _matches, short_name  # noqa: E402
 from evals.cases import shared_dir  # noqa: E402
-from imr_rag.chat import ChatEngine  # noqa: E402
+from imr_rag.ask.engine import Asker  # noqa: E402
 from imr_rag.extract.service import ExtractionService  # noqa: E402
 from imr_rag.library import Library  # noqa: E402
 from imr_rag.schema import Decision  # noqa: E402
@@ -137,7 +137,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def time_questions(lib: Library, settings: Settings, asked: list[tuple[str, str]]) -> dict[str, list[float]]:
-    engine = ChatEngine(lib, settings)
+    engine = Asker(lib, settings)
     engine.answer("How many requests were overturned?")  # start-up: caches, vocabulary, first pages
     times: dict[str, list[float]] = {}
     for kind, question in asked:

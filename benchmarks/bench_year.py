@@ -190,7 +190,7 @@ def questions(rng: random.Random, cases: list[str], n: int) -> list[str]:
 
 def timed_queries(lib, settings, n: int = 100, mode: str = "lexical") -> dict:
     """`n` searches (`mode`) and `n` mixed questions through the answer engine, p50/p95 in ms."""
-    from imr_rag.chat import ChatEngine
+    from imr_rag.ask.engine import Asker
     from imr_rag.schema import SearchFilters
 
     rng = random.Random(7)
@@ -209,7 +209,7 @@ def timed_queries(lib, settings, n: int = 100, mode: str = "lexical") -> dict:
         started = time.perf_counter()
         lib.search(query, k=5, mode=mode, filters=filters)
         search_ms.append((time.perf_counter() - started) * 1000)
-    engine = ChatEngine(lib, settings)
+    engine = Asker(lib, settings)
     engine.answer("How many requests were overturned?")  # warm-up: the catalog plan and the passage path
     engine.answer("What do the guidelines say about physical therapy?")
     ask_ms, kinds = [], {}

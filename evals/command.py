@@ -8,7 +8,6 @@ suite that cannot run here).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -42,10 +41,6 @@ def default_output_dir() -> Path:
     return Path("eval-report")
 
 
-def chat_available() -> bool:
-    return importlib.util.find_spec("imr_rag.chat") is not None
-
-
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     backends = tuple(dict.fromkeys(args.backend or ["rules"]))
     suites = SUITES if args.suite == "all" else (args.suite,)
@@ -57,12 +52,6 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         return _usage(f"backend {', '.join(b for b in backends if b != 'rules')} needs an LLM: "
                       "set IMR_LLM_BASE_URL (and IMR_LLM_MODEL)")
     notes: list[str] = []
-    for chat_suite in ("answers", "questions"):
-        if chat_suite in suites and not chat_available():
-            if args.suite == chat_suite:
-                return _usage(f"the {chat_suite} suite needs imr_rag.chat (ChatEngine), which is not available")
-            suites = tuple(s for s in suites if s != chat_suite)
-            notes.append(f"{chat_suite} suite skipped: imr_rag.chat is not available")
     baseline = None
     if args.baseline is not None:
         try:

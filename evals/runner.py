@@ -1,9 +1,9 @@
 """Run the eval suites on a library built from the fixture letters; return the report as a dict.
 
 Suites: `extraction` (each backend's records vs the gold records), `retrieval` (recall@k and MRR
-of the three search modes on the questions), `answers` (ChatEngine answers on the questions:
+of the three search modes on the questions), `answers` (the answer engine's answers on the questions:
 correctness, citation precision/recall, answers without a valid citation, faithfulness) and
-`questions` (ChatEngine answers to the analyst questions generated from the gold records by
+`questions` (the answer engine's answers to the analyst questions generated from the gold records by
 `evals.analyst_questions`: accuracy per kind, dev and held-out templates, wrong answers that cited).
 All scoring is in `evals.metrics`; this module only drives the library and collects results.
 """
@@ -314,9 +314,9 @@ NOT_JUDGED = "n/a"
 def run_answers(lib: Library, settings: Settings, sets: list[FixtureSet], doc_ids: dict[str, str | None],
                 judge, log: Log) -> dict:
     """Per fixture set: answer metrics over the questions, with the answers themselves."""
-    from imr_rag.chat import ChatEngine
+    from imr_rag.ask.engine import Asker
 
-    engine = ChatEngine(lib, settings)
+    engine = Asker(lib, settings)
     texts = _DocTexts(lib)
     out: dict = {}
     pooled: list[metrics.AnswerScore] = []
@@ -423,7 +423,7 @@ def run_questions(lib: Library, settings: Settings, sets: list[FixtureSet], doc_
                   log: Log) -> dict:
     """The analyst questions of all the sets' gold records, asked of one library holding them all."""
     from evals import analyst_questions as aq
-    from imr_rag.chat import ChatEngine
+    from imr_rag.ask.engine import Asker
 
     files = {p.name: doc_ids.get(str(p)) for s in sets for p in s.letters}
     texts = _DocTexts(lib)
@@ -431,7 +431,7 @@ def run_questions(lib: Library, settings: Settings, sets: list[FixtureSet], doc_
     letters = aq.gold_letters((s.name, s.gold) for s in sets)
     questions = aq.generate(letters, letter_texts)
     regions = _item_regions(lib, letters, files, texts)
-    engine = ChatEngine(lib, settings)
+    engine = Asker(lib, settings)
     log(f"questions: {len(questions)} analyst questions over {len({q.kind for q in questions})} kinds")
     rows = []
     for q in questions:

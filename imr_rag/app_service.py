@@ -38,9 +38,22 @@ ANY = "any"
 # The item-table columns the app shows; exports carry every column of export.table.
 TABLE_COLUMNS = (
     "case_number", "decision_date", "item", "determination", "category", "service", "guideline_sources",
-    "letter_format", "file", "review",
+    "file", "review",
 )
-# The cited passage is outlined: nested inside a service or determination mark its own colour is hidden.
+# What a person reads at the top of each column of the app's table (the exports keep the field names).
+TABLE_HEADERS = {
+    "case_number": "Case", "decision_date": "Decided", "item": "Item", "determination": "Outcome",
+    "category": "Category", "service": "Service in dispute", "guideline_sources": "Guidelines",
+    "file": "File", "review": "Needs review because",
+}
+# Column widths that keep the longest word of each column whole at 1440 px ("CM16-0232543",
+# "overturned", "medication"); the service takes what is left.
+TABLE_WIDTHS = {
+    "case_number": "118px", "decision_date": "98px", "item": "52px", "determination": "106px",
+    "category": "98px", "service": "360px", "guideline_sources": "98px", "file": "160px", "review": "120px",
+}
+OUTCOME_COLOURS = {"upheld": "#c0392b", "overturned": "#27ae60", "partially_overturned": "#f39c12"}
+# The cited passage is outlined once around its whole span (highlight_fragment keeps it one element).
 PASSAGE_STYLE = "<style>.letter-view mark.passage{outline:2px solid #c2185b;outline-offset:1px}</style>"
 
 Progress = Callable[[str, int, int], None]
@@ -107,10 +120,92 @@ def display_row(row: dict) -> dict:
         "category": row["category"],
         "service": row["service"],
         "guideline_sources": row["guideline_sources"],
-        "letter_format": row["letter_format"],
         "file": Path(row["source"]).name,
         "review": row["review_reasons"],
     }
+
+
+def human_row(row: dict) -> list:
+    """A display_row as the app's table shows it: the outcome in words, blanks for None."""
+    shown = {
+        **row,
+        "determination": row["determination"].replace("_", " "),
+    }
+    return [shown[c] if shown[c] is not None else "" for c in TABLE_COLUMNS]
+
+
+def overturn_rows(rows: list[dict], key: Callable[[dict], str | None]) -> list[dict]:
+    """Overturn rates of item rows grouped by `key`: [{group, items, overturned, partly, rate}].
+
+    `rate` counts items overturned in full or in part; an item without a value for the key is
+    grouped under 'not stated'.
+    """
+    groups: dict[str, Counter] = {}
+    for r in rows:
+        groups.setdefault(key(r) or "not stated", Counter())[r["determination"]] += 1
+    out = []
+    for group, c in groups.items():
+        items = sum(c.values())
+        out.append({"group": group, "items": items, "overturned": c["overturned"],
+                    "partly": c["partially_overturned"],
+                    "rate": (c["overturned"] + c["partially_overturned"]) / items})
+    return out
+
+
+def _bar(share: float, colour: str) -> str:
+    return (f'<span class="imr-bar" style="width:{max(share, 0) * 100:.1f}%;background:{colour}"></span>')
+
+
+def overview_html(by_month: list[dict], by_category: list[dict], by_specialty: list[dict]) -> str:
+    """Three small tables of overturn rates (month, item category, reviewer specialty), each
+    with a bar scaled to 100%, so every axis fits whatever the data are. Pure HTML, no script."""
+
+    def table(title: str, rows: list[dict]) -> str:
+        if not rows:
+            return f'<div class="imr-panel"><h4>{title}</h4><p class="imr-empty">No items.</p></div>'
+        body = "".join(
+            f"<tr><th scope='row'>{html.escape(r['group'])}</th>"
+            f"<td class='imr-num'>{r['overturned'] + r['partly']} of {r['items']}</td>"
+            f"<td class='imr-rate'><span class='imr-track'>{_bar(r['rate'], '#27ae60')}</span>"
+            f"<span class='imr-pct'>{r['rate']:.0%}</span></td></tr>"
+            for r in rows
+        )
+        return (f'<div class="imr-panel"><h4>{title}</h4><table class="imr-rates"><thead><tr><th>'
+                f'</th><th class="imr-num">overturned</th><th>rate</th></tr></thead><tbody>{body}</tbody></table></div>')
+
+    return (
+        '<div class="imr-overview">'
+        + table("By month decided", by_month)
+        + table("By item category", by_category)
+        + table("By reviewer specialty", by_specialty)
+        + "</div><p class='imr-note'>Overturned = overturned in full or in part; the filters above apply.</p>"
+    )
+
+
+def outcome_bars_html(by_category: list[dict]) -> str:
+    """Outcomes by service category as horizontal stacked bars, the longest bar the full width."""
+    totals: dict[str, Counter] = {}
+    for r in by_category:
+        totals.setdefault(r["category"], Counter())[r["determination"]] = r["count"]
+    if not totals:
+        return "<p class='imr-empty'>No items.</p>"
+    widest = max(sum(c.values()) for c in totals.values())
+    rows = "".join(
+        f"<div class='imr-stack-row'><span class='imr-label'>{html.escape(category)}</span>"
+        f"<span class='imr-stack'>"
+        + "".join(
+            f"<span class='imr-seg' title='{det.replace('_', ' ')}: {c[det]}' "
+            f"style='width:{c[det] / widest * 100:.2f}%;background:{OUTCOME_COLOURS[det]}'></span>"
+            for det in DETERMINATIONS if c[det]
+        )
+        + f"</span><span class='imr-total'>{sum(c.values())}</span></div>"
+        for category, c in totals.items()
+    )
+    legend = " ".join(
+        f"<span class='imr-key'><span class='imr-swatch' style='background:{colour}'></span>{det.replace('_', ' ')}</span>"
+        for det, colour in OUTCOME_COLOURS.items()
+    )
+    return f"<div class='imr-chart'><h4>Outcomes by service category</h4>{rows}<p class='imr-legend'>{legend}</p></div>"
 
 
 def source_label(c: Citation, width: int = 90) -> str:
@@ -236,7 +331,7 @@ class ChatResult:
 
 # -- the service --------------------------------------------------------------------------
 class AppService:
-    """Library + ChatEngine built once; every method the web app needs.
+    """Library + answer engine built once; every method the web app needs.
 
     A lock serialises catalog access: the app calls in from several worker threads, and all
     of them share one SQLite connection.
@@ -252,9 +347,9 @@ class AppService:
         self.seeded: UploadSummary | None = None
         if seed and self.library.catalog.stats()["documents"] == 0 and sample_dir.is_dir():
             self.seeded = self.add_paths([sample_dir], backend="rules")
-        from imr_rag.chat import ChatEngine
+        from imr_rag.ask.engine import Asker
 
-        self.engine = ChatEngine(self.library, settings)
+        self.engine = Asker(self.library, settings)
 
     def close(self) -> None:
         self.library.close()
@@ -299,23 +394,40 @@ class AppService:
         """The whole letter as an HTML fragment: the cited passage marked 'passage' with
         id="anchor" (to scroll to), and the extracted decision spans marked by kind."""
         doc_id, start, end, n = self._resolve_ref(ref)
+        label = f"cited passage [{n}]" if n is not None else "cited passage"
+        return self._letter_html(doc_id, passage=(start, end, label))
+
+    def letter_html(self, case_number: str | None, file_name: str | None = None) -> str:
+        """A letter picked from the decisions table (its case number, or its file name when it has
+        none), with every extracted span highlighted and the first item scrolled to."""
+        case = (case_number or "").strip().upper()
+        name = (file_name or "").strip()
+        for r in self.item_rows():
+            if (case and (r["case_number"] or "").upper() == case) or (not case and Path(r["source"]).name == name):
+                return self._letter_html(r["doc_id"])
+        raise KeyError(f"no letter in the table for {case_number or file_name!r}")
+
+    def _letter_html(self, doc_id: str, passage: tuple[int, int, str] | None = None) -> str:
         with self._lock:
             doc = self.library.catalog.document(doc_id)
             decision = self.library.catalog.decision(doc_id) if doc else None
         if doc is None:
             raise KeyError(f"no ingested document {doc_id!r}")
-        if not 0 <= start < end <= len(doc.text):
-            raise ValueError(f"span {start}-{end} is outside the letter ({len(doc.text)} characters)")
-        label = f"cited passage [{n}]" if n is not None else "cited passage"
-        marks = [*(decision_marks(decision) if decision else []), Mark(start, end, label, "passage")]
+        marks = decision_marks(decision) if decision else []
+        anchor = marks[0].label if marks else None
+        if passage is not None:
+            start, end, anchor = passage
+            if not 0 <= start < end <= len(doc.text):
+                raise ValueError(f"span {start}-{end} is outside the letter ({len(doc.text)} characters)")
+            marks = [*marks, Mark(start, end, anchor, "passage")]
         title = f"{doc.case_number or doc.doc_id} — {Path(doc.path).name}"
-        legend = legend_html(with_passage=True)
+        legend = legend_html(with_passage=passage is not None)
         return (
-            f'{PASSAGE_STYLE}<div class="letter-view"><h3 style="margin:0 0 .3em">{html.escape(title)}</h3>'
-            f'<p style="margin:0 0 .5em;font-size:.9em">{legend}</p>'
+            f'{PASSAGE_STYLE}<div class="letter-view"><h3 style="margin:0 0 .3em;overflow-wrap:anywhere">'
+            f'{html.escape(title)}</h3><p style="margin:0 0 .5em;font-size:.9em">{legend}</p>'
             f'<div id="letter-scroll" style="max-height:34em;overflow-y:auto;border:1px solid #ccc;'
-            f'padding:.6em;background:#fff;color:#111">'
-            f"{highlight_fragment(doc.text, marks, anchor=label)}</div></div>"
+            f'padding:.6em;background:#fff;color:#111;overflow-wrap:anywhere">'
+            f"{highlight_fragment(doc.text, marks, anchor=anchor)}</div></div>"
         )
 
     def _resolve_ref(self, ref: SourceRef) -> tuple[str, int, int, int | None]:
@@ -367,6 +479,18 @@ class AppService:
             for det in DETERMINATIONS
             if counts[(category, det)]
         ]
+
+    def overturn_overview(self, filters: AnswerFilters | None = None, *, needs_review: bool = False) -> dict:
+        """Overturn rates of the filtered items by month decided (oldest first), by item category
+        and by reviewer specialty (most items first)."""
+        rows = self.item_rows(filters, needs_review=needs_review)
+        by_count = lambda groups: sorted(groups, key=lambda g: (-g["items"], g["group"]))
+        return {
+            "month": sorted(overturn_rows(rows, lambda r: (r["decision_date"] or "")[:7]),
+                            key=lambda g: (g["group"] == "not stated", g["group"])),
+            "category": by_count(overturn_rows(rows, lambda r: r["category"])),
+            "specialty": by_count(overturn_rows(rows, lambda r: r["reviewer_specialty"])),
+        }
 
     def export_file(self, fmt: str, filters: AnswerFilters | None = None, *, needs_review: bool = False) -> Path:
         """Write the item table (all columns, filtered) as csv/jsonl/parquet in a temp folder."""

@@ -1,4 +1,9 @@
-"""Command line: parse arguments, build Settings, call the library, print. No logic of its own."""
+"""imr-rag turns Independent Medical Review (IMR) decision letters (PDF, txt, md, html) into a
+searchable library: one typed decision record per letter, every field tied to the sentence it came
+from, questions answered with citations, and the decisions table exported as CSV, JSONL or Parquet.
+Offline by default; an OpenAI-compatible LLM is optional (IMR_LLM_BASE_URL)."""
+
+# Developers: this module only parses arguments, builds Settings, calls the library and prints.
 
 from __future__ import annotations
 
@@ -40,13 +45,54 @@ def non_blank(value: str) -> str:
     return value
 
 
+EXAMPLES = """\
+examples:
+  imr-rag demo                                   ingest, extract and ask about the sample letters
+  imr-rag ingest --extract letters/              read a folder of letters and extract the decisions
+  imr-rag ask "How many MRI requests were overturned in 2017?"
+  imr-rag review                                 the records a person should check
+  imr-rag export --format csv --output decisions.csv
+  imr-rag serve                                  the web app on http://127.0.0.1:7860
+  imr-rag eval --suite extraction                score against the gold fixtures
+
+'imr-rag COMMAND --help' shows each command's options and an example."""
+
+# One example per command, shown at the end of its --help.
+COMMAND_EXAMPLES = {
+    "ingest": "imr-rag ingest --extract letters/ more/letter.pdf",
+    "embed": "imr-rag ingest --no-embed letters/ && imr-rag embed",
+    "search": 'imr-rag search "physical therapy after knee surgery" -k 5 --mode hybrid',
+    "check": "imr-rag check --repair",
+    "doctor": "imr-rag doctor",
+    "stats": "imr-rag stats --json",
+    "review": "imr-rag review --check case_conflict\n  imr-rag review --keep CM16-0232543 letters/CM16-0232543.pdf",
+    "extract": "imr-rag extract --backend rules --output decisions.jsonl",
+    "export": "imr-rag export --format parquet --output items.parquet --level item",
+    "demo": "imr-rag demo --corpus letters/",
+    "ask": 'imr-rag ask "Was the request for Lyrica 75mg #60 upheld or overturned?"\n'
+           '  imr-rag ask "overturn rate by reviewer specialty" --date-from 2017-01-01 --json',
+    "show": "imr-rag show CM16-0232543 --output letter.html",
+    "serve": "imr-rag serve --port 7861",
+    "eval": "imr-rag eval --suite extraction --baseline evals/reports/last/report.json",
+}
+
+
+def add_command(sub: argparse._SubParsersAction, name: str, help: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help repeats its one-line summary and ends with an example."""
+    return sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".",
+                          epilog=f"example{'s' if chr(10) in COMMAND_EXAMPLES[name] else ''}:\n  {COMMAND_EXAMPLES[name]}",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="imr-rag", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="imr-rag", description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--data-dir", type=Path, help="data folder (default ./imr-data or IMR_DATA_DIR)")
     parser.add_argument("--chroma-url", help="Chroma server URL instead of the embedded store")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("ingest", help="read letters (files or folders) into the catalog and indexes")
+    p = add_command(sub, "ingest", help="read letters (files or folders) into the catalog and indexes")
     p.add_argument("paths", nargs="+", type=Path)
     p.add_argument("--no-embed", action="store_true", help="parse and index lexically; embed later")
     p.add_argument("--extract", action="store_true",
@@ -55,10 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes that read, chunk and extract; one process writes the catalog (default 1)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
-    p = sub.add_parser("embed", help="embed chunks not yet in the dense store")
+    p = add_command(sub, "embed", help="embed chunks not yet in the dense store")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("search", help="top passages for a query")
+    p = add_command(sub, "search", help="top passages for a query")
     p.add_argument("query", type=non_blank)
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
@@ -68,23 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doc-id")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("check", help="compare catalog, lexical index and dense store; --repair fixes drift")
+    p = add_command(sub, "check", help="compare catalog, lexical index and dense store; --repair fixes drift")
     p.add_argument("--repair", action="store_true", help="bring the indexes back in line with the catalog")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("doctor", help="check the data folder, embedding model, stores and the configured LLM")
+    p = add_command(sub, "doctor", help="check the data folder, embedding model, stores and the configured LLM")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("stats", help="documents, chunks, formats, failures")
+    p = add_command(sub, "stats", help="documents, chunks, formats, failures")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("review", help="records that need a person's look: case, item, reason, the passage to read")
+    p = add_command(sub, "review", help="records that need a person's look: case, item, reason, the passage to read")
     p.add_argument("--check", help="only flags of this check (e.g. service_name, item_count, case_conflict)")
     p.add_argument("--keep", nargs=2, metavar=("CASE", "FILE"),
                    help="the letters of CASE disagree: make FILE (path, file name or doc id) the one that counts")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("extract", help="extract one decision record per letter")
+    p = add_command(sub, "extract", help="extract one decision record per letter")
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: everything ingested)")
     p.add_argument("--backend", choices=["rules", "llm", "hybrid"], help="default: hybrid with an LLM, else rules")
     p.add_argument("--output", type=Path, help="write one JSON line per document here")
@@ -96,15 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read a Batch API output file: validate, align and store each letter's answer")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
-    p = sub.add_parser("export", help="export the decisions table from the catalog")
+    p = add_command(sub, "export", help="export the decisions table from the catalog")
     p.add_argument("--format", dest="fmt", choices=["csv", "jsonl", "parquet"], required=True)
     p.add_argument("--output", type=Path, required=True)
     p.add_argument("--level", choices=["decision", "item"], default="decision")
 
-    p = sub.add_parser("demo", help="ingest, extract and query the dev letters (or the bundled samples)")
+    p = add_command(sub, "demo", help="ingest, extract and query the dev letters (or the bundled samples)")
     p.add_argument("--corpus", type=Path, help="letters folder (default ../shared/corpus/dwc-dev, else the samples)")
 
-    p = sub.add_parser("ask", help="answer a question with citations to the letters")
+    p = add_command(sub, "ask", help="answer a question with citations to the letters")
     p.add_argument("question", type=non_blank)
     p.add_argument("--case-number", type=normalize_case_number)
     p.add_argument("--format", dest="letter_format")
@@ -113,16 +159,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date-to", type=iso_date, help="decision date on or before (YYYY-MM-DD)")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("show", help="write an HTML page of a letter with its extracted spans highlighted")
+    p = add_command(sub, "show", help="write an HTML page of a letter with its extracted spans highlighted")
     p.add_argument("doc", type=non_blank, help="doc id, case number or file path/name")
     p.add_argument("--output", type=Path, help="HTML file (default: <case or doc id>.html)")
 
-    p = sub.add_parser("serve", help="run the web app (chat with citations, decisions table, uploads)")
+    p = add_command(sub, "serve", help="run the web app (chat with citations, decisions table, uploads)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--auth", help="user:pass login (or IMR_AUTH); required for any non-loopback --host")
 
-    p = sub.add_parser("eval", help="score extraction, retrieval and answers against the gold fixtures")
+    p = add_command(sub, "eval", help="score extraction, retrieval and answers against the gold fixtures")
     p.add_argument("--backend", action="append", choices=["rules", "llm", "hybrid"],
                    help="extraction backend; repeat to compare backends (default rules)")
     p.add_argument("--suite", choices=["extraction", "retrieval", "answers", "questions", "perturbation", "all"], default="all")
@@ -552,8 +598,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from imr_rag.chat import ChatEngine
-    from imr_rag.chat_catalog import COUNTED_LIMIT
+    from imr_rag.ask.engine import ROW_LIMIT, Asker
     from imr_rag.filters import answer_filters
     from imr_rag.library import Library
 
@@ -566,13 +611,16 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(f"imr-rag ask: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     with Library(settings) as lib:
-        engine = ChatEngine(lib, settings, counted_limit=None if args.json else COUNTED_LIMIT)
+        engine = Asker(lib, settings, row_limit=None if args.json else ROW_LIMIT)
         answer = engine.answer(args.question, filters=filters)
         answer.notes += lib.take_notices()
     if args.json:
         keys = ("n", "doc_id", "case_number", "source", "section", "start", "end", "quote")
         print(json.dumps({
             "answer": answer.text,
+            "status": answer.status,
+            "reading": answer.reading,
+            "value": answer.value,
             "kind": answer.kind,
             "mode": answer.mode,
             "notes": answer.notes,
@@ -627,6 +675,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if problem := bind_problem(args.host, auth):
         print(f"imr-rag serve: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    if (busy := port_in_use(args.host, args.port)) is not None:
+        print(f"imr-rag serve: port {args.port} on {args.host} is in use ({busy}); "
+              f"pass a free one, e.g. --port {free_port(args.host, args.port)}", file=sys.stderr)
+        return EXIT_FAILURES
     app_path = layout.app_file()
     if not app_path.is_file():
         print(f"imr-rag serve: the web app {app_path} is missing; reinstall imr-rag (pipx install .)",
@@ -635,8 +687,40 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     spec = importlib.util.spec_from_file_location("imr_rag_web_app", app_path)
     app = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(app)  # imports gradio: only now, only for this command
-    app.launch(settings, host=args.host, port=args.port, auth=auth)
+    try:
+        app.launch(settings, host=args.host, port=args.port, auth=auth)
+    except OSError as exc:  # taken between the check above and gradio's own bind
+        print(f"imr-rag serve: cannot listen on {args.host}:{args.port} ({printable(str(exc))}); "
+              f"pass a free port, e.g. --port {free_port(args.host, args.port)}", file=sys.stderr)
+        return EXIT_FAILURES
     return EXIT_OK
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be bound now (e.g. 'Address already in use'), or None when it can."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the web server binds
+        try:
+            sock.bind((host.strip("[]"), port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
+def free_port(host: str, after: int) -> int:
+    """The first port above `after` that `host` can bind now (the OS picks one if none of 100 is)."""
+    import socket
+
+    for port in range(after + 1, min(after + 101, 65536)):
+        if port_in_use(host, port) is None:
+            return port
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host.strip("[]"), 0))
+        return sock.getsockname()[1]
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

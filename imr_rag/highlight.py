@@ -38,24 +38,34 @@ def decision_marks(decision: Decision) -> list[Mark]:
 def highlight_fragment(text: str, marks: list[Mark], *, anchor: str | None = None) -> str:
     """HTML of `text` with each mark wrapped in <mark>; nested marks stay nested.
 
-    Boundaries split the text into segments; each segment is wrapped by every mark covering it,
-    outermost (longest) first, so overlapping spans render without broken tags. The first
-    segment of the mark labelled `anchor` gets id="anchor" so a viewer can scroll to it.
+    Boundaries split the text into segments. Marks are kept open across segments: a mark that
+    contains others (a cited passage over a service and its outcome) is one element around them,
+    so its outline is drawn once around the whole span, not once per piece with the pieces'
+    outlines overlapping its characters. Only a mark that crosses another's edge is split. The
+    first element of the mark labelled `anchor` gets id="anchor" so a viewer can scroll to it.
     """
     valid = [m for m in marks if 0 <= m.start < m.end <= len(text)]
     cuts = sorted({0, len(text), *(m.start for m in valid), *(m.end for m in valid)})
     out: list[str] = []
+    open_marks: list[Mark] = []
     anchored = False
     for a, b in zip(cuts, cuts[1:]):
-        covering = sorted((m for m in valid if m.start <= a and b <= m.end), key=lambda m: m.start - m.end)
-        piece = html.escape(text[a:b])
-        for m in reversed(covering):
+        # outermost first: earliest start, then longest, so containing marks come before contained ones
+        covering = sorted((m for m in valid if m.start <= a and b <= m.end), key=lambda m: (m.start, -m.end, m.kind))
+        keep = 0
+        while keep < len(open_marks) and keep < len(covering) and open_marks[keep] is covering[keep]:
+            keep += 1
+        out.append("</mark>" * (len(open_marks) - keep))
+        del open_marks[keep:]
+        for m in covering[keep:]:
             attrs = f' class="{m.kind}" title="{html.escape(m.label)}" style="background:{KIND_COLOURS.get(m.kind, "#eee")}"'
             if m.label == anchor and not anchored:
                 attrs += ' id="anchor"'
                 anchored = True
-            piece = f"<mark{attrs}>{piece}</mark>"
-        out.append(piece)
+            out.append(f"<mark{attrs}>")
+            open_marks.append(m)
+        out.append(html.escape(text[a:b]))
+    out.append("</mark>" * len(open_marks))
     return '<div class="letter" style="white-space:pre-wrap;font-family:Georgia,serif;line-height:1.45">' + "".join(out) + "</div>"
 
 

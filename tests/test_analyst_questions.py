@@ -17,8 +17,8 @@ from helpers import make_settings
 from llm_server import scripted_llm_server
 
 from imr_rag.catalog import Catalog
-from imr_rag.chat import ChatEngine
-from imr_rag.chat_catalog import MAX_CITED
+from imr_rag.ask.engine import Asker
+from imr_rag.ask.answer import MAX_CITED
 from imr_rag.extract.service import ExtractionService
 from imr_rag.library import Library
 from imr_rag.schema import Determination
@@ -40,9 +40,9 @@ def analyst(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def engine(analyst) -> ChatEngine:
+def engine(analyst) -> Asker:
     lib, settings = analyst
-    return ChatEngine(lib, settings)
+    return Asker(lib, settings)
 
 
 def items(where=lambda letter, item: True):
@@ -53,14 +53,14 @@ def first_line(answer) -> str:
     return answer.text.splitlines()[0]
 
 
-def assert_cited(engine: ChatEngine, answer) -> None:
+def assert_cited(engine: Asker, answer) -> None:
     for c in answer.citations:
         assert engine.text_of(c.doc_id)[c.start:c.end] == c.quote
 
 
 # -- the four questions of the issue ------------------------------------------------------------
 
-def test_count_in_a_month_keeps_the_date(engine: ChatEngine) -> None:
+def test_count_in_a_month_keeps_the_date(engine: Asker) -> None:
     in_dec = lambda letter, item: letter.decided.strftime("%Y-%m") == "2016-12"  # noqa: E731
     total = items(in_dec)
     over = [p for p in total if p[1].outcome == "Overturned"]
@@ -73,7 +73,7 @@ def test_count_in_a_month_keeps_the_date(engine: ChatEngine) -> None:
     assert_cited(engine, answer)
 
 
-def test_specialty_of_the_reviewer_of_a_case(engine: ChatEngine) -> None:
+def test_specialty_of_the_reviewer_of_a_case(engine: Asker) -> None:
     letter = CURRENT[5]
     answer = engine.answer(f"What is the specialty of the physician reviewer in case {letter.case}?")
     assert answer.kind == "field"
@@ -82,7 +82,7 @@ def test_specialty_of_the_reviewer_of_a_case(engine: ChatEngine) -> None:
     assert_cited(engine, answer)
 
 
-def test_share_of_a_service(engine: ChatEngine) -> None:
+def test_share_of_a_service(engine: Asker) -> None:
     acu = items(lambda letter, item: item.service.startswith("Acupuncture"))
     over = [p for p in acu if p[1].outcome == "Overturned"]
     assert (len(over), len(acu)) == (3, 12)
@@ -93,7 +93,7 @@ def test_share_of_a_service(engine: ChatEngine) -> None:
     assert_cited(engine, answer)
 
 
-def test_unknown_service_is_no_letter_mentions_it(engine: ChatEngine) -> None:
+def test_unknown_service_is_no_letter_mentions_it(engine: Asker) -> None:
     answer = engine.answer("Was the request for hyperbaric oxygen therapy upheld or overturned?")
     assert answer.text == "No letter in the library mentions hyperbaric oxygen therapy."
     assert answer.kind == "none" and answer.citations == []
@@ -119,7 +119,7 @@ def newest() -> dt.date:
         ("How many items were decided last month?", newest().replace(day=1), newest()),
     ],
 )
-def test_date_ranges(engine: ChatEngine, question: str, start: dt.date, end: dt.date) -> None:
+def test_date_ranges(engine: Asker, question: str, start: dt.date, end: dt.date) -> None:
     expected = items(lambda letter, item: start <= letter.decided <= end)
     answer = engine.answer(question)
     assert answer.kind == "count"
@@ -127,7 +127,7 @@ def test_date_ranges(engine: ChatEngine, question: str, start: dt.date, end: dt.
     assert len(answer.counted) == len(expected)
 
 
-def test_a_day(engine: ChatEngine) -> None:
+def test_a_day(engine: Asker) -> None:
     day = CURRENT[7].decided
     answer = engine.answer(f"How many requests were decided on {day.strftime('%B')} {day.day}, {day.year}?")
     assert first_line(answer).split()[0] == str(len(CURRENT[7].items))
@@ -135,7 +135,7 @@ def test_a_day(engine: ChatEngine) -> None:
 
 # -- group-by, comparison, filters ----------------------------------------------------------------
 
-def test_group_by_month(engine: ChatEngine) -> None:
+def test_group_by_month(engine: Asker) -> None:
     answer = engine.answer("How many overturned requests per month?")
     assert answer.kind == "count"
     months: dict[str, list[int]] = {}
@@ -147,7 +147,7 @@ def test_group_by_month(engine: ChatEngine) -> None:
         assert any(line.startswith(f"{month}: {x} of {n} overturned") for line in answer.text.splitlines()), month
 
 
-def test_overturn_rate_by_specialty_names_the_highest(engine: ChatEngine) -> None:
+def test_overturn_rate_by_specialty_names_the_highest(engine: Asker) -> None:
     answer = engine.answer("Which specialties overturn most?")
     rates = {}
     for letter, item in items():
@@ -159,13 +159,13 @@ def test_overturn_rate_by_specialty_names_the_highest(engine: ChatEngine) -> Non
                                              f"{rates[top][0]} of {rates[top][1]}") for top in tops)
 
 
-def test_compare_two_services(engine: ChatEngine) -> None:
+def test_compare_two_services(engine: Asker) -> None:
     answer = engine.answer("Acupuncture vs chiropractic overturn rate?")
     assert first_line(answer) == "Acupuncture 3 of 12 overturned (25%); chiropractic 5 of 10 overturned (50%)."
     assert len(answer.counted) == 22
 
 
-def test_guideline_family_specialty_and_format_filters(engine: ChatEngine) -> None:
+def test_guideline_family_specialty_and_format_filters(engine: Asker) -> None:
     odg = items(lambda letter, item: item.guideline == "ODG" and item.outcome == "Overturned")
     assert first_line(engine.answer("How many requests citing ODG were overturned?")).split()[0] == str(len(odg))
     ortho = items(lambda letter, item: letter.specialty == "Orthopedic Surgery" and item.outcome == "Overturned")
@@ -176,7 +176,7 @@ def test_guideline_family_specialty_and_format_filters(engine: ChatEngine) -> No
     assert first_line(texas).startswith("None")
 
 
-def test_synonyms_count_the_same_items(engine: ChatEngine) -> None:
+def test_synonyms_count_the_same_items(engine: Asker) -> None:
     norco = items(lambda letter, item: item.service.startswith("Norco"))
     for name in ("Norco", "hydrocodone", "hydrocodone-acetaminophen"):
         assert first_line(engine.answer(f"How many {name} requests were there?")).split()[0] == str(len(norco))
@@ -185,13 +185,13 @@ def test_synonyms_count_the_same_items(engine: ChatEngine) -> None:
     assert first_line(answer).split()[0] == str(len(mri))
 
 
-def test_partly_authorised_items(engine: ChatEngine) -> None:
+def test_partly_authorised_items(engine: Asker) -> None:
     partly = items(lambda letter, item: item.authorized is not None)
     answer = engine.answer("How many items had part of the request already authorized by the claims administrator?")
     assert first_line(answer).split()[0] == str(len(partly))
 
 
-def test_superseded_versions_are_never_counted(engine: ChatEngine) -> None:
+def test_superseded_versions_are_never_counted(engine: Asker) -> None:
     """The older letter of the first case overturned its acupuncture request; only the newest counts."""
     answer = engine.answer("How many acupuncture requests were overturned?")
     assert first_line(answer).startswith("3 of the 12 requests for acupuncture were overturned")
@@ -199,7 +199,7 @@ def test_superseded_versions_are_never_counted(engine: ChatEngine) -> None:
     assert all(Path(c.source).name != old.file for c in answer.citations)
 
 
-def test_long_lists_are_capped_with_and_more_and_counted_in_full(engine: ChatEngine) -> None:
+def test_long_lists_are_capped_with_and_more_and_counted_in_full(engine: Asker) -> None:
     everything = items()
     answer = engine.answer("List the disputed items")
     assert len(answer.counted) == len(everything) > MAX_CITED
@@ -219,7 +219,7 @@ def test_long_lists_are_capped_with_and_more_and_counted_in_full(engine: ChatEng
         ("What is the sex of the patient in case {case}?", lambda p: f"The patient in case {p.case} is {p.sex}."),
     ],
 )
-def test_fields_of_a_case(engine: ChatEngine, question: str, expected) -> None:
+def test_fields_of_a_case(engine: Asker, question: str, expected) -> None:
     letter = CURRENT[9]
     answer = engine.answer(question.format(case=letter.case))
     assert answer.kind == "field"
@@ -228,7 +228,7 @@ def test_fields_of_a_case(engine: ChatEngine, question: str, expected) -> None:
     assert_cited(engine, answer)
 
 
-def test_why_quotes_the_rationale_and_the_guideline(engine: ChatEngine) -> None:
+def test_why_quotes_the_rationale_and_the_guideline(engine: Asker) -> None:
     letter = next(x for x in CURRENT if any(i.service.startswith("MRI") and i.outcome == "Upheld" for i in x.items))
     answer = engine.answer(f"Why was the lumbar MRI in case {letter.case} denied?")
     assert first_line(answer).startswith(f"The request for MRI of the lumbar spine without contrast in case {letter.case} was upheld")
@@ -249,7 +249,7 @@ def test_why_quotes_the_rationale_and_the_guideline(engine: ChatEngine) -> None:
         ("How many items were overturned in case CM17-0000001?", "CM17-0000001"),
     ],
 )
-def test_what_was_not_understood_is_said(engine: ChatEngine, question: str, phrase: str) -> None:
+def test_what_was_not_understood_is_said(engine: Asker, question: str, phrase: str) -> None:
     answer = engine.answer(question)
     assert answer.kind == "none" and answer.citations == []
     assert answer.text.startswith("I could not answer this: I did not understand")
@@ -293,10 +293,12 @@ def joined_tally(db: sqlite3.Connection, group_by: str) -> list[tuple]:
 
 
 def kept_tally(catalog: Catalog, group_by: str) -> list[tuple]:
-    from imr_rag.catalog_sql import CatalogSQL
-
-    return [(t.key, t.items, t.hits, t.flagged, t.flagged_hits)
-            for t in CatalogSQL(catalog.db)._kept_tally(group_by, "overturned")]
+    """The counts `item_groups` keeps, as joined_tally computes them."""
+    return [tuple(r) for r in catalog.db.execute(
+        "SELECT NULLIF(key, ''), SUM(n), SUM(CASE WHEN determination = 'overturned' THEN n ELSE 0 END),"
+        " SUM(CASE WHEN flagged THEN n ELSE 0 END), SUM(CASE WHEN flagged AND determination = 'overturned' THEN n"
+        " ELSE 0 END) FROM item_groups WHERE kind = ? GROUP BY key HAVING SUM(n) > 0 ORDER BY NULLIF(key, '')",
+        (group_by,))]
 
 
 def test_kept_group_counts_follow_every_change_and_match_the_join(analyst, tmp_path: Path) -> None:
@@ -348,7 +350,7 @@ def test_kept_group_counts_follow_every_change_and_match_the_join(analyst, tmp_p
 def llm_engine(analyst):
     lib, settings = analyst
     with scripted_llm_server() as server:
-        yield ChatEngine(lib, settings.model_copy(update={"llm_base_url": server.base_url, "llm_max_retries": 1})), server
+        yield Asker(lib, settings.model_copy(update={"llm_base_url": server.base_url, "llm_max_retries": 1})), server
 
 
 def test_llm_plan_with_a_date_range_is_executed_in_sql(llm_engine) -> None:
@@ -404,7 +406,7 @@ def test_cli_json_lists_every_counted_item_and_the_plan(analyst, capsys, monkeyp
     assert text.startswith("3 of 12 requests for acupuncture were overturned (25%).\n")
 
 
-def test_app_shows_the_same_text_and_a_table_of_the_counted_items(engine: ChatEngine) -> None:
+def test_app_shows_the_same_text_and_a_table_of_the_counted_items(engine: Asker) -> None:
     from imr_rag.app_service import answer_markdown, escape_markdown
 
     answer = engine.answer("What share of the requests for acupuncture were overturned?")
@@ -427,7 +429,7 @@ def test_counts_say_how_many_counted_items_are_flagged_for_review(tmp_path: Path
         (doc_id, backend, decision), *_ = lib.catalog.decisions()
         decision.review_flags = [ReviewFlag(check="item_count", reason="a heading may be missing", item_index=0)]
         lib.catalog.save_decision(doc_id, backend, decision)
-        answer = ChatEngine(lib, settings).answer("How many acupuncture requests were decided?")
+        answer = Asker(lib, settings).answer("How many acupuncture requests were decided?")
         lines = answer.text.splitlines()
         assert lines[0].startswith("4 requests for acupuncture")
         assert lines[1] == "1 of the counted items is flagged for review (marked \u2691 below; the export's review_reasons say why)."
@@ -437,7 +439,7 @@ def test_counts_say_how_many_counted_items_are_flagged_for_review(tmp_path: Path
 
 # -- a named item the case does not have is said, not answered with the whole case ----------------
 
-def test_an_item_missing_from_the_named_case_is_not_answered_with_the_case_list(engine: ChatEngine) -> None:
+def test_an_item_missing_from_the_named_case_is_not_answered_with_the_case_list(engine: Asker) -> None:
     letter = next(x for x in CURRENT if not any(i.service.startswith("Acupuncture") for i in x.items))
     answer = engine.answer(f"Tell me the outcome for acupuncture under case {letter.case}.")
     assert answer.kind == "none" and answer.citations == []
@@ -445,40 +447,21 @@ def test_an_item_missing_from_the_named_case_is_not_answered_with_the_case_list(
     assert all(item.service in answer.text for item in letter.items)
 
 
-def test_differ_wording_is_the_comparison(engine: ChatEngine) -> None:
+def test_differ_wording_is_the_comparison(engine: Asker) -> None:
     answer = engine.answer("How do acupuncture and chiropractic requests differ in how often they were overturned?")
     assert first_line(answer) == "Acupuncture 3 of 12 overturned (25%); chiropractic 5 of 10 overturned (50%)."
 
 
-def test_field_wording_is_the_reviewer_specialty(engine: ChatEngine) -> None:
+def test_field_wording_is_the_reviewer_specialty(engine: Asker) -> None:
     letter = CURRENT[5]
     answer = engine.answer(f"In which field is the physician reviewer board certified for case {letter.case}?")
     assert first_line(answer).startswith(f"The reviewer in case {letter.case} is certified in {letter.specialty}.")
     assert_cited(engine, answer)
 
 
-def test_comparison_without_an_outcome_word_compares_overturn_shares(engine: ChatEngine) -> None:
+def test_comparison_without_an_outcome_word_compares_overturn_shares(engine: Asker) -> None:
     answer = engine.answer("Compare acupuncture and chiropractic requests.")
     assert first_line(answer) == "Acupuncture 3 of 12 overturned (25%); chiropractic 5 of 10 overturned (50%)."
-
-
-@pytest.mark.parametrize("key", ["month", "quarter", "year"])
-def test_one_date_group_as_a_date_range_is_the_same_items(analyst, key: str) -> None:
-    """A group's examples are read through the date index (a range per month, quarter or year):
-    the same items as the group-by expression selects."""
-    from imr_rag.catalog_query import CatalogQuery
-    from imr_rag.catalog_sql import GROUP_KEYS, CatalogSQL
-
-    lib, _ = analyst
-    sql = CatalogSQL(lib.catalog.db)
-    values = [r[0] for r in lib.catalog.db.execute(
-        f"SELECT DISTINCT {GROUP_KEYS[key]} FROM items i WHERE i.current = 1 AND i.decision_date IS NOT NULL")]
-    assert len(values) > 1
-    for value in values:
-        expected = {tuple(r) for r in lib.catalog.db.execute(
-            f"SELECT doc_id, item_index FROM items i WHERE i.current = 1 AND {GROUP_KEYS[key]} = ?", (value,))}
-        got = {(i.doc_id, i.item_index) for i in sql.items(CatalogQuery(), group=(key, value))}
-        assert got == expected, value
 
 
 def test_planner_statistics_are_refreshed_once_per_change(tmp_path: Path) -> None:

@@ -181,6 +181,87 @@ def test_decisions_filter_shows_the_items_that_need_review(page, tmp_path: Path)
     expect(table).to_contain_text("Lyrica 75mg #60")
 
 
+DOCS_SCREENSHOT = REPO_ROOT / "docs" / "app.png"
+"""Written by the screens test when IMR_DOCS_SCREENSHOT=1: the README's picture of the app."""
+
+
+def horizontal_overflow(page) -> int:
+    """How many pixels the page scrolls sideways (0 when it fits the viewport)."""
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def walk_every_screen(page, shots: str) -> None:
+    """Chat (ask, open a source), Decisions (open a case's letter from the table), Library, Filters;
+    at each screen the page must not scroll sideways."""
+    from playwright.sync_api import expect
+
+    assert horizontal_overflow(page) <= 0, "the start page scrolls sideways"
+    page.locator("#question textarea").fill(QUESTION)
+    page.locator("#ask").click()
+    expect(page.locator("#answer")).to_contain_text("offline answer")
+    # The answer itself is test_ask_read_the_cited_passage_and_download_the_table's business: this
+    # walk only needs the screens (a source opened when the answer cites one).
+    if page.locator("#sources label").count():
+        page.locator("#sources label").first.click()
+        expect(page.locator("#letter-view mark.passage#anchor")).to_be_visible()
+        page.wait_for_timeout(400)  # the scroll to the passage
+        if os.environ.get("IMR_DOCS_SCREENSHOT") == "1" and page.viewport_size["width"] >= 1200:
+            page.screenshot(path=str(DOCS_SCREENSHOT))  # the README's picture: an answer and its source
+    page.screenshot(path=f"{shots}-chat.png")
+    assert horizontal_overflow(page) <= 0, "the chat scrolls sideways"
+
+    page.get_by_role("tab", name="Decisions").click()
+    table = page.locator("#decisions-table")
+    expect(table).to_contain_text("Service in dispute")  # headers a person reads, not field names
+    expect(table).not_to_contain_text("case_number")
+    expect(page.locator("#overview")).to_contain_text("By reviewer specialty")
+    table.locator(".virtual-row .body-cell").filter(has_text="CM99-0000001").first.click()
+    letter = page.locator("#table-letter")
+    expect(letter).to_contain_text("CM99-0000001")
+    expect(letter.locator("mark.service").first).to_be_visible()
+    marked = squash(" ".join(letter.locator("mark.service").all_text_contents()))
+    assert "Lyrica 75mg #60" in marked
+    page.screenshot(path=f"{shots}-decisions.png", full_page=True)
+    assert horizontal_overflow(page) <= 0, "the decisions tab scrolls sideways"
+
+    page.get_by_role("tab", name="Library").click()
+    expect(page.locator("#library-stats")).to_contain_text("letters")
+    page.locator("#filters").get_by_text("Filters").first.click()
+    expect(page.locator("#filter-case")).to_be_visible()
+    page.screenshot(path=f"{shots}-library.png", full_page=True)
+    assert horizontal_overflow(page) <= 0, "the library tab scrolls sideways"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
+def test_every_screen_logs_nothing_to_the_console_and_fits_the_width(app_url: str, viewport) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    width, height = viewport
+    messages: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(30_000)
+            # every console message, of every type, unfiltered; and uncaught page errors
+            page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
+            page.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
+            page.goto(app_url, wait_until="load")
+            page.locator("#question textarea").wait_for()
+            try:
+                walk_every_screen(page, str(ARTIFACTS / f"screens-{width}"))
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / f"screens-{width}-failure.png"), full_page=True)
+                raise
+            page.wait_for_timeout(500)  # late messages (a chart that renders after the data)
+        finally:
+            browser.close()
+    assert messages == []
+
+
 def test_serve_beyond_loopback_without_a_login_is_refused(tmp_path: Path) -> None:
     result = run_cli(["serve", "--host", "0.0.0.0"], data_dir=tmp_path / "data", cwd=tmp_path, timeout=120)
     assert result.returncode == 2

@@ -183,7 +183,7 @@ def test_decisions_table_has_one_row_per_disputed_item(service: AppService) -> N
         {
             "case_number": "CM99-0000001", "decision_date": "2022-04-18", "item": 1,
             "determination": "overturned", "category": "medication", "service": "Lyrica 75mg #60",
-            "guideline_sources": "MTUS", "letter_format": "ca_dwc_imr", "file": "dwc_cm99_0000001.txt", "review": "",
+            "guideline_sources": "MTUS", "file": "dwc_cm99_0000001.txt", "review": "",
         }
     ]
 
@@ -214,6 +214,38 @@ def test_counts_and_chart_data_agree_with_the_table(service: AppService) -> None
     ]
     only_upheld = service.outcome_counts(make_filters(determination="upheld"))
     assert only_upheld["overturned"] == 0 and only_upheld["upheld"] == counts["upheld"]
+
+
+def test_the_table_reads_as_words_and_a_case_opens_its_letter_highlighted(service: AppService) -> None:
+    from imr_rag.app_service import TABLE_HEADERS, human_row
+
+    assert all(" " in h or h.istitle() for h in TABLE_HEADERS.values()) and "_" not in "".join(TABLE_HEADERS.values())
+    partial = next(r for r in service.decisions_table() if r["determination"] == "partially_overturned")
+    assert "partially overturned" in human_row(partial)
+    page = service.letter_html("cm99-0000001")
+    assert "CM99-0000001" in page and 'id="anchor"' in page
+    assert '<mark class="service"' in page and ">Lyrica 75mg #60<" in page
+    knee = service.letter_html("", "dwc_knee_doublespaced.txt")  # a letter without a case number: by its file
+    assert "dwc_knee_doublespaced.txt" in knee
+    with pytest.raises(KeyError):
+        service.letter_html("CM00-0000000")
+
+
+def test_overturn_overview_follows_the_filters(service: AppService) -> None:
+    from imr_rag.app_service import overview_html
+
+    everything = service.overturn_overview()
+    items = len(service.decisions_table())
+    for key in ("month", "category", "specialty"):
+        assert sum(g["items"] for g in everything[key]) == items, key
+    medication = next(g for g in everything["category"] if g["group"] == "medication")
+    assert medication["rate"] == (medication["overturned"] + medication["partly"]) / medication["items"]
+    months = [g["group"] for g in everything["month"] if g["group"] != "not stated"]
+    assert months == sorted(months)
+    upheld = service.overturn_overview(make_filters(determination="upheld"))
+    assert all(g["rate"] == 0 for g in upheld["category"])
+    page = overview_html(everything["month"], everything["category"], everything["specialty"])
+    assert "By reviewer specialty" in page and "<script" not in page
 
 
 def test_export_files_in_every_format(service: AppService) -> None:
@@ -357,3 +389,14 @@ def test_the_app_answers_from_letters_a_cli_ingest_added_while_it_runs(tmp_path:
         assert hits and hits[0].case_number == "CM99-0000001"
         hits = svc.library.search("Lyrica neuropathic pain", k=3, mode="dense")
         assert hits and hits[0].case_number == "CM99-0000001"
+
+
+def test_a_cited_passage_over_other_marks_is_one_outlined_element() -> None:
+    from imr_rag.highlight import Mark, highlight_fragment
+
+    text = "Lyrica 75mg #60: Overturned. Next line."
+    page = highlight_fragment(text, [Mark(0, 15, "item 1 service", "service"), Mark(17, 27, "d", "determination"),
+                                     Mark(0, 27, "cited passage [1]", "passage")], anchor="cited passage [1]")
+    assert page.count('class="passage"') == 1  # one outline around the whole span, last character included
+    assert 'id="anchor">' in page and page.index('class="passage"') < page.index('class="service"')
+    assert "Overturned</mark></mark>." in page

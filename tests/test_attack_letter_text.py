@@ -22,8 +22,8 @@ from helpers import SYNTHETIC_LETTERS, make_settings, run_cli
 from llm_server import scripted_llm_server
 
 from imr_rag import prompts
-from imr_rag.chat import ChatEngine
-from imr_rag.chat_llm import NUMBER
+from imr_rag.ask.engine import Asker
+from imr_rag.ask.llm import NUMBER
 from imr_rag.extract.service import ExtractionService
 from imr_rag.library import Library
 
@@ -59,9 +59,9 @@ def library(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def engine(library) -> ChatEngine:
+def engine(library) -> Asker:
     lib, settings = library
-    return ChatEngine(lib, settings)
+    return Asker(lib, settings)
 
 
 def items(lib: Library):
@@ -82,7 +82,7 @@ def test_no_item_is_acupuncture(library) -> None:
 
 
 @pytest.mark.parametrize("question", ACUPUNCTURE_QUESTIONS)
-def test_a_service_no_item_has_is_answered_about_no_item(engine: ChatEngine, question: str) -> None:
+def test_a_service_no_item_has_is_answered_about_no_item(engine: Asker, question: str) -> None:
     answer = engine.answer(question)
     assert answer.kind == "none" and answer.citations == []
     assert answer.text.startswith("No disputed item in the library is a request for acupuncture")
@@ -90,13 +90,13 @@ def test_a_service_no_item_has_is_answered_about_no_item(engine: ChatEngine, que
     assert INJECTION not in answer.text and "999" not in answer.text
 
 
-def test_did_you_mean_offers_a_close_item_without_answering_it(engine: ChatEngine) -> None:
+def test_did_you_mean_offers_a_close_item_without_answering_it(engine: Asker) -> None:
     answer = engine.answer("Was acupuncture for the cervical spine overturned?")
     assert answer.text.endswith("Did you mean: Cervical pillow (case CM99-0000666)?")
     assert "upheld" not in answer.text
 
 
-def test_reviewer_concluded_quotes_only_the_items_own_rationale(library, engine: ChatEngine) -> None:
+def test_reviewer_concluded_quotes_only_the_items_own_rationale(library, engine: Asker) -> None:
     """For every item: the quoted conclusion lies inside that item's rationale span, agrees with
     its outcome and holds no outcome line of another service and no planted note."""
     lib, _ = library
@@ -114,13 +114,13 @@ def test_reviewer_concluded_quotes_only_the_items_own_rationale(library, engine:
     assert 'The reviewer concluded: "Therefore, the request for Lyrica 75mg #60 is medically necessary."' in lyrica.text
 
 
-def test_why_answer_does_not_quote_another_services_outcome_line(engine: ChatEngine) -> None:
+def test_why_answer_does_not_quote_another_services_outcome_line(engine: Asker) -> None:
     answer = engine.answer("Why was the Lyrica request in case CM99-0000666 overturned?")
     assert "because the reviewer found" in answer.text
     assert all(PLANTED_LINE not in c.quote and INJECTION not in c.quote for c in answer.citations)
 
 
-def test_count_is_the_sql_count_whatever_the_letter_says(engine: ChatEngine) -> None:
+def test_count_is_the_sql_count_whatever_the_letter_says(engine: Asker) -> None:
     answer = engine.answer("How many requests were overturned?")
     assert answer.text.startswith("3 of the 5 disputed items were overturned")
     assert "999" not in answer.text
@@ -210,13 +210,13 @@ def test_extraction_request_fences_the_letter(tmp_path: Path) -> None:
 def llm_engine(library):
     lib, settings = library
     with scripted_llm_server() as server:
-        yield ChatEngine(lib, settings.model_copy(update={"llm_base_url": server.base_url, "llm_max_retries": 1})), server
+        yield Asker(lib, settings.model_copy(update={"llm_base_url": server.base_url, "llm_max_retries": 1})), server
 
 
 COUNT_QUESTION = "How many requests were overturned?"
 
 
-def injected_passage(engine: ChatEngine) -> int:
+def injected_passage(engine: Asker) -> int:
     """The number the answer prompt gives the passage holding the planted note."""
     hits = engine.library.search(COUNT_QUESTION, k=6)
     return next(n for n, hit in enumerate(hits, 1) if "the count is 999" in hit.text)

@@ -13,7 +13,7 @@ import pytest
 from helpers import SYNTHETIC_LETTERS, make_settings
 from llm_server import scripted_llm_server
 
-from imr_rag.chat import ChatEngine
+from imr_rag.ask.engine import Asker
 from imr_rag.extract.service import ExtractionService
 from imr_rag.library import Library
 from imr_rag.schema import AnswerFilters, Determination
@@ -35,9 +35,9 @@ def extracted(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def engine(extracted) -> ChatEngine:
+def engine(extracted) -> Asker:
     lib, settings = extracted
-    return ChatEngine(lib, settings)
+    return Asker(lib, settings)
 
 
 def squash(text: str) -> str:
@@ -49,7 +49,7 @@ def questions(kind: str) -> list[dict]:
     return [q for q in rows if q["kind"] == kind]
 
 
-def assert_citations_real(engine: ChatEngine, answer) -> None:
+def assert_citations_real(engine: Asker, answer) -> None:
     """Every citation slices its letter to exactly its quote; numbers are 1..n in order of use."""
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     used = [n for s in answer.sentences for n in s.citations]
@@ -61,7 +61,7 @@ def assert_citations_real(engine: ChatEngine, answer) -> None:
 
 
 @pytest.mark.parametrize("q", questions("determination"), ids=lambda q: q["id"])
-def test_offline_determination_questions(engine: ChatEngine, q: dict) -> None:
+def test_offline_determination_questions(engine: Asker, q: dict) -> None:
     answer = engine.answer(q["question"])
     assert answer.mode == "offline"
     assert answer.kind == "decision"
@@ -71,7 +71,7 @@ def test_offline_determination_questions(engine: ChatEngine, q: dict) -> None:
     assert any(Path(c.source).name in q["expected_source_files"] for c in answer.citations)
 
 
-def test_offline_answer_cites_the_outcome_sentence(engine: ChatEngine) -> None:
+def test_offline_answer_cites_the_outcome_sentence(engine: Asker) -> None:
     answer = engine.answer("Was the request for Lyrica 75mg upheld or overturned?")
     first = answer.citations[0]
     assert squash(first.quote) == "Lyrica 75mg #60: Overturned"
@@ -79,7 +79,7 @@ def test_offline_answer_cites_the_outcome_sentence(engine: ChatEngine) -> None:
     assert "medically necessary" in answer.citations[1].quote
 
 
-def test_offline_case_number_question(engine: ChatEngine) -> None:
+def test_offline_case_number_question(engine: Asker) -> None:
     answer = engine.answer("What was decided in case CM99-0000007?")
     assert answer.kind == "decision"
     assert {c.case_number for c in answer.citations} == {"CM99-0000007"}
@@ -88,7 +88,7 @@ def test_offline_case_number_question(engine: ChatEngine) -> None:
 
 
 @pytest.mark.parametrize("q", questions("count"), ids=lambda q: q["id"])
-def test_offline_counting_questions(engine: ChatEngine, q: dict) -> None:
+def test_offline_counting_questions(engine: Asker, q: dict) -> None:
     answer = engine.answer(q["question"])
     assert answer.kind == "count"
     assert answer.text.split()[0] == str(q["expected_count"])
@@ -97,28 +97,28 @@ def test_offline_counting_questions(engine: ChatEngine, q: dict) -> None:
     assert cited_files <= set(q["expected_source_files"])
 
 
-def test_grouped_question_reports_rates(engine: ChatEngine) -> None:
+def test_grouped_question_reports_rates(engine: Asker) -> None:
     answer = engine.answer("Which specialties overturn most?")
     assert answer.kind == "count"
     assert "of" in answer.sentences[1].text and answer.sentences[1].citations
     assert_citations_real(engine, answer)
 
 
-def test_passage_question_quotes_the_supporting_sentence(engine: ChatEngine) -> None:
+def test_passage_question_quotes_the_supporting_sentence(engine: Asker) -> None:
     answer = engine.answer("Why did the IRO find the carpal tunnel release not medically necessary?")
     assert answer.kind in {"passages", "decision"}
     assert any("tx_iro_upheld.txt" == Path(c.source).name for c in answer.citations)
     assert_citations_real(engine, answer)
 
 
-def test_no_support_says_so(engine: ChatEngine) -> None:
+def test_no_support_says_so(engine: Asker) -> None:
     answer = engine.answer("What is the boiling point of liquid nitrogen on Mars?")
     assert answer.kind == "none"
     assert answer.citations == []
     assert answer.text == "No letter in the library mentions boiling point of liquid nitrogen on Mars."
 
 
-def test_filters_narrow_the_answer(engine: ChatEngine) -> None:
+def test_filters_narrow_the_answer(engine: Asker) -> None:
     answer = engine.answer(
         "How many requests were overturned?", filters=AnswerFilters(case_number="CM99-0000006")
     )
@@ -138,7 +138,7 @@ def llm_engine(extracted):
     lib, settings = extracted
     with scripted_llm_server() as server:
         llm_settings = settings.model_copy(update={"llm_base_url": server.base_url, "llm_max_retries": 1})
-        yield ChatEngine(lib, llm_settings), server
+        yield Asker(lib, llm_settings), server
 
 
 def passages_sent(request: dict) -> str:
@@ -227,7 +227,7 @@ def test_offline_answers_every_dev_item(tmp_path: Path) -> None:
         lib.ingest([corpus])
         docs = [lib.catalog.load_document(d.doc_id) for d in lib.catalog.documents()]
         list(ExtractionService(settings, lib.catalog, "rules").run(iter(docs), len(docs)))
-        engine = ChatEngine(lib, settings)
+        engine = Asker(lib, settings)
         item_questions = [
             json.loads(line) for line in DEV_QUESTIONS.read_text().splitlines()
             if line.strip() and not json.loads(line)["id"].startswith("dev-r")
@@ -279,7 +279,7 @@ def test_llm_passages_with_template_syntax_reach_the_model_verbatim(tmp_path: Pa
     try:
         lib.ingest([letters])
         with scripted_llm_server() as server:
-            engine = ChatEngine(lib, settings.model_copy(update={"llm_base_url": server.base_url}))
+            engine = Asker(lib, settings.model_copy(update={"llm_base_url": server.base_url}))
             server.enqueue({"kind": "passages", "query": None}, {"supported": False, "sentences": []})
             engine.answer("What did the reviewer write about {{ x }} in the rationale?")
             sent = passages_sent(server.requests[1])

@@ -135,3 +135,65 @@ def test_verbose_logs_hide_url_credentials() -> None:
                                ("https://bob:s3cret@llm.example/v1/models?api_key=sk-abcdef123456&x=1",), None)
     assert hide_url_credentials(record)
     assert record.getMessage() == 'HTTP Request: GET https://***@llm.example/v1/models?api_key=***&x=1 "200 OK"'
+
+
+# -- what a new user reads --------------------------------------------------------------------
+def test_help_says_what_the_tool_does_and_ends_with_examples(tmp_path: Path) -> None:
+    result = cli("--help", data=tmp_path / "d", capture_output=True)
+    assert result.returncode == 0
+    text = result.stdout
+    assert "decision letters" in text.split("positional arguments")[0]
+    assert "No logic of its own" not in text and "parse arguments" not in text
+    tail = text.rstrip().split("\n\nexamples:\n", 1)
+    assert len(tail) == 2, "--help should end with an examples section"
+    assert tail[1].count("imr-rag ") >= 5
+
+
+def test_every_command_help_ends_with_an_example() -> None:
+    import contextlib
+
+    from imr_rag.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    for name in commands:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+            parser.parse_args([name, "--help"])
+        last = out.getvalue().rstrip().split("\n\n")[-1]
+        assert last.startswith("example"), (name, last)
+        assert f"imr-rag {name}" in last or (name == "embed" and "imr-rag embed" in last), (name, last)
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_and_names_a_free_one(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = cli("serve", "--port", str(port), data=tmp_path / "d", capture_output=True)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr and f"port {port}" in lines[0] and "in use" in lines[0]
+    suggested = int(lines[0].rsplit("--port ", 1)[1].split()[0])
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", suggested))  # the port it names is free
+
+
+def test_an_instant_stage_prints_its_count_without_a_rate() -> None:
+    out, clock = io.StringIO(), FakeClock()
+    progress = LineProgress(out, every=5.0, clock=clock)
+    progress("parse", 0, 25)
+    clock.now += 0.00002
+    progress("parse", 25, 25)
+    assert out.getvalue() == "parse: 25/25 done in 0.0 s\n"
+
+
+def test_an_instant_ingest_prints_no_rate(tmp_path: Path) -> None:
+    result = cli("ingest", str(SYNTHETIC_LETTERS), "--no-embed", data=tmp_path / "d", capture_output=True)
+    assert result.returncode == 0, result.stderr
+    for line in result.stderr.splitlines():
+        if " done in 0." in line:
+            assert "/s" not in line, line

@@ -1,13 +1,12 @@
 """`imr-rag eval` end to end on the committed synthetic fixtures, through the console script.
 
-One full run (extraction, retrieval and, once imr_rag.chat exists, answers) is shared by the
+One full run (extraction, retrieval and answers) is shared by the
 module; the baseline tests re-run the quick extraction suite, once on a deliberately worse copy
 of the fixtures. The LLM accounting runs the real LLM extractor against the scripted server.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -20,7 +19,6 @@ from helpers import EVALS, REPO_ROOT, VENV_BIN, clean_env, run_cli
 from llm_server import scripted_llm_server
 
 SYNTHETIC = EVALS / "fixtures" / "synthetic"
-CHAT_EXISTS = importlib.util.find_spec("imr_rag.chat") is not None
 
 
 def eval_cli(args: list[str], tmp: Path, **env: str) -> subprocess.CompletedProcess:
@@ -95,7 +93,6 @@ def test_retrieval_suite_reports_three_modes(full_run) -> None:
     assert "hybrid_rank" in ranks[0] and "lexical_rank" in ranks[0]
 
 
-@pytest.mark.skipif(not CHAT_EXISTS, reason="imr_rag.chat is not written yet")
 def test_answers_suite_scores_offline_answers(full_run) -> None:
     _, report, out = full_run
     s = report["answers"]["synthetic"]

@@ -255,10 +255,10 @@ def chat_library(llama_server: LlamaServer, tmp_path_factory: pytest.TempPathFac
 
 
 def test_chat_answer_with_the_real_model(chat_library) -> None:
-    from imr_rag.chat import ChatEngine
+    from imr_rag.ask.engine import Asker
 
     lib, settings = chat_library
-    engine = ChatEngine(lib, settings)
+    engine = Asker(lib, settings)
     assert engine._llm is not None, "the LLM path must be active when llm_base_url is set"
     started = time.monotonic()
     try:
@@ -270,7 +270,7 @@ def test_chat_answer_with_the_real_model(chat_library) -> None:
         return
     except Exception as exc:  # noqa: BLE001 - anything but ImrError reaching the caller is the bug
         pytest.fail(
-            f"{type(exc).__module__}.{type(exc).__name__} escaped ChatEngine.answer (the chat LLM path "
+            f"{type(exc).__module__}.{type(exc).__name__} escaped Asker.answer (the chat LLM path "
             f"must turn every model/endpoint failure into an imr_rag.errors.ImrError): "
             f"{_one_line(exc)}",
             pytrace=False,

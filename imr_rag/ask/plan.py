@@ -136,6 +136,8 @@ class Plan(BaseModel):
     case_number: str | None = Field(default=None, description="For fact/why: the case.")
     fact: str | None = Field(default=None, description="For fact: the field asked for.")
     search: str | None = Field(default=None, description="For passage/why: the words to search the letters for.")
+    yes_no: bool = Field(default=False, description="Asked as yes/no: the answer is whether the value is non-zero "
+                         "(count > 0), or for a fact of an item whether its outcome is the one in `where`.")
 
     @model_validator(mode="after")
     def _valid(self) -> Plan:

@@ -33,7 +33,8 @@ class Group:
     """One group of a ranking or one segment of a comparison."""
 
     label: str
-    value: float | int | None
+    value: float | int | str | None
+    """The measure of the group (a date for earliest/latest)."""
     n: int
     """Rows in the group (the denominator of a share)."""
     rows: list[Row] = field(default_factory=list)
@@ -44,11 +45,12 @@ class Result:
     """The value of a plan and its evidence.
 
     value: int (count), float in 0..1 (share), float (avg/median), a number or ISO date
-    (min/max/earliest/latest), None when nothing qualified; for rank and compare see `groups`.
+    (min/max/earliest/latest), None when nothing qualified; for rank and compare see `groups`;
+    for a fact, the field's value (a list field as a Python list; an item field: one per item).
     rows: the rows counted (all of them up to the executor's limit; `total` says how many in all).
     tied: for rank, the labels tied at the last kept place (all kept)."""
 
-    value: float | int | str | None
+    value: float | int | str | list | None
     total: int
     rows: list[Row] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)

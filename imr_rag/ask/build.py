@@ -1,0 +1,367 @@
+"""Plan building: the parts of a read question (`Parts`) and the intent scores -> a `Reading`
+with a `Plan`, or a question back / refusal when the parts do not make one plan."""
+
+from __future__ import annotations
+
+import re
+
+from imr_rag.ask.fields import DATE_FIELDS, FIELDS
+from imr_rag.ask.lexicon import OUTCOMES
+from imr_rag.ask.plan import Condition, GroupBy, Measure, Plan, Quantifier, Threshold
+from imr_rag.ask.reading import DATE_FIELD_CHOICES, Parts, Reading
+from imr_rag.ask.vocab import Vocabulary
+
+
+def _service_cond(phrases: list[tuple[list[str], bool]]) -> list[Condition]:
+    out = []
+    for neg in (False, True):
+        terms = [" ".join(words) for words, n in phrases if n == neg and words]
+        if terms:
+            out.append(Condition(field="service", op="matches", value=terms, negate=neg))
+    return out
+
+
+def _filters(p: Parts, date_field: str, vocab: Vocabulary) -> tuple[list[Condition], list[Condition], list[str]]:
+    """(item conditions, letter conditions, words saying them)."""
+    items, letters, said = [], [], []
+    items += _service_cond(p.services)
+    for words, neg in p.services:
+        said.append(("not " if neg else "") + "service ≈ " + " ".join(words))
+    for values, fld in ((p.categories, "category"), (p.guidelines, "guideline")):
+        for value, neg in values:
+            items.append(Condition(field=fld, op="eq", value=value, negate=neg))
+            said.append(f"{'not ' if neg else ''}{FIELDS[fld].label if fld == 'category' else 'cites'} {value}")
+    for value, neg in p.specialties:
+        letters.append(Condition(field="reviewer_specialty", op="in", value=vocab.specialty_strings_with(value) or [value], negate=neg))
+        said.append(f"{'not ' if neg else ''}reviewer specialty {value}")
+    for state, neg in p.states:
+        letters.append(Condition(field="reviewer_licensure", op="eq", value=state, negate=neg))
+        said.append(f"{'not ' if neg else ''}reviewer licensed in {state}")
+    for fmt, neg in p.formats:
+        letters.append(Condition(field="letter_format", op="eq", value=fmt, negate=neg))
+        said.append(f"{'not ' if neg else ''}letter format {fmt}")
+    for sex in p.sexes:
+        letters.append(Condition(field="patient_sex", op="eq", value=sex))
+        said.append(f"patient {sex}")
+    for pri, neg in dict.fromkeys(p.priorities):
+        letters.append(Condition(field="priority", op="eq", value=pri, negate=neg))
+        said.append(f"{'not ' if neg else ''}priority {pri}")
+    for per in p.periods:
+        letters.append(_period_cond(per, date_field))
+        said.append(f"{'not ' if per.negated else ''}{FIELDS[date_field].label} {per.label}")
+    return items, letters, said
+
+
+
+
+def _outcome_conds(p: Parts) -> tuple[list[Condition], list[str]]:
+    vals = [(v, n) for v, n in p.outcomes]
+    if not vals:
+        return [], ["any outcome"]
+    v, n = vals[0]
+    return [Condition(field="determination", op="eq", value=v, negate=n)], [("not " if n else "") + v]
+
+
+def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
+    """The reading of a question split into `p`, with intent `scores` (see reader.read_question)."""
+    date_fields = [f for f in dict.fromkeys(p.fields) if f in DATE_FIELDS]
+    other_fields = [f for f in dict.fromkeys(p.fields) if f not in DATE_FIELDS]
+    intent = scores.best
+    cues = p.cues
+    yes_no = bool(re.match(r"(was|were|did|does|do|is|are|has|have|had|any)\b", text)) or (_outcome_asked(text) and "count" not in cues)
+    duration = len(date_fields) >= 2 or ("duration" in cues and date_fields)
+    fixes = p.corrections
+    read = [f"'{a}' -> {b}" for a, b in fixes]
+
+    def done(plan: Plan, summary: str) -> Reading:
+        line = summary + (" (" + "; ".join(read) + ")" if read else "")
+        return Reading("plan", plan, line, corrections=fixes)
+
+    if duration:
+        pair = tuple(date_fields[:2]) if len(date_fields) >= 2 else (date_fields[0], "decision_date")
+        if pair[0] == pair[1]:
+            pair = (pair[0], "decision_date")
+        pair = tuple(sorted(pair, key=lambda f: _ORDER.index(f)))
+    case = p.cases[0] if p.cases else None
+    # -- one case ---------------------------------------------------------------------------
+    if case:
+        svc = _service_cond(p.services)
+        if "why" in cues or intent == "why":
+            return done(Plan(operation="why", case_number=case, where=svc, search=" ".join(p.service_text) or None),
+                        f"why, case {case}" + (f", service ≈ {' '.join(p.service_text)}" if svc else ""))
+        if "passage" in cues or intent == "passage":
+            return done(Plan(operation="passage", case_number=case, where=[Condition(field="case_number", op="eq", value=case)],
+                             search=" ".join(p.service_text) or None), f"passage, case {case}, words: {' '.join(p.service_text)}")
+        if duration:
+            plan = Plan(unit="letters", where=[Condition(field="case_number", op="eq", value=case)],
+                        measure=Measure(aggregate="avg", duration=pair))
+            return done(plan, f"days from {FIELDS[pair[0]].label} to {FIELDS[pair[1]].label}, case {case}")
+        in_case = [Condition(field="case_number", op="eq", value=case)]
+        if re.search(r"\b(excluding|except|other than|not counting|besides|without)\s+(case\s+)?(number\s+)?"
+                     + re.escape(case.lower()), text):
+            raise ValueError(f"leaving one case out (case {case}) is not supported")
+        if ("count" in cues or "item_count" in p.fields) and p.outcomes:  # 'how many requests were overturned in CM...'
+            plan = Plan(unit="items", where=in_case + svc + _outcome_conds(p)[0])
+            return done(plan, f"number of items {_outcome_conds(p)[1][0]} in case {case}")
+        one_each = all(len(set(v)) <= 1 for v in (p.priorities, p.sexes, p.states, p.specialties))
+        if yes_no and one_each and not date_fields and (p.priorities or p.sexes or p.states or p.specialties):
+            _, letter_conds, said = _filters(p, "decision_date", vocab)
+            plan = Plan(unit="letters", where=in_case + letter_conds, yes_no=True)
+            return done(plan, f"whether case {case} is: " + ", ".join(said))
+        if yes_no and p.outcomes and not svc and not date_fields and not other_fields:
+            if "every" not in p.quants:
+                return Reading("clarify", None, f"case {case}, whether {p.outcomes[0][0]}",
+                               f"Whether every request of case {case} was {p.outcomes[0][0]}, or at least one?",
+                               choices=["every request", "at least one request"], corrections=fixes)
+            plan = Plan(unit="letters", where=in_case, yes_no=True,
+                        quantifier=Quantifier(mode="every", where=_outcome_conds(p)[0]))
+            return done(plan, f"whether every item of case {case} was {p.outcomes[0][0]}")
+        if date_fields:
+            return done(Plan(operation="fact", case_number=case, fact=date_fields[0]),
+                        f"{FIELDS[date_fields[0]].label} of case {case}")
+        if svc or p.outcomes and not other_fields:
+            plan = Plan(operation="fact", case_number=case, fact="determination", where=svc, yes_no=yes_no and bool(p.outcomes))
+            cond = _outcome_conds(p)[0]
+            if plan.yes_no:
+                plan.where = svc + cond
+            return done(plan, f"outcome of {' '.join(p.service_text) or 'every request'} in case {case}"
+                        + (f", asked whether {p.outcomes[0][0]}" if plan.yes_no else ""))
+        if (p.sexes or p.priorities) and not yes_no:
+            other_fields.insert(0, "patient_sex" if p.sexes else "priority")
+        if other_fields:
+            return done(Plan(operation="fact", case_number=case, fact=other_fields[0]),
+                        f"{FIELDS[other_fields[0]].label} of case {case}")
+        if "count" in cues and (p.units or "items" in p.units):
+            return done(Plan(operation="fact", case_number=case, fact="item_count"),
+                        f"number of disputed items in case {case}")
+        if "date" in cues:
+            return Reading("clarify", None, f"a date of case {case}, field not named",
+                           f"Which date of case {case}: decision, injury, UR denial, assigned or application received?",
+                           choices=DATE_FIELD_CHOICES, corrections=fixes)
+        if "outcome_q" in cues:
+            return done(Plan(operation="fact", case_number=case, fact="determination"), f"outcome of every request in case {case}")
+        return Reading("clarify", None, f"case {case}, nothing asked about it",
+                       f"What would you like to know about case {case}?", corrections=fixes)
+    # -- the library ------------------------------------------------------------------------
+    if _needs_case(p, text):
+        return Reading("clarify", None, "about one case, case not named", "Which case do you mean? "
+                       "Name its case number (e.g. CM16-0247274).", corrections=fixes)
+    if "date" in cues and not date_fields and not p.periods and intent == "fact":
+        return Reading("clarify", None, "a date, field not named", "Which date: decision, injury, UR denial, "
+                       "assigned or application received?", choices=DATE_FIELD_CHOICES, corrections=fixes)
+    date_field = date_fields[0] if len(date_fields) == 1 and not duration else "decision_date"
+    items, letters, said = _filters(p, date_field, vocab)
+    oc, osaid = _outcome_conds(p)
+    letter_word = "letters" in p.units or ("decisions" in p.units and not p.outcomes)
+    item_word = "items" in p.units
+    unit = "letters" if letter_word and not item_word else "items"
+    if "passage" in cues or (intent == "passage" and not p.outcomes and not p.units and "list" not in cues):
+        if not p.service_text:
+            raise ValueError("a passage question needs the words to look for")
+        return done(Plan(operation="passage", search=" ".join(p.service_text), where=letters),
+                    f"passages about {' '.join(p.service_text)}")
+    where = items + letters
+    # share
+    if "share" in cues:
+        if not oc:
+            raise ValueError("a rate needs the outcome whose share is wanted (overturned or upheld)")
+        group = _group(p, cues)
+        plan = Plan(operation="rank" if group else "aggregate", unit=unit, where=where,
+                    measure=Measure(aggregate="share", part=oc), group_by=group,
+                    order="asc" if group and _FEWEST.search(text) else "desc")
+        if _segments(p, plan, cues, text):
+            return done(plan, f"share {osaid[0]}, compared: " + " vs ".join(plan.segment_labels))
+        return done(plan, f"share of {unit} {osaid[0]}" + (", by " + _glabel(group) if group else "") + _s(said))
+    # compare
+    if _compares(cues, text):
+        plan = Plan(operation="aggregate", unit=unit, where=where + oc)
+        if _segments(p, plan, cues, text):
+            return done(plan, f"number of {unit} {osaid[0]}, compared: " + " vs ".join(plan.segment_labels))
+    # durations and averages
+    if duration:
+        agg = "median" if "median" in cues else "max" if "max" in cues else "min" if "min" in cues else "avg"
+        if agg in ("max", "min") and intent in ("extreme", "list", "rank"):
+            plan = Plan(operation="rank", unit="letters", where=where, group_by=GroupBy(field="case_number"),
+                        measure=Measure(aggregate="max", duration=pair), order="desc" if agg == "max" else "asc", limit=1)
+            return done(plan, f"case with the {'longest' if agg == 'max' else 'shortest'} time from "
+                        f"{FIELDS[pair[0]].label} to {FIELDS[pair[1]].label}" + _s(said))
+        plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, duration=pair))
+        return done(plan, f"{agg} days from {FIELDS[pair[0]].label} to {FIELDS[pair[1]].label}" + _s(said))
+    if "patient_age" in other_fields and ({"avg", "median", "min", "max"} & cues or intent == "average"):
+        agg = next((a for a in ("median", "min", "max") if a in cues), "avg")
+        plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field="patient_age"))
+        return done(plan, f"{agg} patient age" + _s(said))
+    # earliest / latest
+    if {"earliest", "latest"} & cues and intent in ("extreme", "fact", "list") and not p.outcomes:
+        agg = "earliest" if "earliest" in cues else "latest"
+        fld = date_fields[0] if date_fields else "decision_date"
+        plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field=fld))
+        return done(plan, f"{agg} {FIELDS[fld].label}" + _s(said))
+    # ranking
+    group = _group(p, cues)
+    if group and group.field == "service" and ("rank" in cues or "by" in cues or intent == "rank"):
+        raise ValueError("ranking services is not supported yet: the catalog groups items by their exact "
+                         "service text, so one service would be split over its many wordings")
+    if group and ("rank" in cues or "by" in cues or intent == "rank"):
+        g_unit = unit if (letter_word or item_word) else ("letters" if FIELDS[group.field].level == "letter"
+                                                          and not p.outcomes and not items else "items")
+        n = next((int(x.value) for x in p.numbers if x.op is None), None)
+        plan = Plan(operation="rank", unit=g_unit, where=where + oc, group_by=group, limit=n or (None if _FULL.search(text) else 1),
+                    order="asc" if "min" in cues or _FEWEST.search(text) else "desc")
+        return done(plan, f"number of {g_unit} {osaid[0]} by {_glabel(group)}" + (f", top {plan.limit}" if plan.limit else "") + _s(said))
+    if ("rank" in cues or intent == "rank") and not group:
+        raise ValueError("a ranking needs what to rank by (service, category, specialty, month ...)")
+    # quantifiers and thresholds (letters)
+    quant = None
+    thr = None
+    qmode = p.quants[0] if p.quants else None
+    count_n = next((x for x in p.numbers if x.op), None)
+    if count_n and (item_word or items) and "patient_age" not in other_fields:
+        thr = Threshold(op=count_n.op, n=int(count_n.value), where=items + oc)
+        unit, where = "letters", letters
+    elif qmode in ("every", "none", "mix") and (oc or items) and (letter_word or "list" == intent or qmode):
+        cond = oc or items
+        if qmode == "mix":
+            quant = Quantifier(mode="some", where=[Condition(field="determination", op="eq", value="upheld")])
+            thr = Threshold(op="ge", n=1, where=[Condition(field="determination", op="eq", value="overturned")])
+            osaid = ["some upheld and some overturned"]
+        else:
+            quant = Quantifier(mode=qmode, where=cond)
+        unit, where = "letters", letters if qmode != "every" or not oc else letters + items
+    elif any(n for _, n in p.services) and letter_word:
+        quant = Quantifier(mode="none", where=_service_cond([(w, False) for w, n in p.services if n]))
+        where = letters + _service_cond([(w, n) for w, n in p.services if not n])
+        unit = "letters"
+    else:
+        where = where + oc
+    for num in p.numbers:
+        if num.op and "patient_age" in other_fields or (num.op and not thr and not items and not oc):
+            where.append(Condition(field="patient_age", op=num.op, value=num.value))
+            said.append(f"age {num.op} {num.value:g}")
+    for fld in other_fields:
+        if fld in ("reviewer_licensure", "patient_sex", "priority", "reviewer_specialty", "patient_age"):
+            continue
+        if fld in ("guideline", "category"):
+            continue
+        raise ValueError(f"'{FIELDS[fld].label}' cannot be used as a filter here")
+    if letter_word or quant or thr or not (items or oc or p.services) and not item_word:
+        unit = "letters"
+    listing = not yes_no and "count" not in cues and ("list" in cues or intent == "list" or letter_word)
+    if listing:
+        unit = plan_unit = "letters"  # the answer is the case numbers
+        del plan_unit
+    plan = Plan(unit=unit, where=where, quantifier=quant, threshold=thr,
+                measure=Measure(aggregate="list" if listing else "count"), yes_no=yes_no and not listing)
+    head = "which " + unit if listing else ("whether any " if plan.yes_no else "number of ") + unit
+    extra = [osaid[0]] + ([f"{quant.mode} of its items {osaid[0] if oc else 'match'}"] if quant else []) \
+        + ([f"{thr.op} {thr.n} items"] if thr else []) + said + ([] if p.periods else ["all dates"])
+    return done(plan, head + ", " + ", ".join(extra))
+
+
+_ORDER = ["date_of_injury", "ur_denial_date", "application_received", "date_assigned", "decision_date"]
+
+
+def _s(said: list[str]) -> str:
+    return (", " + ", ".join(said)) if said else ""
+
+
+_FULL = re.compile(r"\b(rank|ranked|ranking|breakdown|distribution|by|per)\b")
+"""A ranking asked for in full; otherwise a superlative ('the most') keeps the top one (and ties)."""
+_FEWEST = re.compile(r"\b(fewest|least|lowest|smallest)\b")
+
+
+def _group(p: Parts, cues: set[str]) -> GroupBy | None:
+    for part in ("month", "quarter", "year"):
+        if part in cues:
+            return GroupBy(field="decision_date", part=part)
+    if "reviewer_specialty" in p.fields:
+        return GroupBy(field="reviewer_specialty")
+    if "reviewer_licensure" in p.fields and not p.states:
+        return GroupBy(field="reviewer_licensure")
+    if "diagnoses" in p.fields:
+        return GroupBy(field="diagnoses")
+    if any(w for w in ("category",) if w in p.fields) or "kind" in cues:
+        return GroupBy(field="category")
+    if not p.services and ("rank" in cues or "by" in cues):
+        if p.categories and "by" in cues:
+            return GroupBy(field="category")
+        return GroupBy(field="service")
+    return None
+
+
+def _glabel(g: GroupBy | None) -> str:
+    return "" if g is None else (g.part or FIELDS[g.field].label)
+
+
+def _segments(p: Parts, plan: Plan, cues: set[str], text: str = "") -> bool:
+    """Make `plan` a comparison when the question compares (vs, compare, 'X or Y, which'), one
+    segment per named service, category, period, sex, state or priority (never a negated one)."""
+    if not _compares(cues, text):
+        return False
+    kinds = []
+    services = [(w, n) for w, n in p.services if not n]
+    if len(services) >= 2:
+        kinds.append(([_service_cond([(w, False)]) for w, _ in services], [" ".join(w) for w, _ in services],
+                      ("service",)))
+    cats = [v for v, n in p.categories if not n]
+    if len(cats) >= 2:
+        kinds.append(([[Condition(field="category", op="eq", value=v)] for v in cats], cats, ("category",)))
+    periods = [x for x in p.periods if not x.negated]
+    if len(periods) >= 2:
+        kinds.append(([[_period_cond(x, "decision_date")] for x in periods], [x.label for x in periods],
+                      ("decision_date",)))
+    for values, fld in ((p.sexes, "patient_sex"), ([v for v, n in p.states if not n], "reviewer_licensure"),
+                        ([v for v, n in p.priorities if not n], "priority")):
+        values = list(dict.fromkeys(values))
+        if len(values) >= 2:
+            kinds.append(([[Condition(field=fld, op="eq", value=v)] for v in values], values, (fld,)))
+    if len(kinds) != 1:
+        return False  # nothing or several things compared at once: not one comparison
+    segs, labels, fields = kinds[0]
+    plan.operation = "compare"
+    plan.group_by = None
+    plan.segments, plan.segment_labels = segs, labels
+    plan.where = [c for c in plan.where if c.field not in fields]
+    return True
+
+
+def _compares(cues: set[str], text: str) -> bool:
+    """The question compares: 'vs', 'compare', or 'X or Y' with 'which' / 'more'."""
+    return "compare" in cues or bool(re.search(r"\bor\b", text) and re.search(r"\b(which|more|fewer)\b", text))
+
+
+def _period_cond(per, date_field: str) -> Condition:
+    if per.start and per.end:
+        return Condition(field=date_field, op="between", value=per.start, value2=per.end, negate=per.negated)
+    if per.start:
+        return Condition(field=date_field, op="ge", value=per.start, negate=per.negated)
+    return Condition(field=date_field, op="le", value=per.end, negate=per.negated)
+
+
+_PRONOUN = re.compile(r"\b(it|them|they|that one|the other one|same question|this case|that case|the case|"
+                      r"this letter|that letter|the letter|the patient|the worker|the reviewer|the claimant|"
+                      r"the employee|the applicant|what about|how about|and the)\b")
+_AGGREGATING = {"count", "list", "share", "avg", "median", "min", "max", "rank", "by", "earliest", "latest",
+                "compare", "duration", "month", "quarter", "year"}
+
+
+def _needs_case(p: Parts, text: str) -> bool:
+    """A question about one case that names none ('how old was the patient', 'was it overturned'):
+    no unit, no aggregating word, and it points at a case or asks a case's fact."""
+    if p.cues & _AGGREGATING or p.quants or p.periods:
+        return False
+    if _PRONOUN.search(text):
+        return True
+    if p.numbers:
+        return False
+    if p.units:
+        return False
+    case_fact = bool(set(p.fields) & {"patient_age", "patient_sex", "reviewer_specialty", "diagnoses"}) \
+        or "outcome_q" in p.cues
+    return case_fact or not (p.services or p.categories or p.outcomes or p.specialties or p.guidelines)
+
+
+def _outcome_asked(text: str) -> bool:
+    """'CM...: ketoprofen - upheld?': a question ending in an outcome word and a question mark."""
+    m = re.search(r"(\w+)\s*\?\s*$", text)
+    return bool(m) and any(m.group(1) in words.split() for words in OUTCOMES.values())

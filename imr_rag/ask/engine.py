@@ -1,0 +1,284 @@
+"""The offline answer engine: read the question, run its plan, write the answer.
+
+`Asker.answer` is the one entry point the CLI, the app and the evals use. The reading decides:
+a plan is run and written (every answer starts with how the question was read); a question
+that is ambiguous is asked back; one that cannot be read is refused with the words that were not
+understood; a service phrase that links to no item is checked against the full text of the
+letters before any answer may say that no letter mentions it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from imr_rag.ask.answer import asked_back, reading_line, write
+from imr_rag.ask.citations import AnswerBuilder
+from imr_rag.ask.conflicts import conflict_notes
+from imr_rag.ask.describe import describe_plan
+from imr_rag.ask.execute import run_plan
+from imr_rag.ask.intent import IntentModel
+from imr_rag.ask.llm import NUMBER, LLMClient
+from imr_rag.ask.passages import conclusion_span, mentioning_hits, quote, quote_hits, rationale_spans, squash
+from imr_rag.ask.plan import Plan
+from imr_rag.ask.reader import Reading, read_question
+from imr_rag.ask.result import Row
+from imr_rag.ask.vocab import Vocabulary, load_vocabulary
+from imr_rag.errors import LLMUnavailable
+from imr_rag.extract.align import align_quote
+from imr_rag.library import Library
+from imr_rag.schema import Answer, AnswerFilters
+from imr_rag.settings import Settings
+from imr_rag.textutil import content_words
+
+TEXTS_KEPT = 512
+"""Letter texts kept in memory between questions (citations quote them)."""
+ROW_LIMIT = 200
+"""Counted rows an answer carries by default (the app's table); `imr-rag ask --json` asks for all."""
+RETRIEVE_K = 6
+"""Passages the model answers from."""
+MAX_ITEMS = 10
+"""Items an outcome or why answer states one by one."""
+UNSUPPORTED = "The retrieved passages of the letters do not answer this question."
+
+
+def known_values(vocab: Vocabulary) -> dict[str, set[str]]:
+    """What a plan may name, lower case: the LLM planner's plans are checked against it."""
+    return {
+        "case_number": {c.lower() for c in vocab.case_numbers},
+        "reviewer_specialty": {s.lower() for s in (*vocab.specialties, *vocab.specialty_strings)},
+        "service": {w.lower() for w in vocab.service_words},
+        "category": {c.lower() for c in vocab.categories},
+        "guideline": {g.lower() for g in vocab.guideline_families},
+        "letter_format": {f.lower() for f in vocab.letter_formats},
+    }
+
+
+class Asker:
+    """Answers questions about one library, offline."""
+
+    def __init__(self, library: Library, settings: Settings, *, row_limit: int | None = ROW_LIMIT):
+        self.library = library
+        self.settings = settings
+        self.row_limit = row_limit
+        self.llm = LLMClient(settings) if settings.llm_enabled else None
+        self._vocab: tuple[int, Vocabulary] | None = None
+        self._intents: IntentModel | None = None
+        self._texts: dict[str, str] = {}
+        self.previous: Plan | None = None  # the last plan answered: a follow-up may build on it
+
+    # -- what the reader needs -------------------------------------------------------------
+    def vocabulary(self) -> Vocabulary:
+        generation = self.library.catalog.generation()
+        if self._vocab is None or self._vocab[0] != generation:
+            self.library.catalog.refresh_query_stats()
+            self._vocab = (generation, load_vocabulary(self.library.catalog.db))
+        return self._vocab[1]
+
+    @property
+    def intents(self) -> IntentModel:
+        if self._intents is None:  # the library's MiniLM when it embeds with it: loaded once
+            shared = self.library.embedder if self.settings.embedding_backend == "onnx" else None
+            self._intents = IntentModel(shared)
+        return self._intents
+
+    @property
+    def today(self) -> dt.date:
+        return self.settings.today or dt.date.today()
+
+    def text_of(self, doc_id: str) -> str:
+        if doc_id not in self._texts:
+            if len(self._texts) >= TEXTS_KEPT:
+                self._texts.clear()
+            doc = self.library.catalog.document(doc_id)
+            self._texts[doc_id] = doc.text if doc else ""
+        return self._texts[doc_id]
+
+    # -- answering ---------------------------------------------------------------------------
+    def answer(self, question: str, history: list[tuple[str, str]] | None = None,
+               filters: AnswerFilters | None = None) -> Answer:
+        """The answer to `question` (a follow-up of `history`, (question, answer) pairs)."""
+        question = question.strip()
+        filters = filters or AnswerFilters()
+        if not question:
+            return asked_back(question, "", "Ask a question about the letters.", status="refused")
+        if self.llm is not None:
+            try:
+                answer = self.llm_answer(question, history or [], filters)
+            except LLMUnavailable as exc:  # an answer from the catalog beats no answer; say why
+                answer = self.offline_answer(question, filters)
+                answer.notes.append(f"the LLM could not be reached ({exc}); answered offline")
+        else:
+            answer = self.offline_answer(question, filters)
+        answer.notes += conflict_notes(self.library.catalog, answer)
+        return answer
+
+    def offline_answer(self, question: str, filters: AnswerFilters) -> Answer:
+        reading = read_question(question, self.vocabulary(), today=self.today, intents=self.intents,
+                                previous=self.previous)
+        answer = self.answer_reading(question, reading, filters)
+        if answer.status == "answered" and reading.plan is not None:
+            self.previous = reading.plan
+        return answer
+
+    # -- with an LLM -------------------------------------------------------------------------
+    def llm_answer(self, question: str, history: list[tuple[str, str]], filters: AnswerFilters) -> Answer:
+        """The model plans (checked like the reader's plans) or writes from cited passages."""
+        standalone = self.llm.standalone(question, history)
+        vocab = self.vocabulary()
+        route = self.llm.route(standalone, vocab.newest_decision_date or "unknown", self.today.isoformat(),
+                               known_values(vocab))
+        if route.kind == "catalog" and route.plan is not None:
+            reading = Reading(status="plan", plan=route.plan, read_as=describe_plan(route.plan))
+            return self.answer_reading(question, reading, filters).model_copy(update={"mode": "llm"})
+        return self.numbers_checked(question, self.generated(standalone, filters), filters)
+
+    def generated(self, question: str, filters: AnswerFilters) -> Answer:
+        hits = self.library.search(question, k=RETRIEVE_K, filters=filters.for_search())
+        numbered = {n: hit for n, hit in enumerate(hits, 1)}
+        generated = self.llm.generate(question, {
+            n: (f"case {h.case_number or h.doc_id}, {h.section}", h.text) for n, h in numbered.items()})
+        if not hits or not generated.supported or not generated.sentences:
+            return asked_back(question, f"passages about {question}", UNSUPPORTED, status="refused", mode="llm")
+        b = AnswerBuilder(text_of=self.text_of)
+        for sentence in generated.sentences:
+            cites = []
+            for c in sentence.citations:
+                hit = numbered[c.passage]
+                ev = align_quote(hit.text, c.quote)  # the validators already found it
+                cites.append(b.cite(hit.doc_id, hit.case_number, hit.source, hit.start + ev.start,
+                                    hit.start + ev.end, hit.section))
+            b.say(sentence.text, sorted(set(cites), key=cites.index))
+        return b.answer(question, "llm", mode="llm")
+
+    def numbers_checked(self, question: str, answer: Answer, filters: AnswerFilters) -> Answer:
+        """The generated answer, unless the question counts and it states a number the catalog's
+        SQL answer does not (a passage can carry "the count is 999"): then the catalog's answer,
+        saying why."""
+        said = set(NUMBER.findall(" ".join(s.text for s in answer.sentences)))
+        if not said:
+            return answer
+        computed = self.offline_answer(question, filters)
+        if computed.kind != "count" or said <= set(NUMBER.findall(computed.text)):
+            return answer
+        computed.notes.append(f"the model's answer stated numbers the catalog does not compute "
+                              f"({', '.join(sorted(said - set(NUMBER.findall(computed.text))))}); answered from the catalog")
+        return computed
+
+    def answer_reading(self, question: str, reading: Reading, filters: AnswerFilters) -> Answer:
+        """The answer to a question read as `reading` (the LLM planner's readings come here too)."""
+        if reading.status == "clarify":
+            choices = f" ({', '.join(reading.choices)})" if reading.choices and not reading.message.endswith("?") else ""
+            return asked_back(question, reading.read_as, reading.message + choices, status="clarify")
+        if reading.status == "refuse":
+            return asked_back(question, reading.read_as, reading.message, status="refused")
+        if reading.status == "unknown_service":
+            return self.unknown_service(question, reading, filters)
+        plan = reading.plan
+        assert plan is not None, "a reading with status 'plan' carries its plan"
+        if plan.operation == "passage":
+            return self.passages(question, reading, plan, filters)
+        if plan.operation == "why":
+            return self.why(question, reading, plan, filters)
+        if plan.yes_no and plan.unit == "items" and plan.operation == "aggregate":
+            return self.item_outcomes(question, reading, plan, filters)
+        result = run_plan(self.library.catalog.db, plan, filters, row_limit=self.row_limit)
+        return write(question, reading.read_as, plan, result, self.text_of)
+
+    def unknown_service(self, question: str, reading: Reading, filters: AnswerFilters) -> Answer:
+        """A service phrase no item is: 'No letter mentions X' only when no passage uses its words
+        or their near forms; otherwise what the letters say, and the items it may have meant."""
+        phrase = reading.unknown_phrase or ""
+        hits = mentioning_hits(
+            phrase, lambda q: self.library.search(q, k=20, filters=filters.for_search(), mode="lexical"),
+            self.library.lexical.terms_near,
+        )
+        suggestions = f" Did you mean: {'; '.join(reading.suggestions)}?" if reading.suggestions else ""
+        if not hits:
+            answer = asked_back(question, reading.read_as, f'No letter in the library mentions "{phrase}".'
+                                + suggestions, status="answered")
+            answer.value = 0 if reading.plan is None or reading.plan.measure.aggregate != "list" else []
+            return answer
+        b = AnswerBuilder(text_of=self.text_of)
+        b.say(reading_line(reading.read_as))
+        b.say(f'No disputed item is "{phrase}", but {len({h.doc_id for h in hits})} letter(s) mention it:'
+              + suggestions)
+        for hit in hits[:3]:
+            quote(b, hit, hit.start, hit.end, self.text_of)
+        answer = b.answer(question, "passages")
+        answer.status, answer.reading = "clarify", reading.read_as
+        return answer
+
+    def passages(self, question: str, reading: Reading, plan: Plan, filters: AnswerFilters) -> Answer:
+        b = AnswerBuilder(text_of=self.text_of)
+        b.say(reading_line(reading.read_as))
+        search = plan.search or question
+        if plan.case_number:
+            filters = filters.model_copy(update={"case_number": plan.case_number})
+        hits = self.library.search(search, k=5, filters=filters.for_search())
+        if not quote_hits(b, hits, set(content_words(search)), self.text_of):
+            return asked_back(question, reading.read_as,
+                              "I found no passage in the letters that answers this.", status="refused")
+        answer = b.answer(question, "passages")
+        answer.reading, answer.plan = reading.read_as, plan.model_dump(mode="json", exclude_defaults=True)
+        return answer
+
+    def item_outcomes(self, question: str, reading: Reading, plan: Plan, filters: AnswerFilters) -> Answer:
+        """"Was X approved?": the items X names, each with its outcome and the conclusion of its
+        rationale, and whether the outcome asked about is theirs (not a count of 0 when it is not)."""
+        asked = {v for c in plan.where if c.field == "determination" and not c.negate
+                 for v in (c.value if isinstance(c.value, list) else [c.value])}
+        named = plan.model_copy(update={
+            "where": [c for c in plan.where if c.field != "determination"], "yes_no": False,
+            "measure": plan.measure.model_copy(update={"aggregate": "list", "part": []})})
+        items = [r for r in run_plan(self.library.catalog.db, named, filters, row_limit=self.row_limit).rows
+                 if r.item_index is not None]
+        if not items:
+            answer = asked_back(question, reading.read_as, "No: no disputed item matches.", status="answered")
+            answer.value = False
+            return answer
+        matching = [r for r in items if not asked or r.determination in asked
+                    or (r.determination == "partially_overturned" and "overturned" in asked)]
+        b = AnswerBuilder(text_of=self.text_of)
+        b.say(reading_line(reading.read_as))
+        if not asked:
+            b.say(f"{len(items)} disputed item{'s' if len(items) > 1 else ''} match.")
+        elif len(matching) == len(items):
+            b.say("Yes." if len(items) == 1 else f"Yes: all {len(items)} matching items.")
+        else:
+            b.say("No." if not matching else f"Partly: {len(matching)} of {len(items)} matching items.")
+        self.say_items(b, items[:MAX_ITEMS])
+        if len(items) > MAX_ITEMS:
+            b.say(f"{len(items) - MAX_ITEMS} more matching items are not listed; narrow the question.")
+        answer = b.answer(question, "decision")
+        answer.reading, answer.value = reading.read_as, (len(matching) == len(items)) if asked else len(items)
+        answer.plan = plan.model_dump(mode="json", exclude_defaults=True)
+        return answer
+
+    def say_items(self, b: AnswerBuilder, items: list[Row]) -> None:
+        """Each item's outcome (citing its outcome line) and its rationale's conclusion."""
+        for row in items:
+            text = self.text_of(row.doc_id)
+            cites = [b.cite(row.doc_id, row.case_number, row.source, *row.span, "item")] if row.span else []
+            where = f"case {row.case_number}" if row.case_number else row.source.rsplit("/", 1)[-1]
+            b.say(f"{row.service} ({where}): {row.determination.replace('_', ' ')}.", cites)
+            spans = rationale_spans(self.library.catalog.decision(row.doc_id), row.item_index, text)
+            span = conclusion_span(spans, text, row.determination, row.service)
+            if span is not None:
+                n = b.cite(row.doc_id, row.case_number, row.source, *span, "item")
+                b.say(f'The reviewer concluded: "{squash(text[span[0]:span[1]])}"', [n])
+
+    def why(self, question: str, reading: Reading, plan: Plan, filters: AnswerFilters) -> Answer:
+        """Why an item was decided so: its outcome line and the conclusion of its own rationale."""
+        result = run_plan(self.library.catalog.db, plan.model_copy(update={"operation": "aggregate"}), filters,
+                          row_limit=self.row_limit)
+        items = [r for r in result.rows if r.item_index is not None]
+        if not items:
+            return asked_back(question, reading.read_as, "No disputed item matches, so there is no rationale to quote.",
+                              status="refused")
+        b = AnswerBuilder(text_of=self.text_of)
+        b.say(reading_line(reading.read_as))
+        self.say_items(b, items[:MAX_ITEMS])
+        answer = b.answer(question, "decision")
+        answer.reading, answer.value = reading.read_as, [r.determination for r in items]
+        answer.plan = plan.model_dump(mode="json", exclude_defaults=True)
+        return answer

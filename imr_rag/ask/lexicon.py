@@ -1,0 +1,197 @@
+"""The words and phrases the reader links to meaning, each with its kind: outcomes, units, field
+nouns (from fields.FIELDS), categories, guideline families, specialties, states, negation,
+quantifiers and the intent cues. Built once per vocabulary; matched longest phrase first."""
+
+from __future__ import annotations
+
+from imr_rag.ask.fields import FIELDS
+from imr_rag.ask.function_words import FUNCTION_WORDS
+from imr_rag.ask.vocab import Vocabulary
+
+OUTCOMES = {
+    "overturned": "overturned overturn overturns overturning approved approve approves approval approvals granted grant "
+                  "reversed reverse reversal reversals flipped flip certified certify won allowed authorized "
+                  "authorised overruled",
+    "upheld": "upheld uphold upholds upholding denied deny denials denial rejected reject affirmed affirm sustained "
+              "non-certified noncertified lost stood stands",
+    "partially_overturned": "partially partial partly modified",
+}
+OUTCOME_PHRASES = {"denial stands": "upheld", "denial stood": "upheld", "turned down": "upheld",
+                   "not approved": "upheld", "partially overturned": "partially_overturned",
+                   "partially approved": "partially_overturned", "got overturned": "overturned"}
+UNITS = {
+    "letters": "letter letters case cases appeals file files claim claims patient patients claimant claimants "
+               "worker workers employee employees applicant applicants",
+    "decisions": "decision decisions determination determinations imrs reviews review",
+    "items": "disputing at issue in dispute request requests item items treatment treatments service services dispute disputes issue issues "
+             "disputed requested procedure procedures",
+}
+CATEGORY_WORDS = {
+    "medication": "medication medications meds med drug drugs prescription prescriptions pharmacy",
+    "imaging": "imaging scans scan studies radiology",
+    "therapy": "therapy therapies",
+    "surgery": "surgery surgeries surgical operation operations",
+    "injection": "injection injections shots",
+    "DME": "dme equipment",
+}
+GUIDELINE_WORDS = {"MTUS": "mtus ca mtus", "ODG": "odg official disability guidelines", "ACOEM": "acoem"}
+NEGATION = "don't doesn't didn't not counting except excluding exclude excludes other than not without besides but not aside from minus apart from non"
+QUANTIFIERS = {
+    "every": "every all everything each entirely fully wholly",
+    "none": "none no nothing zero",
+    "some": "any some at least one one or more",
+    "mix": "mix mixed split both some and some",
+}
+CUES = {
+    "count": "how many number count total tally # how much quantity",
+    "list": "which list show cases with case numbers whose",
+    "share": "rate rates % percent pct percentage share proportion fraction how often ratio likelihood chance odds",
+    "avg": "average avg mean on average typical typically",
+    "median": "median",
+    "duration": "how long days time turnaround took take takes elapsed gap lag delay wait",
+    "earliest": "earliest first oldest soonest",
+    "latest": "latest most recent newest last recent",
+    "min": "youngest minimum min lowest fastest quickest shortest least",
+    "max": "maximum max highest longest slowest",
+    "rank": "volume most top rank ranked ranking common frequent frequently often busiest breakdown popular leading "
+            "biggest fewest distribution",
+    "by": "by per each for each broken down by split by",
+    "compare": "vs vs. versus compare compared comparison against more or less difference",
+    "why": "why reason reasons rationale reasoning basis explain explanation justification justify grounds",
+    "passage": "say said says write wrote written quote passage passages text paragraph discuss discussed "
+               "language wording",
+    "date": "date dates when day dated",
+    "outcome_q": "outcome outcomes result results happened happen decide decided ruled ruling disposition",
+    "period": "between after during since before until through within -> > among issued",
+    "context": "cite cites cited citing citation citations relied relying rely imr reviewed so far over independent medical review maximus iro reviewer reviewers library database dataset all-time "
+               "overall altogether ever across injured worker "
+               "person people doc doctor doctors physician physicians",
+    "month": "month months monthly",
+    "quarter": "quarter quarters quarterly",
+    "year": "year years yearly annually annual",
+}
+MEANING_WORDS = frozenset(
+    ["weekday", "weekdays", "weekend", "weekends", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "spring", "summer", "autumn", "fall", "winter", "season", "seasonal", "fiscal", "holiday", "holidays", "decade", "century", "morning", "evening", "night", "hour", "hours", "cost", "costs", "price", "prices", "dollar", "dollars", "amount", "paid", "payment", "insurer", "insurers", "employer", "employers", "attorney", "attorneys", "lawyer", "lawyers", "name", "names", "address", "trend", "trends", "growth", "increase", "decrease", "change", "changed", "percentile", "standard", "deviation", "variance", "sum", "half", "higher", "lower", "greater", "fewer", "than", "only", "exactly", "correlation", "average"])
+"""Words that would change what is asked; left unread they make the reader refuse, naming them."""
+
+
+SERVICE_ALIASES = {
+    "hha": "home health aide", "acu": "acupuncture", "ls": "lumbar", "l-s": "lumbar", "lumbosacral": "lumbar",
+    "low back": "lumbar", "lower back": "lumbar", "c-spine": "cervical", "c spine": "cervical", "neck": "cervical",
+    "l-spine": "lumbar", "l spine": "lumbar", "t-spine": "thoracic", "evals": "evaluation", "eval": "evaluation",
+    "mbb": "medial branch block", "esi": "epidural steroid injection", "fce": "functional capacity evaluation",
+    "uds": "urine drug screen", "ncs": "nerve conduction", "ncv": "nerve conduction",
+}
+"""Abbreviations and lay words for service words: linked to the expansion, and only when the
+library's services hold every word of it (otherwise the word stays unknown)."""
+
+
+def _add(table: dict, phrase: str, kind: str, value) -> None:
+    key = tuple(phrase.split())
+    table.setdefault(key, (kind, value))
+
+
+def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]]:
+    """Phrase (tokens) -> (kind, value). Earlier entries win on the same phrase."""
+    t: dict[tuple[str, ...], tuple[str, object]] = {}
+    for phrase, value in OUTCOME_PHRASES.items():
+        _add(t, phrase, "outcome", value)
+    # field nouns of the dates and letter facts; generic nouns that are units or services are not fields here
+    skip = {"decision", "decided", "service", "treatment", "request", "item", "procedure", "medication", "drug",
+            "determination", "outcome", "result", "upheld", "overturned", "approved", "denied", "kind", "old",
+            "man", "woman", "men", "women", "male", "female", "standard", "expedited", "urgent", "rush",
+            "condition", "states", "filed", "reviewer", "cited", "citing", "mtus", "odg", "acoem", "decision on", "modified", "ruled", "ruling", "assignment"}
+    for key, f in FIELDS.items():
+        for noun in f.nouns:
+            if noun not in skip and key not in ("service", "determination", "case_number"):
+                _add(t, noun, "field", key)
+    for phrase, key in (("assignment date", "date_assigned"), ("date of assignment", "date_assigned"),
+                        ("came in", "application_received"), ("application date", "application_received"),
+                        ("received date", "application_received"), ("date received", "application_received"),
+                        ("denied by utilization review", "ur_denial_date"), ("ur denied", "ur_denial_date"),
+                        ("board cert", "reviewer_specialty"), ("what kind of doctor", "reviewer_specialty"),
+                        ("kind of doctor", "reviewer_specialty"), ("type of doctor", "reviewer_specialty"),
+                        ("how old", "patient_age"), ("years old", "patient_age"), ("decision date", "decision_date"),
+                        ("date of decision", "decision_date"), ("imr decision date", "decision_date"),
+                        ("licensed in", "reviewer_licensure"), ("states", "reviewer_licensure"),
+                        ("assignment", "date_assigned"), ("state", "reviewer_licensure"), ("type", "category"),
+                        ("kind of service", "category"), ("app received", "application_received"),
+                        ("application receipt", "application_received"), ("categories", "category"),
+                        ("license state", "reviewer_licensure"), ("licence state", "reviewer_licensure")):
+        _add(t, phrase, "field", key)
+    for outcome, words in OUTCOMES.items():
+        for w in words.split():
+            _add(t, w, "outcome", outcome)
+    for phrase, fmt in (("texas iro", "tx_iro"), ("tx iro", "tx_iro"), ("iro letter", "tx_iro"),
+                        ("texas letter", "tx_iro"), ("texas letters", "tx_iro"), ("texas case", "tx_iro"),
+                        ("texas cases", "tx_iro"), ("california imr", "ca_dwc_imr"), ("dwc", "ca_dwc_imr")):
+        if fmt in vocab.letter_formats:
+            _add(t, phrase, "format", fmt)
+    for phrase, expansion in SERVICE_ALIASES.items():  # linked only when the library has the words
+        if all(w in vocab.service_words for w in expansion.split()):
+            _add(t, phrase, "service", expansion)
+    for s in vocab.states:
+        _add(t, s.lower(), "state", s)
+        _add(t, s.lower() + "-licensed", "state", s)
+    for word, value in (("female", "female"), ("females", "female"), ("woman", "female"), ("women", "female"),
+                        ("male", "male"), ("males", "male"), ("man", "male"), ("men", "male")):
+        _add(t, word, "sex", value)
+    for p in vocab.priorities:
+        _add(t, p.lower(), "priority", p)
+    _add(t, "urgent", "priority", "Expedited")
+    for spec in vocab.specialties:
+        low = spec.lower()
+        forms = {low, low.replace("&", "and"), low.replace("orthopaedic", "orthopedic"),
+                 low.replace("orthopedic", "orthopaedic")}
+        if low.endswith("ology"):  # the physician: 'anesthesiology' -> 'anesthesiologist(s)'
+            forms |= {low[:-1] + "ist", low[:-1] + "ists"}
+        if low.endswith(" surgery"):
+            forms |= {low[:-len("surgery")] + "surgeon", low[:-len("surgery")] + "surgeons"}
+        for form in forms:
+            _add(t, form, "specialty", spec)
+    for alias, spec in (("pm&r", "Physical Medicine & Rehabilitation"), ("pmr", "Physical Medicine & Rehabilitation"),
+                        ("physiatry", "Physical Medicine & Rehabilitation"), ("ortho", "Orthopedic Surgery"),
+                        ("orthopedics", "Orthopedic Surgery"), ("family medicine", "Family Practice"),
+                        ("occ med", "Occupational Medicine"), ("orthopedic surgeon", "Orthopedic Surgery"),
+                        ("ortho surgeon", "Orthopedic Surgery"), ("pain medicine", "Pain Medicine")):
+        if spec in vocab.specialties:
+            _add(t, alias, "specialty", spec)
+    for family, words in GUIDELINE_WORDS.items():
+        for phrase in words.split(" ") if family != "ODG" else ("odg", "official disability guidelines"):
+            _add(t, phrase, "guideline", family)
+    _add(t, "ca mtus", "guideline", "MTUS")
+    _add(t, "california mtus", "guideline", "MTUS")
+    for cat, words in CATEGORY_WORDS.items():
+        if cat in vocab.categories or True:
+            for w in words.split():
+                _add(t, w, "category", cat)
+    for unit, words in UNITS.items():
+        for w in words.split():
+            _add(t, w, "unit", unit)
+    for phrase in ("other than", "but not", "aside from", "apart from"):
+        _add(t, phrase, "neg", True)
+    for w in NEGATION.split():
+        _add(t, w, "neg", True)
+    for mode in ("some and some", "at least one", "one or more"):
+        _add(t, mode, "quant", "mix" if mode == "some and some" else "some")
+    for mode, words in QUANTIFIERS.items():
+        for w in words.split():
+            _add(t, w, "quant", mode)
+    for cue, words in CUES.items():
+        for phrase in _phrases(words):
+            _add(t, phrase, "cue", cue)
+    for w in FUNCTION_WORDS:
+        _add(t, w, "function", None)
+    return t
+
+
+def _phrases(words: str) -> list[str]:
+    """Cue lists hold multi-word phrases; known ones are kept whole."""
+    multi = ("how many", "how much", "number", "on average", "how long", "how often", "most recent", "case numbers",
+             "broken down by", "split by", "so far", "at issue", "in dispute", "not counting", "for each", "injured worker", "independent medical review", "all-time")
+    out, rest = [], f" {words} "
+    for m in multi:
+        if f" {m} " in rest:
+            out.append(m)
+            rest = rest.replace(f" {m} ", " ")
+    return out + rest.split()

@@ -1,0 +1,311 @@
+"""The reader: question text -> a `Plan`, a question back, or a refusal. Fails closed.
+
+Every word is accounted for: slots (case numbers, dates, numbers), lexicon words (outcomes,
+fields, units, categories, guidelines, specialties, states, negation, quantifiers, intent cues),
+function words, and service words linked to the library's vocabulary (typos corrected only when
+one word is clearly meant). Whatever is left makes the reader refuse or ask back; it never goes
+into a service phrase silently. The operation comes from the exemplar bank (intent.py) combined
+with the slot evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from imr_rag.ask.build import build_plan
+from imr_rag.ask.fields import FIELDS
+from imr_rag.ask.intent import IntentModel
+from imr_rag.ask.lexicon import MEANING_WORDS, build_lexicon
+from imr_rag.ask.plan import Plan
+from imr_rag.ask.reading import Parts, Reading, Word
+from imr_rag.ask.slots import (
+    Slot,
+    correct_word,
+    find_cases,
+    find_numbers,
+    find_periods,
+    normalise_question,
+)
+from imr_rag.ask.vocab import Vocabulary
+from imr_rag.textutil import plural_blind, service_tokens
+
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:['&][a-z0-9]+)*|%|#|->|>=|<=|[<>]")
+_LEXICONS: dict[int, tuple[Vocabulary, dict]] = {}
+_NGRAMS: dict[int, tuple[Vocabulary, frozenset]] = {}
+JOINING = {"of", "the", "for", "with", "to", "and", "in", "on", "at"}
+
+
+def _lexicon(vocab: Vocabulary) -> dict:
+    cached = _LEXICONS.get(id(vocab))
+    if cached is None or cached[0] is not vocab:
+        cached = (vocab, build_lexicon(vocab))
+        _LEXICONS[id(vocab)] = cached
+    return cached[1]
+
+
+def tokenize(text: str, taken: list[Slot], vocab: Vocabulary) -> list[Word]:
+    """Words outside the slots, each linked to the lexicon (longest phrase first) or to services."""
+    lex = _lexicon(vocab)
+    words = [Word(m.group(0).strip("'."), m.start(), m.end()) for m in _TOKEN.finditer(text)
+             if all(m.end() <= s.start or m.start() >= s.end for s in taken)]
+    i = 0
+    while i < len(words):
+        for size in range(min(5, len(words) - i), 0, -1):
+            key = tuple(w.text for w in words[i:i + size])
+            hit = lex.get(key) or (next((lex[(s,)] for s in stems(key[0]) if (s,) in lex), None)
+                                   if size == 1 else None)
+            if hit and (size == 1 or all(words[j + 1].start - words[j].end <= 1 for j in range(i, i + size - 1))):
+                if hit[0] in ("category", "unit") and _inside_service(words, i, size, vocab):
+                    continue  # 'therapy' of 'physical therapy', 'drug' of 'urine drug screen': one service
+                for w in words[i:i + size]:
+                    w.kind, w.value, w.tail = hit[0], hit[1], w is not words[i]
+                i += size
+                break
+        else:
+            w = words[i]
+            if w.text.startswith("non-") and lex.get((w.text[4:],)):
+                words.insert(i, Word("non", w.start, w.start + 3, "neg", True))
+                w.text, w.start = w.text[4:], w.start + 4
+                i += 1
+                continue  # read again without the prefix, after the negation
+            stem = next((s for s in stems(w.text) if s in vocab.service_words), None)
+            w.kind, w.value = ("service", stem) if stem else ("unknown", None)
+            i += 1
+    return words
+
+
+def _service_ngrams(vocab: Vocabulary) -> frozenset[tuple[str, str]]:
+    """Adjacent word pairs of the library's service names (plural-blind), cached per vocabulary."""
+    cached = _NGRAMS.get(id(vocab))
+    if cached is None or cached[0] is not vocab:
+        pairs = set()
+        for service in vocab.services:
+            toks = service_tokens(service)
+            pairs.update(zip(toks, toks[1:], strict=False))
+        for variant in vocab.synonym_groups:
+            pairs.update(zip(variant, variant[1:], strict=False))
+        cached = (vocab, frozenset(pairs))
+        _NGRAMS[id(vocab)] = cached
+    return cached[1]
+
+
+def _inside_service(words: list[Word], i: int, size: int, vocab: Vocabulary) -> bool:
+    """Whether the one-word lexicon hit at `i` continues or starts a service name with its
+    neighbour ('physical' + 'therapy', 'urine' + 'drug' + 'screen'): then it is part of the service."""
+    if size != 1:
+        return False
+    pairs = _service_ngrams(vocab)
+    me = plural_blind(words[i].text)
+    before = words[i - 1] if i > 0 else None
+    after = words[i + 1] if i + 1 < len(words) else None
+    if before is not None and before.kind == "service" and (plural_blind(before.text), me) in pairs:
+        return True
+    if after is not None and (me, plural_blind(after.text)) in pairs and \
+            any(s in vocab.service_words for s in stems(after.text)):
+        return True
+    return False
+
+
+def stems(word: str) -> list[str]:
+    """The word and its plural-, possessive- and -ing-blind forms ('mri's', 'mris', 'screening')."""
+    out = [word, plural_blind(word)]
+    for suffix in ("'s", "s", "es", "ing"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            out.append(word[: -len(suffix)])
+    return out
+
+
+
+AGENT_WORDS = frozenset({"imr", "iro", "reviewer", "reviewers", "maximus", "doctor", "doctors", "physician",
+                         "physicians", "someone", "specialist", "specialists", "doc", "docs", "review"})
+"""After 'by', these name who decided ('overturned by IMR'), not a key to group by."""
+SERVICE_LEADS = frozenset({"with", "had", "has", "a", "an", "any", "for", "about", "of", "mention", "mentions",
+                           "involving", "involved", "re", "regarding", "on"})
+"""Words after which a question may end with a service name ('cases with a diskectomy')."""
+SERVICE_NEIGHBOURS = frozenset({"unit", "outcome", "category"})
+
+
+def _next_index(words: list[Word], idx: int) -> int | None:
+    """The index of the first word after `idx` that is not a function word."""
+    return next((j for j in range(idx + 1, len(words)) if words[j].kind != "function"), None)
+
+
+def _next_content(words: list[Word], idx: int) -> Word | None:
+    j = _next_index(words, idx)
+    return None if j is None else words[j]
+
+
+def _service_position(words: list[Word], start: int, end: int) -> bool:
+    """Whether words[start:end] stand where a service name stands: next to a unit, outcome or
+    category word, or at the end of the question after 'with', 'had', 'any' ... An unknown
+    phrase anywhere else ('before christmas', 'in their 40s') is a word not understood."""
+    after = words[end] if end < len(words) else None
+    before = words[start - 1] if start > 0 else None
+    if any(w.kind == "service" for w in words[start:end]):
+        return True
+    if after is not None and after.kind in SERVICE_NEIGHBOURS:
+        return True
+    if before is not None and before.kind in SERVICE_NEIGHBOURS - {"category"}:
+        return after is None or after.kind in SERVICE_NEIGHBOURS or after.text in ("-",)
+    return after is None and before is not None and before.text in SERVICE_LEADS
+
+
+def _collect(words: list[Word], vocab: Vocabulary) -> Parts:
+    p = Parts()
+    negated = False
+    run: list[int] = []
+
+    def flush() -> None:
+        nonlocal run
+        while run and words[run[-1]].kind == "function":
+            run.pop()
+        if run:
+            phrase = [words[j] for j in run]
+            if any(w.kind == "unknown" for w in phrase):
+                if _service_position(words, run[0], run[-1] + 1):
+                    p.unknown.append(phrase)
+                else:
+                    p.unread.extend(w.text for w in phrase if w.kind != "function")
+            else:
+                linked = [str(w.value or w.text) for w in phrase if w.kind == "service" and not w.tail]
+                p.services.append((linked, negated))
+                p.service_text.append(" ".join(linked))
+        run = []
+
+    for idx, w in enumerate(words):
+        if w.kind == "unknown":
+            fix = correct_word(w.text, vocab.service_words)
+            if fix.corrected:
+                p.corrections.append((w.text, fix.corrected))
+                w.kind, w.value = "service", fix.corrected
+            elif w.text in MEANING_WORDS:
+                p.leftover_meaning.append(w.text)
+                continue
+            elif fix.candidates:
+                p.ambiguous.append((w.text, fix.candidates))
+        if w.kind in ("service", "unknown"):
+            run.append(idx)
+            continue
+        if run and w.kind == "function" and w.text in JOINING:
+            j = _next_index(words, idx)
+            if j is not None and words[j].kind in ("service", "unknown") and \
+                    all(x.text in JOINING or x.text in ("a", "an", "the") for x in words[idx:j]):
+                run.append(idx)
+                continue
+        flush()
+        if w.tail:
+            continue  # the tail of a multi-word phrase
+        kind, value = w.kind, w.value
+        nxt = _next_content(words, idx)
+        if kind == "neg":
+            negated = True
+            continue
+        if kind == "cue" and value == "by" and nxt is not None and (
+                nxt.text in AGENT_WORDS or nxt.kind in ("specialty", "unit")):
+            continue  # 'overturned by IMR', 'reviewed by a surgeon', '(by item)': not a grouping
+        if kind == "quant" and value in ("every", "some") and nxt is not None and (
+                nxt.kind == "unit" and nxt.value in ("letters", "decisions")
+                or nxt.kind == "outcome" and getattr(_next_content(words, words.index(nxt)), "kind", "") == "unit"):
+            continue  # 'across all letters', 'every case with ...': the scope, not a quantifier
+        if kind == "outcome":
+            p.outcomes.append((value, negated))
+        elif kind == "field":
+            p.fields.append(value)
+        elif kind == "unit":
+            p.units.append(value)
+        elif kind == "category":
+            p.categories.append((value, negated))
+        elif kind == "guideline":
+            p.guidelines.append((value, negated))
+        elif kind == "specialty":
+            p.specialties.append((value, negated))
+        elif kind == "state":
+            p.states.append((value, negated))
+        elif kind == "format":
+            p.formats.append((value, negated))
+        elif kind == "sex":
+            p.sexes.append(value)
+        elif kind == "priority":
+            p.priorities.append((value, negated))
+        elif kind == "quant":
+            p.quants.append(value)
+        elif kind == "cue":
+            p.cues.add(value)
+        if kind in ("unit", "cue", "outcome") and value not in ("or",):
+            negated = negated and kind in ("unit",)
+        elif kind in ("category", "guideline", "specialty", "state", "format", "priority", "sex"):
+            negated = False  # 'non-expedited overturns': the negation was this word's
+    flush()
+    return p
+
+
+def _mask(text: str, slots: list[Slot], words: list[Word]) -> str:
+    marks = [(s.start, s.end, {"case": "CASE", "date": "DATE", "number": "NUMBER"}[s.kind]) for s in slots]
+    for w in words:
+        tag = {"service": "SERVICE", "unknown": "SERVICE", "specialty": "SPECIALTY"}.get(w.kind)
+        if w.kind == "field" and FIELDS[w.value if isinstance(w.value, str) else "decision_date"].kind == "date":
+            tag = "FIELD"
+        if tag:
+            marks.append((w.start, w.end, tag))
+    out, pos = [], 0
+    for a, b, tag in sorted(marks):
+        if a < pos:
+            continue
+        out.append(text[pos:a])
+        if not (out and out[-1].rstrip().endswith(tag)):
+            out.append(tag)
+        pos = b
+    out.append(text[pos:])
+    return " ".join("".join(out).split())
+
+
+def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: IntentModel,
+                  previous: Plan | None = None) -> Reading:
+    """Read `question` into a plan, a question back or a refusal (see module docstring)."""
+    text = normalise_question(question)
+    slots = find_cases(text)
+    slots += find_periods(text, today, [(s.start, s.end) for s in slots])
+    slots += find_numbers(text, [(s.start, s.end) for s in slots])
+    words = tokenize(text, slots, vocab)
+    p = _collect(words, vocab)
+    p.cases = [s.value for s in slots if s.kind == "case"]
+    p.periods = [s.value for s in slots if s.kind == "date"]
+    p.numbers = [s.value for s in slots if s.kind == "number"]
+    fixes = p.corrections
+    if not text.strip():
+        return Reading("refuse", None, "nothing to read", "The question is empty.")
+    for case in p.cases:
+        if case not in vocab.case_numbers:
+            return Reading("refuse", None, f"case {case}", f"No letter in the library has case number {case}.",
+                           corrections=fixes)
+    if len(set(p.cases)) > 1:
+        return Reading("refuse", None, "several cases", "Ask about one case at a time: " + ", ".join(p.cases) + ".")
+    if p.leftover_meaning:
+        return Reading("refuse", None, "not read: " + ", ".join(p.leftover_meaning),
+                       f"I cannot use the words {', '.join(repr(w) for w in p.leftover_meaning)}: they would change "
+                       "the question and the plan cannot express them.", unused=p.leftover_meaning, corrections=fixes)
+    if p.unread:
+        return Reading("refuse", None, "not read: " + ", ".join(p.unread),
+                       f"I could not read {', '.join(repr(w) for w in p.unread)}: no service, field, date or other "
+                       "word of the question I know, so I give no answer rather than one to a different question.",
+                       unused=p.unread, corrections=fixes)
+    if p.ambiguous:
+        word, cands = p.ambiguous[0]
+        return Reading("clarify", None, f"'{word}' is not a service of the library",
+                       f"Did you mean {' or '.join(cands)}?", choices=list(cands), suggestions=list(cands),
+                       corrections=fixes)
+    if p.unknown:
+        phrase = " ".join(w.text for w in p.unknown[0] if w.kind != "function" or True)
+        sugg = sorted({t for w in p.unknown[0] for t in correct_word(w.text, vocab.service_words).candidates})
+        return Reading("unknown_service", None, f"service ≈ {phrase} (not a service of the library)",
+                       f"'{phrase}' names no disputed service in the library.", unknown_phrase=phrase,
+                       suggestions=sugg, corrections=fixes)
+    scores = intents.classify(_mask(text, slots, words))
+    try:
+        return build_plan(p, scores, text, vocab)
+    except ValueError as exc:  # a plan the algebra rejects: say so, never approximate
+        return Reading("refuse", None, "could not build a plan", f"The question cannot be expressed: {exc}",
+                       corrections=fixes)
+
+

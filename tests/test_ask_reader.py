@@ -1,0 +1,227 @@
+"""The reader: question -> plan / question back / refusal, on a real catalog of the synthetic letters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from imr_rag.ask.fields import FIELDS
+from imr_rag.ask.function_words import FUNCTION_WORDS
+from imr_rag.ask.intent import IntentModel
+from imr_rag.ask.reader import read_question
+from imr_rag.ask.slots import correct_word, find_periods, normalise_question
+from imr_rag.ask.vocab import load_vocabulary
+from imr_rag.library import Library
+from tests.helpers import make_settings, synthetic_letters
+
+TODAY = dt.date(2017, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def vocab(tmp_path_factory):
+    lib = Library(make_settings(tmp_path_factory.mktemp("reader")))
+    lib.ingest(synthetic_letters(), embed=False, extract="rules")
+    return load_vocabulary(lib.catalog.db)
+
+
+@pytest.fixture(scope="module")
+def intents():
+    return IntentModel()
+
+
+def read(q, vocab, intents):
+    return read_question(q, vocab, today=TODAY, intents=intents)
+
+
+@pytest.mark.parametrize("text,start,end", [
+    ("jan. 2017", "2017-01-01", "2017-01-31"), ("1/2017", "2017-01-01", "2017-01-31"),
+    ("01/2017", "2017-01-01", "2017-01-31"), ("q1 2017", "2017-01-01", "2017-03-31"),
+    ("first quarter of 2017", "2017-01-01", "2017-03-31"), ("between dec 2016 and feb 2017", "2016-12-01", "2017-02-28"),
+    ("since march 2017", "2017-03-01", None), ("before 2017", None, "2016-12-31"), ("in 2016", "2016-01-01", "2016-12-31"),
+    ("last three months", "2017-03-31", "2017-06-30"), ("this year", "2017-01-01", "2017-12-31"),
+    ("last month", "2017-05-01", "2017-05-31"), ("since march", "2017-03-01", None),
+])
+def test_date_forms(text, start, end):
+    (slot,) = find_periods(normalise_question(text), TODAY, [])
+    assert (slot.value.start, slot.value.end) == (start, end)
+
+
+def test_except_month_is_negated():
+    periods = [s.value for s in find_periods("2017 decisions except in january", TODAY, [])]
+    assert [p.negated for p in periods] == [False, True]
+
+
+def test_typo_corrected_only_with_margin():
+    words = {"acupuncture": 3, "chiropractic": 2, "chiropractor": 0}
+    assert correct_word("acupunture", words).corrected == "acupuncture"
+    ambiguous = correct_word("chiropractc", words)
+    assert ambiguous.corrected is None and set(ambiguous.candidates) == {"chiropractic", "chiropractor"}
+    assert correct_word("mri", words).corrected is None  # too short to guess
+
+
+def test_function_words_short_and_free_of_field_nouns():
+    assert len(FUNCTION_WORDS) <= 150
+    nouns = {n for f in FIELDS.values() for n in f.nouns}
+    assert not nouns & FUNCTION_WORDS
+
+
+def test_count_items_with_outcome_and_service(vocab, intents):
+    r = read("how many mri requests were overturned", vocab, intents)
+    assert r.status == "plan" and r.plan.unit == "items" and r.plan.measure.aggregate == "count"
+    fields = {c.field: c for c in r.plan.where}
+    assert fields["determination"].value == "overturned" and fields["service"].value == ["mri"]
+    assert "mri" in r.read_as
+
+
+def test_negated_category(vocab, intents):
+    r = read("overturn rate for everything except medications", vocab, intents)
+    assert r.status == "plan" and r.plan.measure.aggregate == "share"
+    (cat,) = [c for c in r.plan.where if c.field == "category"]
+    assert cat.negate and cat.value == "medication"
+
+
+def test_quantifier_every(vocab, intents):
+    r = read("letters where every request was upheld", vocab, intents)
+    assert r.status == "plan" and r.plan.unit == "letters"
+    assert r.plan.quantifier.mode == "every" and r.plan.quantifier.where[0].value == "upheld"
+
+
+def test_threshold(vocab, intents):
+    r = read("cases disputing at least four treatments", vocab, intents)
+    assert r.status == "plan" and r.plan.threshold.op == "ge" and r.plan.threshold.n == 4
+    assert r.plan.unit == "letters"
+
+
+def test_duration_average(vocab, intents):
+    r = read("average days from UR denial to decision in 2017", vocab, intents)
+    assert r.status == "plan" and r.plan.measure.aggregate == "avg"
+    assert r.plan.measure.duration == ("ur_denial_date", "decision_date")
+
+
+def test_rank_unit_letters_vs_items(vocab, intents):
+    spec = read("which specialty reviewed the most cases", vocab, intents)
+    assert spec.plan.operation == "rank" and spec.plan.unit == "letters"
+    assert spec.plan.group_by.field == "reviewer_specialty"
+    month = read("which month had the most overturned requests", vocab, intents)
+    assert month.plan.operation == "rank" and month.plan.unit == "items"
+    assert month.plan.measure.aggregate == "count" and month.plan.group_by.part == "month"
+
+
+def test_date_question_without_field_is_asked_back(vocab, intents):
+    case = sorted(vocab.case_numbers)[0]
+    r = read(f"what date was case {case}", vocab, intents)
+    assert r.status == "clarify" and "injury" in r.choices
+
+
+def test_date_field_by_noun(vocab, intents):
+    case = sorted(vocab.case_numbers)[0]
+    r = read(f"when was the worker in {case} injured", vocab, intents)
+    assert r.status == "plan" and r.plan.fact == "date_of_injury"
+
+
+def test_unknown_service(vocab, intents):
+    r = read("how many discectomy requests", vocab, intents)
+    assert r.status == "unknown_service" and r.unknown_phrase == "discectomy"
+
+
+def test_unknown_case_number(vocab, intents):
+    r = read("patient age CM12-0000001", vocab, intents)
+    assert r.status == "refuse" and "CM12-0000001" in r.message
+
+
+def test_leftover_meaning_word_refused(vocab, intents):
+    r = read("how many letters were decided on weekends", vocab, intents)
+    assert r.status == "refuse" and "weekends" in r.unused
+
+
+def test_read_as_names_correction(vocab, intents):
+    if "acupuncture" not in vocab.service_words:
+        pytest.skip("no acupuncture in the synthetic letters")
+    r = read("acupunture overturn rate", vocab, intents)
+    assert r.status == "plan" and ("acupunture", "acupuncture") in r.corrections and "acupunture" in r.read_as
+
+
+# -- general rules (each with wordings not in the question bank) ---------------------------------
+@pytest.mark.parametrize("q", ["which files involved a knee mri", "give me the cases that had an x-ray request",
+                               "claims with a physical therapy request"])
+def test_which_cases_is_a_list_of_letters(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and r.plan.measure.aggregate == "list" and r.plan.unit == "letters"
+
+
+@pytest.mark.parametrize("q", ["x-rays reversed by the IMR reviewer, how many", "number of mri requests upheld by imr"])
+def test_by_the_reviewer_is_an_agent_not_a_grouping(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and r.plan.operation == "aggregate" and r.plan.group_by is None
+
+
+@pytest.mark.parametrize("q", ["share of physical therapy requests approved", "how many physical therapy items upheld"])
+def test_two_words_of_one_service_are_one_service(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and r.plan.operation != "compare"
+    (svc,) = [c for c in r.plan.where if c.field == "service"]
+    assert svc.value == ["physical therapy"]
+
+
+def test_compare_needs_a_comparing_word(vocab, intents):
+    r = read("mri versus x-ray overturn rate", vocab, intents)
+    assert r.status == "plan" and r.plan.operation == "compare" and len(r.plan.segments) == 2
+    r = read("overturn share for imaging apart from mri", vocab, intents)
+    assert r.status == "plan" and r.plan.operation != "compare"
+
+
+@pytest.mark.parametrize("q", ["total upheld requests in all letters", "count of overturned items in total"])
+def test_total_is_a_count_not_a_share_or_quantifier(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and r.plan.measure.aggregate == "count" and r.plan.quantifier is None
+
+
+def test_ranking_services_is_refused_not_split_by_wording(vocab, intents):
+    for q in ("what treatment is requested the most", "top four services overturned"):
+        assert read(q, vocab, intents).status == "refuse"
+
+
+@pytest.mark.parametrize("q", ["was that one upheld", "what age was the claimant", "what about the x-ray request"])
+def test_a_case_question_without_a_case_is_asked_back(vocab, intents, q):
+    assert read(q, vocab, intents).status == "clarify"
+
+
+def test_count_of_an_outcome_in_one_case(vocab, intents):
+    case = sorted(vocab.case_numbers)[0]
+    r = read(f"in {case} how many items were upheld", vocab, intents)
+    assert r.status == "plan" and r.plan.measure.aggregate == "count" and r.plan.unit == "items"
+    assert {c.field for c in r.plan.where} == {"case_number", "determination"}
+
+
+def test_unknown_word_outside_a_service_position_is_refused(vocab, intents):
+    r = read("letters decided around thanksgiving 2016", vocab, intents)
+    assert r.status == "refuse" and "thanksgiving" in r.unused
+    assert read("how many trampoline requests", vocab, intents).status == "unknown_service"
+
+
+def test_typo_keeps_its_first_letter():
+    assert correct_word("dental", {"rental": 1}).corrected is None
+    assert correct_word("acupuncure", {"acupuncture": 1}).corrected == "acupuncture"
+
+
+def test_negation_scope_ends_at_its_word(vocab, intents):
+    if "Expedited" not in vocab.priorities:
+        pytest.skip("no expedited letter")
+    r = read("approved requests in non-expedited cases, how many", vocab, intents)
+    conds = {c.field: c for c in r.plan.where}
+    assert conds["priority"].negate and not conds["determination"].negate
+
+
+def test_sentence_reading_is_fast(vocab, intents):
+    import time
+    qs = ["how many mri requests were overturned in 2017", "which cases had physical therapy",
+          "overturn rate for imaging except mri", "average days from ur denial to decision"]
+    times = []
+    for _ in range(10):
+        for q in qs:
+            t = time.perf_counter()
+            read(q, vocab, intents)
+            times.append(time.perf_counter() - t)
+    times.sort()
+    assert times[int(len(times) * 0.95)] < 0.030
