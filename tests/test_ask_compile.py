@@ -285,7 +285,7 @@ def gold_fact(g: dict, field: str):
     return per_item.get(field, letter.get(field, g.get(field)))
 
 
-@pytest.mark.parametrize("field", list(FIELDS))
+@pytest.mark.parametrize("field", [f for f in FIELDS if f != "service_family"])  # a grouping key, tested below
 def test_fact_of_a_case_for_every_field(catalog, field):
     for g in [g for g in GOLD if g["case_number"]]:
         r = run_plan(catalog, Plan(operation="fact", case_number=g["case_number"].lower(), fact=field))
@@ -358,3 +358,23 @@ def test_any_text_value_stays_a_parameter(catalog, text):
     for plan in plans_with(value)[::3]:
         run_plan(db, plan)
     assert not [s for s in db.sql if MARK in s.lower()]
+
+
+# -- service families --------------------------------------------------------------------------------
+@pytest.mark.parametrize("service,family", [("Lidoderm 5% patch #30", "lidocaine"),
+                                            ("MRI of the lumbar spine without contrast", "MRI"),
+                                            ("Post-operative physiotherapy x 6", "physical therapy"),
+                                            ("Knee scooter rental", "Knee scooter rental")])
+def test_service_family_of_a_wording(service, family):
+    from imr_rag.ask.families import service_family
+    assert service_family(service) == family
+
+
+def test_ranking_by_service_family_counts_every_item_once_and_keeps_ties(catalog):
+    from imr_rag.ask.plan import GroupBy
+    total = catalog.execute("SELECT COUNT(*) FROM items WHERE current = 1").fetchone()[0]
+    r = run_plan(catalog, Plan(operation="rank", unit="items", group_by=GroupBy(field="service_family")))
+    assert sum(g.n for g in r.groups) == total
+    assert len({g.label.lower() for g in r.groups}) == len(r.groups)  # one group per family
+    top = run_plan(catalog, Plan(operation="rank", unit="items", group_by=GroupBy(field="service_family"), limit=1))
+    assert all(g.value == top.groups[0].value for g in top.groups)  # a tie at the top is shown whole

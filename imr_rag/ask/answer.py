@@ -99,20 +99,33 @@ def _say_value(b: AnswerBuilder, plan: Plan, result: Result):
     of = FIELDS[m.field].label if m.field else (
         f"number of days from the {FIELDS[m.duration[0]].label} to the {FIELDS[m.duration[1]].label}")
     b.say(f"{what} {of} is {_show(result.value)} (over {result.total} {unit_word(plan, result.total)}).")
+    if plan.which and m.aggregate in ("min", "max", "earliest", "latest"):
+        cases = sorted({r.case_number for r in result.rows if r.case_number})
+        b.say(("Cases holding it (tied): " if len(cases) > 1 else "Case: ") + ", ".join(cases) + ".")
+        return cases
     return result.value
 
 
 def _say_groups(b: AnswerBuilder, plan: Plan, result: Result) -> list[dict]:
     share = plan.measure.aggregate == "share"
     ranked = [{"label": g.label, "value": g.value} for g in result.groups]
-    for n, g in enumerate(result.groups, 1):
+    for g in result.groups:  # competition ranking: groups with the same value share a place ("=4.")
+        place = 1 + sum(1 for h in result.groups if h.value != g.value and _before(h.value, g.value, plan.order))
+        tied = sum(1 for h in result.groups if h.value == g.value) > 1 and plan.operation == "rank"
         shown = (f"{100 * g.value:.1f}% of {g.n}" if share and g.value is not None else _show(g.value))
-        b.say(f"{n}. {g.label}: {shown}")
+        b.say(f"{'=' if tied else ''}{place}. {g.label}: {shown}")
     if result.tied:
         b.say("Tied at the last place shown: " + ", ".join(result.tied) + ".")
     if not result.groups:
         b.say(f"No {unit_word(plan, 2)} match.")
     return ranked
+
+
+def _before(a, b, order: str) -> bool:
+    """Whether value `a` ranks ahead of `b` (None last)."""
+    if a is None or b is None:
+        return b is None and a is not None
+    return a > b if order == "desc" else a < b
 
 
 def _cite_rows(b: AnswerBuilder, plan: Plan, rows: list[Row], total: int) -> None:

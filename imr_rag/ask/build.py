@@ -73,6 +73,16 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     fixes = p.corrections
     read = [f"'{a}' -> {b}" for a, b in fixes]
 
+    def unsure(name: str) -> Reading | None:
+        """When the exemplar bank alone would choose `name` (no cue or slot says it) with a small
+        margin: ask back with the two readings instead of guessing (intent.MIN_MARGIN)."""
+        if intent != name or scores.confident():
+            return None
+        other = scores.ranked[1][0]
+        a, b = _SAID.get(name, name), _SAID.get(other, other)
+        return Reading("clarify", None, f"either {a} or {b} (intent margin {scores.margin:.3f})",
+                       f"Did you mean {a} or {b}?", choices=[a, b], corrections=fixes)
+
     def done(plan: Plan, summary: str) -> Reading:
         line = summary + (" (" + "; ".join(read) + ")" if read else "")
         return Reading("plan", plan, line, corrections=fixes)
@@ -156,6 +166,8 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     item_word = "items" in p.units
     unit = "letters" if letter_word and not item_word else "items"
     if "passage" in cues or (intent == "passage" and not p.outcomes and not p.units and "list" not in cues):
+        if "passage" not in cues and unsure("passage"):
+            return unsure("passage")
         if not p.service_text:
             raise ValueError("a passage question needs the words to look for")
         return done(Plan(operation="passage", search=" ".join(p.service_text), where=letters),
@@ -180,9 +192,8 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     # durations and averages
     if duration:
         agg = "median" if "median" in cues else "max" if "max" in cues else "min" if "min" in cues else "avg"
-        if agg in ("max", "min") and intent in ("extreme", "list", "rank"):
-            plan = Plan(operation="rank", unit="letters", where=where, group_by=GroupBy(field="case_number"),
-                        measure=Measure(aggregate="max", duration=pair), order="desc" if agg == "max" else "asc", limit=1)
+        if agg in ("max", "min") and intent in ("extreme", "list", "rank"):  # the case(s) holding the extreme
+            plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, duration=pair), which=True)
             return done(plan, f"case with the {'longest' if agg == 'max' else 'shortest'} time from "
                         f"{FIELDS[pair[0]].label} to {FIELDS[pair[1]].label}" + _s(said))
         plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, duration=pair))
@@ -191,6 +202,12 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         agg = next((a for a in ("median", "min", "max") if a in cues), "avg")
         plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field="patient_age"))
         return done(plan, f"{agg} patient age" + _s(said))
+    oldest = re.search(r"\b(oldest|youngest)\b", text)
+    if oldest and not date_fields and ("patient_age" in other_fields or _PERSON.search(text)):
+        agg = "max" if oldest.group(1) == "oldest" else "min"  # 'oldest patient': the age, not a date
+        plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field="patient_age"),
+                    which="list" in cues or bool(re.search(r"\b(case|cases|letter|letters)\b", text)))
+        return done(plan, f"{agg} patient age" + (", which cases" if plan.which else "") + _s(said))
     # earliest / latest
     if {"earliest", "latest"} & cues and intent in ("extreme", "fact", "list") and not p.outcomes:
         agg = "earliest" if "earliest" in cues else "latest"
@@ -199,9 +216,8 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         return done(plan, f"{agg} {FIELDS[fld].label}" + _s(said))
     # ranking
     group = _group(p, cues)
-    if group and group.field == "service" and ("rank" in cues or "by" in cues or intent == "rank"):
-        raise ValueError("ranking services is not supported yet: the catalog groups items by their exact "
-                         "service text, so one service would be split over its many wordings")
+    if group and not ({"rank", "by"} & cues) and unsure("rank"):
+        return unsure("rank")
     if group and ("rank" in cues or "by" in cues or intent == "rank"):
         g_unit = unit if (letter_word or item_word) else ("letters" if FIELDS[group.field].level == "letter"
                                                           and not p.outcomes and not items else "items")
@@ -211,6 +227,9 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         return done(plan, f"number of {g_unit} {osaid[0]} by {_glabel(group)}" + (f", top {plan.limit}" if plan.limit else "") + _s(said))
     if ("rank" in cues or intent == "rank") and not group:
         raise ValueError("a ranking needs what to rank by (service, category, specialty, month ...)")
+    if yes_no and p.quants[:1] == ["every"] and oc and not letter_word and not p.numbers:
+        plan = Plan(unit="items", where=where, measure=Measure(aggregate="share", part=oc), yes_no=True)
+        return done(plan, f"whether every matching item was {osaid[0]}" + _s(said))  # 'were all PT requests upheld'
     # quantifiers and thresholds (letters)
     quant = None
     thr = None
@@ -246,6 +265,8 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         raise ValueError(f"'{FIELDS[fld].label}' cannot be used as a filter here")
     if letter_word or quant or thr or not (items or oc or p.services) and not item_word:
         unit = "letters"
+    if not yes_no and not ({"count", "list"} & cues) and not letter_word and unsure("list"):
+        return unsure("list")
     listing = not yes_no and "count" not in cues and ("list" in cues or intent == "list" or letter_word)
     if listing:
         unit = plan_unit = "letters"  # the answer is the case numbers
@@ -257,6 +278,14 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         + ([f"{thr.op} {thr.n} items"] if thr else []) + said + ([] if p.periods else ["all dates"])
     return done(plan, head + ", " + ", ".join(extra))
 
+
+_SAID = {"count": "how many", "list": "which cases", "share": "what share", "average": "an average",
+         "extreme": "the earliest/latest or highest/lowest value", "rank": "a ranking", "compare": "a comparison",
+         "fact": "a fact of one case", "outcome": "the outcome of a case's requests", "why": "why it was decided so",
+         "passage": "what the letters say", "yesno": "whether any"}
+"""How a clarifying question names each intent ("Did you mean a ranking or how many?")."""
+
+_PERSON = re.compile(r"\b(patient|worker|claimant|employee|applicant|person|people)s?\b")
 
 _ORDER = ["date_of_injury", "ur_denial_date", "application_received", "date_assigned", "decision_date"]
 
@@ -285,7 +314,7 @@ def _group(p: Parts, cues: set[str]) -> GroupBy | None:
     if not p.services and ("rank" in cues or "by" in cues):
         if p.categories and "by" in cues:
             return GroupBy(field="category")
-        return GroupBy(field="service")
+        return GroupBy(field="service_family")  # 'physical therapy' in all its wordings is one group
     return None
 
 

@@ -225,7 +225,9 @@ class Asker:
     def item_outcomes(self, question: str, reading: Reading, plan: Plan, filters: AnswerFilters) -> Answer:
         """"Was X approved?": the items X names, each with its outcome and the conclusion of its
         rationale, and whether the outcome asked about is theirs (not a count of 0 when it is not)."""
-        asked = {v for c in plan.where if c.field == "determination" and not c.negate
+        every = plan.measure.aggregate == "share"  # "were ALL X upheld": the part must be every item
+        one_case = plan.case_number is not None or any(c.field == "case_number" for c in plan.where)
+        asked = {v for c in (plan.measure.part if every else plan.where) if c.field == "determination" and not c.negate
                  for v in (c.value if isinstance(c.value, list) else [c.value])}
         named = plan.model_copy(update={
             "where": [c for c in plan.where if c.field != "determination"], "yes_no": False,
@@ -240,17 +242,23 @@ class Asker:
                     or (r.determination == "partially_overturned" and "overturned" in asked)]
         b = AnswerBuilder(text_of=self.text_of)
         b.say(reading_line(reading.read_as))
+        existential = bool(asked) and not every and not one_case  # "any X approved?", "did IMR ever approve X"
         if not asked:
             b.say(f"{len(items)} disputed item{'s' if len(items) > 1 else ''} match.")
+        elif existential:
+            b.say(f"Yes: {len(matching)} of {len(items)} matching items." if matching
+                  else f"No: none of {len(items)} matching items.")
+            items = matching + [r for r in items if r not in matching]
         elif len(matching) == len(items):
             b.say("Yes." if len(items) == 1 else f"Yes: all {len(items)} matching items.")
         else:
-            b.say("No." if not matching else f"Partly: {len(matching)} of {len(items)} matching items.")
+            b.say("No." if not matching else f"{'No' if every else 'Partly'}: {len(matching)} of {len(items)} matching items.")
         self.say_items(b, items[:MAX_ITEMS])
         if len(items) > MAX_ITEMS:
             b.say(f"{len(items) - MAX_ITEMS} more matching items are not listed; narrow the question.")
         answer = b.answer(question, "decision")
-        answer.reading, answer.value = reading.read_as, (len(matching) == len(items)) if asked else len(items)
+        verdict = bool(matching) if existential else len(matching) == len(items)
+        answer.reading, answer.value = reading.read_as, verdict if asked else len(items)
         answer.plan = plan.model_dump(mode="json", exclude_defaults=True)
         return answer
 

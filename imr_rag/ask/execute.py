@@ -39,6 +39,7 @@ from imr_rag.ask.compile import (
     measure_value,
     select,
 )
+from imr_rag.ask import families
 from imr_rag.ask.fields import FIELDS
 from imr_rag.ask.plan import Condition, Plan
 from imr_rag.ask.queries import (
@@ -70,6 +71,7 @@ def run_plan(db: sqlite3.Connection, plan: Plan, filters: AnswerFilters | None =
     (answered by search) and for parts the compiler cannot express."""
     if plan.operation == "passage":
         raise UnsupportedPlan("a passage question is answered by searching the letters, not by SQL")
+    families.register(db)  # the SQL function service families are grouped by (cheap, idempotent)
     run = {"fact": _fact, "why": _why, "rank": _rank, "compare": _compare}.get(plan.operation, _aggregate)
     return run(db, plan, filters, row_limit)
 

@@ -70,6 +70,8 @@ FIELDS: dict[str, FieldDef] = {f.key: f for f in (
     # -- a disputed item ------------------------------------------------------------------------
     FieldDef("service", "item", "text", "i.service", "service",
              ("service", "treatment", "request", "item", "procedure", "medication", "drug")),
+    FieldDef("service_family", "item", "text", "service_family(i.service)", "service",
+             ()),  # for grouping only: see ask/families.py (no noun: the reader groups services by it)
     FieldDef("category", "item", "category", "i.category", "category", ("category", "type of service", "kind")),
     FieldDef("determination", "item", "outcome", "i.determination", "outcome",
              ("outcome", "determination", "result", "decision on", "upheld", "overturned", "approved", "denied")),

@@ -48,7 +48,7 @@ CUES = {
     "share": "rate rates % percent pct percentage share proportion fraction how often ratio likelihood chance odds",
     "avg": "average avg mean on average typical typically",
     "median": "median",
-    "duration": "how long days time turnaround took take takes elapsed gap lag delay wait",
+    "duration": "how long days time turnaround took take takes elapsed gap lag delay wait waited waiting",
     "earliest": "earliest first oldest soonest",
     "latest": "latest most recent newest last recent",
     "min": "youngest minimum min lowest fastest quickest shortest least",

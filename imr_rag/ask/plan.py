@@ -133,6 +133,8 @@ class Plan(BaseModel):
         default_factory=list, description="For compare: the measure once per segment (each added to `where`)."
     )
     segment_labels: list[str] = Field(default_factory=list, description="How the answer names each segment.")
+    which: bool = Field(default=False, description="For min/max/earliest/latest: the answer is the letters holding "
+                        "the extreme value (\"which case waited longest\"), not only the value.")
     case_number: str | None = Field(default=None, description="For fact/why: the case.")
     fact: str | None = Field(default=None, description="For fact: the field asked for.")
     search: str | None = Field(default=None, description="For passage/why: the words to search the letters for.")

@@ -93,6 +93,8 @@ def group_key(g: GroupBy, item: str | None) -> GroupKey:
         return GroupKey(f" JOIN json_each({specialty_array(col)}) g", "lower(trim(g.value))", "trim(g.value)")
     if f.kind == "list":
         return GroupKey(f" JOIN json_each({col}) g", "g.value", "g.value")
+    if g.field == "service_family":  # one group per family, case-blind (families.py)
+        return GroupKey("", col.replace("service_family(", "service_family_key("), col)
     return GroupKey("", col, col)
 
 

@@ -263,13 +263,15 @@ def _span_sub(m: re.Match, name: str, today: dt.date, hint: int | None):
 
 # -- numbers -----------------------------------------------------------------------------------
 _COMPARE = (r"(?P<cmp>at\s+least|no\s+(?:fewer|less)\s+than|more\s+than|over|above|greater\s+than|>=|>|"
-            r"at\s+most|no\s+more\s+than|fewer\s+than|less\s+than|under|below|<=|<|exactly|=)?\s*")
+            r"at\s+most|no\s+more\s+than|fewer\s+than|less\s+than|under|below|<=|<|exactly|only|just|a(?=\s+single)|=)?\s*")
 NUMBER_RE = re.compile(rf"(?<![\w/.-]){_COMPARE}(?P<n>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|"
-                       r"eleven|twelve|twenty)(?P<older>\s+or\s+(?:more|older|over|higher|less|younger|fewer))?(?![\w/-])")
+                       r"eleven|twelve|twenty|single)(?P<older>\s+or\s+(?:more|older|over|higher|less|younger|fewer)|\+|\s+plus\b)?"
+                       r"(?![\w/-])")
 _CMP_OP = {"at least": "ge", "no fewer than": "ge", "no less than": "ge", "more than": "gt", "over": "gt",
            "above": "gt", "greater than": "gt", ">=": "ge", ">": "gt", "at most": "le", "no more than": "le",
            "fewer than": "lt", "less than": "lt", "under": "lt", "below": "lt", "<=": "le", "<": "lt",
-           "exactly": "eq", "=": "eq"}
+           "exactly": "eq", "=": "eq", "only": "eq", "just": "eq", "a": "eq"}
+"""'only two', 'just one', 'a single' name an exact count; '6+' and 'six plus' a lower bound."""
 
 
 @dataclass(frozen=True)
@@ -286,9 +288,13 @@ def find_numbers(text: str, taken: list[tuple[int, int]]) -> list[Slot]:
         if not all(b <= s or a >= e for s, e in taken):
             continue
         raw = m.group("n")
-        value = float(raw) if raw[0].isdigit() else {**_NUMBER_WORDS, "twenty": 20}[raw]
+        value = float(raw) if raw[0].isdigit() else {**_NUMBER_WORDS, "twenty": 20, "single": 1}[raw]
         op = _CMP_OP.get(" ".join((m.group("cmp") or "").split())) if m.group("cmp") else None
-        if m.group("older"):
+        if raw == "single" and op is None:
+            op = "eq"
+        if m.group("older") and m.group("older").strip() in ("+", "plus"):
+            op = "ge"
+        elif m.group("older"):
             op = "ge" if any(w in m.group("older") for w in ("more", "older", "over", "higher")) else "le"
         lead = len(m.group(0)) - len(m.group(0).lstrip())
         out.append(Slot("number", a + lead, b, Number(value, op), m.group(0).strip()))
