@@ -133,6 +133,18 @@ def build_app(service: AppService) -> gr.Blocks:
                     elem_id="decisions-table",
                 )
                 table_letter = gr.HTML(EMPTY_TABLE_LETTER, elem_id="table-letter")
+                with gr.Accordion("Cases whose letters disagree", open=False, elem_id="conflicts"):
+                    conflicts = gr.Dataframe(
+                        headers=["Case", "Letter that counts", "Letter that disagrees"], interactive=False,
+                        elem_id="conflicts-table",
+                        label="The first letter stored counts until you choose another one here",
+                    )
+                    with gr.Row():
+                        keep_case = gr.Textbox(label="Case number", elem_id="keep-case", scale=2)
+                        keep_file = gr.Textbox(label="File name of the letter that should count", elem_id="keep-file",
+                                               scale=3)
+                        keep = gr.Button("Make it count", size="sm", elem_id="keep-letter", scale=1)
+                    keep_note = gr.Markdown(elem_id="keep-note")
                 gr.Markdown("### Overturn rates", elem_id="overview-title")
                 overview = gr.HTML(elem_id="overview")
                 chart = gr.HTML(elem_id="outcome-chart")
@@ -211,6 +223,16 @@ def build_app(service: AppService) -> gr.Blocks:
             except KeyError:  # the table changed under the click (a new ingest): read it again
                 return EMPTY_TABLE_LETTER
 
+        def on_conflicts():
+            rows = service.case_conflicts()
+            return pd.DataFrame([[r["case_number"], r["counts"], r["disagrees"]] for r in rows],
+                                columns=["Case", "Letter that counts", "Letter that disagrees"])
+
+        def on_keep(case_number, file):
+            if not (case_number or "").strip() or not (file or "").strip():
+                return "Give the case number and the file name of the letter that should count.", on_conflicts()
+            return escape_markdown(service.keep_letter(case_number, file)), on_conflicts()
+
         def on_stats():
             s = service.stats()
             # file names and reasons may carry a letter's (or an uploader's) text: shown as text
@@ -256,6 +278,10 @@ def build_app(service: AppService) -> gr.Blocks:
         add.click(on_upload, files, [upload_summary, upload_failures]).then(on_stats, None, library_stats).then(
             on_decisions, decision_inputs, decision_outputs
         )
+        keep.click(on_keep, [keep_case, keep_file], [keep_note, conflicts]).then(
+            on_decisions, decision_inputs, decision_outputs)
+        refresh.click(on_conflicts, None, conflicts)
+        demo.load(on_conflicts, None, conflicts)
         demo.load(on_decisions, decision_inputs, decision_outputs)
         demo.load(on_stats, None, library_stats)
     return demo

@@ -30,6 +30,7 @@ from imr_rag.layout import sample_letters
 from imr_rag.library import Library
 from imr_rag.schema import Answer, AnswerFilters, Citation, Determination
 from imr_rag.settings import Settings
+from imr_rag.textutil import normalize_case_number
 
 SAMPLE_LETTERS = sample_letters()
 DETERMINATIONS = tuple(d.value for d in Determination)
@@ -441,6 +442,24 @@ class AppService:
             return c.doc_id, c.start, c.end, c.n
         doc_id, start, end = ref
         return doc_id, int(start), int(end), None
+
+    # -- cases whose letters disagree -----------------------------------------------------
+    def case_conflicts(self) -> list[dict]:
+        """Each letter that disagrees with the one that counts for its case (`review`'s rule)."""
+        with self._lock:
+            return [{"case_number": c.case_number, "counts": Path(c.path).name, "disagrees": Path(other).name}
+                    for c in self.library.catalog.case_conflicts() for _doc, other in c.others]
+
+    def keep_letter(self, case_number: str, file: str) -> str:
+        """A person's choice: `file` is the letter that counts for its case. The message to show."""
+        from imr_rag.review import keep_version
+
+        with self._lock, self.library.writing("catalog"):
+            try:
+                kept = keep_version(self.library.catalog, case_number, file)
+            except ValueError as exc:
+                return f"Not changed: {exc}"
+        return f"{normalize_case_number(case_number)}: {Path(kept).name} now counts."
 
     # -- decisions ------------------------------------------------------------------------
     def item_rows(self, filters: AnswerFilters | None = None, *, needs_review: bool = False) -> list[dict]:

@@ -831,8 +831,10 @@ class Catalog:
             self.db.execute("PRAGMA busy_timeout = 30000")
 
     def decisions_version(self) -> tuple:
-        """Changes whenever a decision is saved or removed (for caches of the items table)."""
-        return tuple(self.db.execute("SELECT COUNT(*), MAX(extracted_at) FROM decisions").fetchone())
+        """Changes whenever a decision is saved or removed, or a person chooses which letter of a
+        case counts (for caches of the items table)."""
+        return tuple(self.db.execute(
+            "SELECT COUNT(*), MAX(extracted_at), (SELECT MAX(chosen_at) FROM case_choices) FROM decisions").fetchone())
 
     def record_extraction_failure(self, doc_id: str, backend: str, reason: str) -> None:
         with self.transaction() as db:

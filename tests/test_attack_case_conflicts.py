@@ -151,3 +151,26 @@ def test_look_alike_case_numbers_in_questions_and_filters_find_the_case(typed: s
     assert {c["case_number"] for c in answer["citations"]} == {CASE}
     code, out = run(capsys, "ask", "--json", "--case-number", typed, "How many requests were overturned?")
     assert json.loads(out)["counted_total"] == 2
+
+
+def test_the_app_lists_conflicts_and_a_person_chooses_there(tmp_path: Path) -> None:
+    """The app's review view and the CLI follow one rule: the app lists the disagreeing letter and
+    its choice changes what counts in the table."""
+    from helpers import make_settings
+    from imr_rag.app_service import AppService
+
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    original = folder / "original.txt"
+    original.write_text(synthetic_letter(LETTER).read_text(encoding="utf-8"), encoding="utf-8")
+    with AppService(make_settings(tmp_path / "appdata"), seed=False) as service:
+        service.add_paths([original], backend="rules")
+        forgery = folder / "forgery.txt"
+        forgery.write_text(forged(original.read_text(encoding="utf-8")), encoding="utf-8")
+        service.add_paths([forgery], backend="rules")
+        assert service.case_conflicts() == [{"case_number": CASE, "counts": "original.txt", "disagrees": "forgery.txt"}]
+        assert sum(r["determination"] == "overturned" for r in service.item_rows()) == 2
+        assert "not" in service.keep_letter(CASE, "nothing.txt").lower()
+        assert service.keep_letter(CASE.lower(), "forgery.txt") == f"{CASE}: forgery.txt now counts."
+        assert service.case_conflicts() == []
+        assert sum(r["determination"] == "overturned" for r in service.item_rows()) == 1

@@ -28,7 +28,7 @@ from imr_rag.extract.align import align_quote
 from imr_rag.library import Library
 from imr_rag.schema import Answer, AnswerFilters
 from imr_rag.settings import Settings
-from imr_rag.textutil import content_words
+from imr_rag.textutil import content_words, fold_look_alikes, strip_invisible
 
 TEXTS_KEPT = 512
 """Letter texts kept in memory between questions (citations quote them)."""
@@ -113,8 +113,9 @@ class Asker:
         return answer
 
     def offline_answer(self, question: str, filters: AnswerFilters) -> Answer:
-        reading = read_question(question, self.vocabulary(), today=self.today, intents=self.intents,
-                                previous=self.previous)
+        # a case number is read however it was typed: look-alike letters, dashes, invisible characters
+        reading = read_question(fold_look_alikes(strip_invisible(question)), self.vocabulary(), today=self.today,
+                                intents=self.intents, previous=self.previous)
         answer = self.answer_reading(question, reading, filters)
         if answer.status == "answered" and reading.plan is not None:
             self.previous = reading.plan

@@ -66,7 +66,7 @@ FIELDS: dict[str, FieldDef] = {f.key: f for f in (
              ("diagnosis", "diagnoses", "dx", "diagnosed", "condition")),
     FieldDef("item_count", "letter", "number", "(SELECT COUNT(*) FROM items n WHERE n.doc_id = d.doc_id)",
              "number of disputed items",
-             ("number of items", "number of requests", "how many items", "how many requests", "items disputed")),
+             ("item count", "items per letter", "requests per letter", "items per case", "requests per case")),
     # -- a disputed item ------------------------------------------------------------------------
     FieldDef("service", "item", "text", "i.service", "service",
              ("service", "treatment", "request", "item", "procedure", "medication", "drug")),
