@@ -157,7 +157,6 @@ def test_page_furniture_fires_when_a_running_header_is_inside_a_service() -> Non
 
 def test_ca_item_count_counts_outcome_lines_that_open_an_item_body() -> None:
     doc, decision = _parsed("dwc_cm99_0000001.txt")
-    letter = checks.Letter(doc.text, TODAY)
     statements, orphans = ca_dwc_checks.outcome_statements(doc.text)
     assert len(statements) == len(decision.items) and orphans == 0
     assert ca_dwc_checks.item_count(decision, doc.text) == []

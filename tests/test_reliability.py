@@ -6,7 +6,6 @@ the stage boundary under test, so each one lands exactly where the attack found 
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
 import sys

@@ -34,7 +34,6 @@ FALLBACK for the current engine (no status/value): the answer's text is read con
 from __future__ import annotations
 
 import re
-from datetime import date
 
 CASE_RE = re.compile(r"\b(?:CM\d{2}-\d{7}|\d{4}-\d{5})\b", re.I)
 MONTHS = {m: i for i, m in enumerate(

@@ -19,7 +19,7 @@ import json
 import re
 import statistics
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
