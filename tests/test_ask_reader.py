@@ -240,3 +240,93 @@ def test_negation_scope_ends_at_its_word(vocab, intents):
     assert conds["priority"].negate and not conds["determination"].negate
 
 
+
+
+# -- fail closed: doubtful readings are asked back or refused, never answered -------------------
+@pytest.mark.parametrize("q", ["share of acupuncture requests overturned for claimants above 50",
+                               "how many letters mention chiropractic, top 3"])
+def test_a_number_the_plan_does_not_use_is_refused(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status in ("refuse", "clarify")
+
+
+@pytest.mark.parametrize("q", ["letters decided during the past 2 years", "letters decided on 3/4/2017"])
+def test_a_bare_noun_phrase_asks_count_or_list(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "clarify" and "how many" in r.choices
+
+
+@pytest.mark.parametrize("q", ["letters where every treatment was upheld and none was imaging",
+                               "which letters had not one request overturned"])
+def test_two_quantifiers_or_a_negated_number_are_refused(vocab, intents, q):
+    assert read(q, vocab, intents).status == "refuse"
+
+
+@pytest.mark.parametrize("q", ["did mri get denied more often than chiropractic",
+                               "were more letters decided in march 2017 than in april 2017"])
+def test_comparisons_the_plan_cannot_state_are_not_counted(vocab, intents, q):
+    assert read(q, vocab, intents).status in ("refuse", "clarify")
+
+
+@pytest.mark.parametrize("q", ["how many physical therapy requests were denied in other letters",
+                               "other requests upheld, how many"])
+def test_bare_other_is_not_a_negation(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "refuse" and "other" in r.unused
+
+
+def test_quoted_other_is_the_category(vocab, intents):
+    r = read("how many 'other' items were upheld", vocab, intents)
+    assert r.status == "plan" and any(c.field == "category" and c.value == "other" for c in r.plan.where)
+
+
+@pytest.mark.parametrize("q", ["how many cases except the 2017 ones", "how many letters, not the 2017 ones"])
+def test_excluding_a_period_negates_it(vocab, intents, q):
+    per = find_periods(normalise_question(q), TODAY, [])
+    assert per and per[0].value.negated
+
+
+@pytest.mark.parametrize("q", ["how many applications came in during jan 2017",
+                               "count the applications received in feb 2017"])
+def test_a_letter_date_field_counts_letters(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and r.plan.unit == "letters"
+
+
+@pytest.mark.parametrize("q", ["median age of injured claimants in the 2017 decisions",
+                               "earliest date of injury among 2017 letters"])
+def test_a_period_far_from_its_date_field_asks_which_date(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "clarify" and "decision date" in r.choices
+
+
+@pytest.mark.parametrize("q", ["letters that had no surgery requests", "cases without medication"])
+def test_letters_without_a_category_are_a_none_quantifier(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and r.plan.unit == "letters"
+    assert r.plan.quantifier is not None and r.plan.quantifier.mode == "none"
+
+
+@pytest.mark.parametrize("q", ["which claim had the most requests", "show the letter with the most denials"])
+def test_ranking_letters_by_items_is_refused_not_ranked_by_service(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status != "plan" or r.plan.group_by is None or r.plan.group_by.field != "service_family"
+
+
+@pytest.mark.parametrize("q", ["how many california cases"])
+def test_a_state_without_a_licence_word_is_asked_back(vocab, intents, q):
+    r = read(q, vocab, intents)  # the reviewer's licence or the letter's state?
+    assert r.status == "clarify"
+
+
+def test_in_and_at_are_no_unit_words(vocab, intents):
+    r = read("how many letters were assigned in jan 2017", vocab, intents)
+    assert r.status == "plan" and r.plan.unit == "letters"
+    r = read("how many applications were received in jan 2017", vocab, intents)
+    assert r.status == "plan" and r.plan.unit == "letters"
+
+
+@pytest.mark.parametrize("q", ["how many items cite odg only", "count the mri requests, exactly the upheld ones"])
+def test_a_meaning_word_never_links_to_a_service(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "refuse"

@@ -6,9 +6,11 @@ Pure: takes the reading, the plan, the result and a way to read a letter's text;
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from imr_rag.ask.citations import AnswerBuilder
+from imr_rag.checks import find_date
 from imr_rag.ask.fields import FIELDS
 from imr_rag.ask.plan import Plan
 from imr_rag.ask.result import Result, Row
@@ -49,6 +51,11 @@ def write(question: str, read_as: str, plan: Plan, result: Result, text_of: Call
     value = _say_value(b, plan, result)
     listed = result.rows if plan.operation != "rank" else [r for g in result.groups for r in g.rows]
     _cite_rows(b, plan, listed, result.total)
+    flagged = sum(r.needs_review for r in result.rows)
+    if flagged:
+        b.say(f"{flagged} of the counted {'items' if plan.unit == 'items' else 'letters'} "
+              f"{'is' if flagged == 1 else 'are'} flagged for review (`imr-rag review`): check before relying on "
+              f"{'it' if flagged == 1 else 'them'}.")
     for note in result.notes:
         b.say(note)
     answer = b.answer(question, "decision" if plan.operation == "fact" else "count", mode)
@@ -68,7 +75,8 @@ def _say_value(b: AnswerBuilder, plan: Plan, result: Result):
         if result.value in (None, "", []):
             b.say(f"The letter of case {plan.case_number} does not state the {label}.")
             return None
-        b.say(f"The {label} of case {plan.case_number} is {_show(result.value)}.")
+        cites = [n for r in result.rows for n in _cite_fact(b, r, plan.fact, result.value)]
+        b.say(f"The {label} of case {plan.case_number} is {_show(result.value)}.", cites)
         return result.value
     if plan.operation in ("rank", "compare"):
         return _say_groups(b, plan, result)
@@ -112,7 +120,8 @@ def _say_groups(b: AnswerBuilder, plan: Plan, result: Result) -> list[dict]:
     for g in result.groups:  # competition ranking: groups with the same value share a place ("=4.")
         place = 1 + sum(1 for h in result.groups if h.value != g.value and _before(h.value, g.value, plan.order))
         tied = sum(1 for h in result.groups if h.value == g.value) > 1 and plan.operation == "rank"
-        shown = (f"{100 * g.value:.1f}% of {g.n}" if share and g.value is not None else _show(g.value))
+        shown = (f"{round(g.value * g.n)} of {g.n} ({100 * g.value:.1f}%)" if share and g.value is not None
+                 else _show(g.value))
         b.say(f"{'=' if tied else ''}{place}. {g.label}: {shown}")
     if result.tied:
         b.say("Tied at the last place shown: " + ", ".join(result.tied) + ".")
@@ -140,8 +149,24 @@ def _cite_rows(b: AnswerBuilder, plan: Plan, rows: list[Row], total: int) -> Non
               cites)
     if len(rows) > MAX_CITED:
         b.say(f"... and {len(rows) - MAX_CITED} more (all of them in the counted table).")
-    elif total > len(rows):
+    elif total > len(rows) and plan.operation not in ("rank", "compare"):  # groups are counts, not rows
         b.say(f"... and {total - len(rows)} more not listed.")
+
+
+def _cite_fact(b: AnswerBuilder, row: Row, field: str, value) -> list[int]:
+    """Cite where the letter prints the fact, when it can be found: a date in any of the letter's
+    date forms, a number, or the words of a text value."""
+    text = b.text_of(row.doc_id)
+    spans = []
+    for one in (value if isinstance(value, list) else [value]):
+        if one in (None, ""):
+            continue
+        if FIELDS[field].kind == "date":
+            spans.append(find_date(text, str(one)))
+        else:
+            found = re.search(rf"(?<![\w]){re.escape(str(one))}(?![\w])", text, re.IGNORECASE)
+            spans.append((found.start(), found.end()) if found else None)
+    return [b.cite(row.doc_id, row.case_number, row.source, a, e, None) for a, e in filter(None, spans)]
 
 
 def _show(value) -> str:

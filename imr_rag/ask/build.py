@@ -177,7 +177,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     if "share" in cues:
         if not oc:
             raise ValueError("a rate needs the outcome whose share is wanted (overturned or upheld)")
-        group = _group(p, cues)
+        group = _group(p, cues, text)
         plan = Plan(operation="rank" if group else "aggregate", unit=unit, where=where,
                     measure=Measure(aggregate="share", part=oc), group_by=group,
                     order="asc" if group and _FEWEST.search(text) else "desc")
@@ -185,10 +185,20 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
             return done(plan, f"share {osaid[0]}, compared: " + " vs ".join(plan.segment_labels))
         return done(plan, f"share of {unit} {osaid[0]}" + (", by " + _glabel(group) if group else "") + _s(said))
     # compare
-    if _compares(cues, text):
+    if _compares(cues, text) and not any(x.op for x in p.numbers):  # '3 or more issues': a threshold
+        if yes_no:
+            raise ValueError("a yes/no comparison ('were there more X than Y') is not supported; ask 'X vs Y'")
+        if re.search(r"\b(often|likely|frequently)\b", text):
+            return Reading("clarify", None, "a comparison: number or share?", "Compare the number of requests, "
+                           "or the share of each that was decided so?", choices=["number", "share"], corrections=fixes)
         plan = Plan(operation="aggregate", unit=unit, where=where + oc)
         if _segments(p, plan, cues, text):
+            if not (letter_word or item_word) and any(FIELDS[c.field].level == "letter" for c in plan.segments[0]):
+                return Reading("clarify", None, "a comparison of letters' values, unit not named",
+                               "Count letters or disputed items?", choices=["letters", "items"], corrections=fixes)
             return done(plan, f"number of {unit} {osaid[0]}, compared: " + " vs ".join(plan.segment_labels))
+        raise ValueError("the plan can compare services, categories, periods, sexes, states or priorities, "
+                         "one kind at a time, and not what this question compares")
     # durations and averages
     if duration:
         agg = "median" if "median" in cues else "max" if "max" in cues else "min" if "min" in cues else "avg"
@@ -215,7 +225,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field=fld))
         return done(plan, f"{agg} {FIELDS[fld].label}" + _s(said))
     # ranking
-    group = _group(p, cues)
+    group = _group(p, cues, text)
     if group and not ({"rank", "by"} & cues) and unsure("rank"):
         return unsure("rank")
     if group and ("rank" in cues or "by" in cues or intent == "rank"):
@@ -265,6 +275,12 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         raise ValueError(f"'{FIELDS[fld].label}' cannot be used as a filter here")
     if letter_word or quant or thr or not (items or oc or p.services) and not item_word:
         unit = "letters"
+    if unit == "letters" and not quant and any(c.negate and FIELDS[c.field].level == "item" for c in where):
+        quant = Quantifier(mode="none", where=[c.model_copy(update={"negate": False}) for c in where
+                                               if c.negate and FIELDS[c.field].level == "item"])
+        where = [c for c in where if not (c.negate and FIELDS[c.field].level == "item")]  # 'cases without imaging'
+    if not (letter_word or item_word) and not (items or oc) and any(FIELDS[f].level == "letter" for f in date_fields):
+        unit = "letters"  # 'applications received in dec. 2016': a letter's date, so letters
     if not yes_no and not ({"count", "list"} & cues) and not letter_word and unsure("list"):
         return unsure("list")
     listing = not yes_no and "count" not in cues and ("list" in cues or intent == "list" or letter_word)
@@ -299,7 +315,7 @@ _FULL = re.compile(r"\b(rank|ranked|ranking|breakdown|distribution|by|per)\b")
 _FEWEST = re.compile(r"\b(fewest|least|lowest|smallest)\b")
 
 
-def _group(p: Parts, cues: set[str]) -> GroupBy | None:
+def _group(p: Parts, cues: set[str], text: str = "") -> GroupBy | None:
     for part in ("month", "quarter", "year"):
         if part in cues:
             return GroupBy(field="decision_date", part=part)
@@ -312,6 +328,8 @@ def _group(p: Parts, cues: set[str]) -> GroupBy | None:
     if any(w for w in ("category",) if w in p.fields) or "kind" in cues:
         return GroupBy(field="category")
     if not p.services and ("rank" in cues or "by" in cues):
+        if re.search(r"\b(which|what|the)\s+(letter|case|claim|file|decision)\b", text):
+            raise ValueError("ranking letters by their number of items is not supported")
         if p.categories and "by" in cues:
             return GroupBy(field="category")
         return GroupBy(field="service_family")  # 'physical therapy' in all its wordings is one group
@@ -356,7 +374,8 @@ def _segments(p: Parts, plan: Plan, cues: set[str], text: str = "") -> bool:
 
 def _compares(cues: set[str], text: str) -> bool:
     """The question compares: 'vs', 'compare', or 'X or Y' with 'which' / 'more'."""
-    return "compare" in cues or bool(re.search(r"\bor\b", text) and re.search(r"\b(which|more|fewer)\b", text))
+    return "compare" in cues or bool(re.search(r"\bor\b", text) and re.search(r"\b(which|more|fewer)\b", text)) \
+        or bool(re.search(r"\b(more|fewer|less)\b.*\bthan\b", text))
 
 
 def _period_cond(per, date_field: str) -> Condition:

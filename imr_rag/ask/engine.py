@@ -194,6 +194,10 @@ class Asker:
             self.library.lexical.terms_near,
         )
         suggestions = f" Did you mean: {'; '.join(reading.suggestions)}?" if reading.suggestions else ""
+        if not hits and len(phrase.split()) > 3:
+            # several words that may each be a service (a list): their absence together shows nothing
+            return asked_back(question, reading.read_as, f'"{phrase}" is not one disputed service of the library.'
+                              + (suggestions or " Name one service at a time."), status="clarify")
         if not hits:
             answer = asked_back(question, reading.read_as, f'No letter in the library mentions "{phrase}".'
                                 + suggestions, status="answered")

@@ -24,7 +24,7 @@ UNITS = {
                "worker workers employee employees applicant applicants",
     "decisions": "decision decisions determination determinations imrs reviews review",
     "items": "disputing at issue in dispute request requests item items treatment treatments service services dispute disputes issue issues "
-             "disputed requested procedure procedures",
+             "disputed requested procedure procedures anything",
 }
 CATEGORY_WORDS = {
     "medication": "medication medications meds med drug drugs prescription prescriptions pharmacy",
@@ -71,7 +71,7 @@ CUES = {
     "year": "year years yearly annually annual",
 }
 MEANING_WORDS = frozenset(
-    ["weekday", "weekdays", "weekend", "weekends", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "spring", "summer", "autumn", "fall", "winter", "season", "seasonal", "fiscal", "holiday", "holidays", "decade", "century", "morning", "evening", "night", "hour", "hours", "cost", "costs", "price", "prices", "dollar", "dollars", "amount", "paid", "payment", "insurer", "insurers", "employer", "employers", "attorney", "attorneys", "lawyer", "lawyers", "name", "names", "address", "trend", "trends", "growth", "increase", "decrease", "change", "changed", "percentile", "standard", "deviation", "variance", "sum", "half", "higher", "lower", "greater", "fewer", "than", "only", "exactly", "correlation", "average"])
+    ["weekday", "weekdays", "weekend", "weekends", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "spring", "summer", "autumn", "fall", "winter", "season", "seasonal", "fiscal", "holiday", "holidays", "decade", "century", "morning", "evening", "night", "hour", "hours", "cost", "costs", "price", "prices", "dollar", "dollars", "amount", "paid", "payment", "insurer", "insurers", "employer", "employers", "attorney", "attorneys", "lawyer", "lawyers", "name", "names", "address", "trend", "trends", "growth", "increase", "decrease", "change", "changed", "percentile", "standard", "deviation", "variance", "sum", "half", "higher", "lower", "greater", "fewer", "than", "only", "exactly", "correlation", "average", "other"])
 """Words that would change what is asked; left unread they make the reader refuse, naming them."""
 
 
@@ -166,12 +166,15 @@ def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]
             for w in words.split():
                 _add(t, w, "category", cat)
     for unit, words in UNITS.items():
-        for w in words.split():
+        for w in _phrases(words):  # 'at issue', 'in dispute' whole: a bare 'in' or 'at' is no unit
             _add(t, w, "unit", unit)
     for phrase in ("other than", "but not", "aside from", "apart from"):
         _add(t, phrase, "neg", True)
+    _add(t, "other category", "category", "other")  # the catalog's category 'other' ('other' quoted, too)
+    _add(t, "category other", "category", "other")
     for w in NEGATION.split():
-        _add(t, w, "neg", True)
+        if w != "other":  # bare 'other' ('other services'): the category or 'the rest'? -> MEANING_WORDS
+            _add(t, w, "neg", True)
     for mode in ("some and some", "at least one", "one or more"):
         _add(t, mode, "quant", "mix" if mode == "some and some" else "some")
     for mode, words in QUANTIFIERS.items():

@@ -69,7 +69,7 @@ def tokenize(text: str, taken: list[Slot], vocab: Vocabulary) -> list[Word]:
                 w.text, w.start = w.text[4:], w.start + 4
                 i += 1
                 continue  # read again without the prefix, after the negation
-            stem = next((s for s in stems(w.text) if s in vocab.service_words), None)
+            stem = None if w.text in MEANING_WORDS else next((s for s in stems(w.text) if s in vocab.service_words), None)
             w.kind, w.value = ("service", stem) if stem else ("unknown", None)
             i += 1
     return words
@@ -264,6 +264,7 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
                   previous: Plan | None = None) -> Reading:
     """Read `question` into a plan, a question back or a refusal (see module docstring)."""
     text = normalise_question(question)
+    text = re.sub(r"'other'(\s+categor(y|ies))?", "other category", text)  # the category named in quotes
     slots = find_cases(text)
     slots += find_periods(text, today, [(s.start, s.end) for s in slots])
     slots += find_numbers(text, [(s.start, s.end) for s in slots])
@@ -301,11 +302,109 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
         return Reading("unknown_service", None, f"service ≈ {phrase} (not a service of the library)",
                        f"'{phrase}' names no disputed service in the library.", unknown_phrase=phrase,
                        suggestions=sugg, corrections=fixes)
+    doubt = _doubtful(text, p) or _period_owner(p, slots, words)
+    if doubt is not None:
+        return doubt
     scores = intents.classify(_mask(text, slots, words))
     try:
-        return build_plan(p, scores, text, vocab)
+        reading = build_plan(p, scores, text, vocab)
     except ValueError as exc:  # a plan the algebra rejects: say so, never approximate
         return Reading("refuse", None, "could not build a plan", f"The question cannot be expressed: {exc}",
                        corrections=fixes)
+    if reading.status == "plan" and reading.plan is not None:
+        dropped = _unused_slots(p, reading.plan)
+        if dropped:  # a named value the plan does not use: the answer would be to another question
+            return Reading("refuse", None, reading.read_as + "; not used: " + ", ".join(dropped),
+                           f"I read the question as: {reading.read_as}, but that reading does not use "
+                           f"{', '.join(dropped)}, so its answer would be to a different question.",
+                           unused=dropped, corrections=fixes)
+        if _noun_phrase(text, p) and reading.plan.operation == "aggregate" and not reading.plan.yes_no \
+                and reading.plan.measure.aggregate in ("count", "list"):
+            return Reading("clarify", None, reading.read_as + " (no question word: count or list?)",
+                           "Do you want how many, or which cases?", choices=["how many", "which cases"],
+                           corrections=fixes)
+    return reading
+
+
+_QUESTION_WORD = re.compile(r"^(how|what|which|who|whose|when|where|why|was|were|did|does|do|is|are|has|have|had|"
+                            r"any|list|show|give|count|tell|find|name|number|total|rank|compare|top|#|%|percent)\b")
+
+
+def _noun_phrase(text: str, p: Parts) -> bool:
+    """A bare noun phrase ('letters decided in the last 5 years'): no question word, no count, list,
+    rank or yes/no cue, so it may ask for the number or for the cases; the reader asks back."""
+    if _QUESTION_WORD.search(text) or "items" in p.units or re.search(r"\b(cases?|patients?|claimants?|workers?)\b", text):
+        return False  # 'norco cases' lists cases, 'overturned requests in 2017' counts items
+    return not ({"count", "list", "share", "rank", "by", "avg", "median", "min", "max", "earliest", "latest",
+                 "compare", "duration"} & p.cues or p.quants)
+
+
+def _doubtful(text: str, p: Parts) -> Reading | None:
+    """Readings the plan could be built from but only by guessing a word's role: ask back or refuse."""
+    if p.states and not re.search(r"\b(licen[cs]\w*|reviewers?|physicians?|doctors?|board|certified|md)\b", text):
+        states = ", ".join(dict.fromkeys(v for v, _ in p.states))
+        return Reading("clarify", None, f"{states}: the reviewer's licence or the letter's state?",
+                       f"Do you mean letters whose reviewer is licensed in {states}, or letters from {states}?",
+                       choices=["reviewer licensed there", "letters from there"])
+    quants = list(p.quants)
+    if re.search(r"\bat all\b", text) and "every" in quants:
+        quants.remove("every")  # 'at all': emphasis, not a quantifier
+    if len(set(quants)) > 1:
+        return Reading("refuse", None, "several quantifiers: " + ", ".join(p.quants),
+                       "The question puts more than one condition on a letter's items (" + ", ".join(p.quants)
+                       + "); the plan holds one, so I give no answer rather than one to a different question.")
+    if p.numbers and re.search(r"\b(not|no|never)\s+(a\s+)?(single|one|1)\b", text):
+        return Reading("refuse", None, "a negated number",
+                       "'not a single' / 'not one' is not a count of items; ask e.g. "
+                       "'letters where no treatment was overturned'.")
+    return None
+
+
+def _period_owner(p: Parts, slots: list[Slot], words: list[Word]) -> Reading | None:
+    """A date named with one date field other than the decision's ('injured workers in the 2017
+    letters'): the period is that field's only when the field's word stands next to it (at most four
+    words between) and no letter/decision word follows it; otherwise ask which date is meant."""
+    named = [f for f in dict.fromkeys(p.fields) if FIELDS[f].kind == "date" and f != "decision_date"]
+    if len(named) != 1 or not p.periods or "duration" in p.cues or "->" in " ".join(w.text for w in words):
+        return None
+    mine = [w for w in words if w.kind == "field" and w.value == named[0]]
+    for s in (x for x in slots if x.kind == "date"):
+        gap = min((sum(1 for w in words if min(f.end, s.end) <= w.start and w.end <= max(f.start, s.start))
+                   for f in mine), default=99)
+        after = next((w for w in words if w.start >= s.end), None)
+        if gap > 4 or (after is not None and after.kind == "unit" and after.value in ("letters", "decisions")):
+            return Reading("clarify", None, f"{s.text}: which date?",
+                           f"Does {s.text} refer to the {FIELDS[named[0]].label} or to the decision date?",
+                           choices=[FIELDS[named[0]].label, "decision date"], corrections=p.corrections)
+    return None
+
+
+def _conditions(plan: Plan) -> list:
+    out = list(plan.where) + list(plan.measure.part)
+    out += plan.quantifier.where if plan.quantifier else []
+    out += plan.threshold.where if plan.threshold else []
+    for seg in plan.segments:
+        out += seg
+    return out
+
+
+def _unused_slots(p: Parts, plan: Plan) -> list[str]:
+    """Numbers, periods and date fields the question names that the plan does not use."""
+    conds = _conditions(plan)
+    if plan.case_number or any(c.field == "case_number" for c in conds):
+        return []  # one case: numbers belong to its items' wording ('six sessions')
+    values = {c.value for c in conds if not isinstance(c.value, list)} | {c.value2 for c in conds}
+    numbers = values | {plan.limit, plan.threshold.n if plan.threshold else None}
+    out = [f"the number {n.value:g}" for n in p.numbers if n.value not in numbers
+           and float(n.value) not in {float(v) for v in numbers if isinstance(v, (int, float))}]
+    out += [f"the date {x.label}" for x in p.periods if x.start not in values and x.end not in values]
+    used = {c.field for c in conds} | {plan.measure.field, plan.fact, plan.group_by and plan.group_by.field}
+    used |= set(plan.measure.duration or ())
+    if plan.operation in ("fact", "why", "passage"):
+        return out
+    given = {"guideline": p.guidelines, "category": p.categories}
+    out += [f"the field '{FIELDS[f].label}'" for f in dict.fromkeys(p.fields)
+            if (FIELDS[f].kind == "date" or f in given and not given[f]) and f not in used]
+    return out
 
 
