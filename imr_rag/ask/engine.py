@@ -15,11 +15,12 @@ from imr_rag.ask.answer import asked_back, reading_line, write
 from imr_rag.ask.citations import AnswerBuilder
 from imr_rag.ask.conflicts import conflict_notes
 from imr_rag.ask.describe import describe_plan
+from imr_rag.ask.fields import FIELDS
 from imr_rag.ask.execute import run_plan
 from imr_rag.ask.intent import IntentModel
 from imr_rag.ask.llm import NUMBER, LLMClient
 from imr_rag.ask.passages import conclusion_span, mentioning_hits, quote, quote_hits, rationale_spans, squash
-from imr_rag.ask.plan import Plan
+from imr_rag.ask.plan import Condition, Plan
 from imr_rag.ask.reader import Reading, read_question
 from imr_rag.ask.result import Row
 from imr_rag.ask.vocab import Vocabulary, load_vocabulary
@@ -180,7 +181,8 @@ class Asker:
             return self.passages(question, reading, plan, filters)
         if plan.operation == "why":
             return self.why(question, reading, plan, filters)
-        if plan.yes_no and plan.unit == "items" and plan.operation == "aggregate":
+        if (plan.yes_no and plan.unit == "items" and plan.operation == "aggregate") or (
+                plan.operation == "fact" and FIELDS[plan.fact].level == "item"):
             return self.item_outcomes(question, reading, plan, filters)
         result = run_plan(self.library.catalog.db, plan, filters, row_limit=self.row_limit)
         return write(question, reading.read_as, plan, result, self.text_of)
@@ -234,8 +236,10 @@ class Asker:
         one_case = plan.case_number is not None or any(c.field == "case_number" for c in plan.where)
         asked = {v for c in (plan.measure.part if every else plan.where) if c.field == "determination" and not c.negate
                  for v in (c.value if isinstance(c.value, list) else [c.value])}
+        case = [Condition(field="case_number", op="eq", value=plan.case_number)] if plan.case_number else []
         named = plan.model_copy(update={
-            "where": [c for c in plan.where if c.field != "determination"], "yes_no": False,
+            "operation": "aggregate", "unit": "items", "fact": None, "case_number": None, "yes_no": False,
+            "where": [c for c in plan.where if c.field != "determination"] + case,
             "measure": plan.measure.model_copy(update={"aggregate": "list", "part": []})})
         items = [r for r in run_plan(self.library.catalog.db, named, filters, row_limit=self.row_limit).rows
                  if r.item_index is not None]
@@ -249,7 +253,8 @@ class Asker:
         b.say(reading_line(reading.read_as))
         existential = bool(asked) and not every and not one_case  # "any X approved?", "did IMR ever approve X"
         if not asked:
-            b.say(f"{len(items)} disputed item{'s' if len(items) > 1 else ''} match.")
+            if len(items) > 1:
+                b.say(f"{len(items)} disputed items match.")
         elif existential:
             b.say(f"Yes: {len(matching)} of {len(items)} matching items." if matching
                   else f"No: none of {len(items)} matching items.")
@@ -263,7 +268,9 @@ class Asker:
             b.say(f"{len(items) - MAX_ITEMS} more matching items are not listed; narrow the question.")
         answer = b.answer(question, "decision")
         verdict = bool(matching) if existential else len(matching) == len(items)
-        answer.reading, answer.value = reading.read_as, verdict if asked else len(items)
+        outcomes = [r.determination for r in items]
+        answer.reading = reading.read_as
+        answer.value = verdict if asked else (outcomes[0] if len(outcomes) == 1 else outcomes)
         answer.plan = plan.model_dump(mode="json", exclude_defaults=True)
         return answer
 
