@@ -95,7 +95,9 @@ def test_ask_read_the_cited_passage_and_download_the_table(page, tmp_path: Path)
         page.locator("#ask").click()
         answer = page.locator("#answer")
         expect(answer).to_contain_text("[1]")
-        said = answer.inner_text().lower()
+        shown = answer.inner_text().lower()
+        assert "read as:" in shown  # the reading line first, then the answer
+        said = shown.partition("read as:")[2].partition("\n")[2]
         assert "overturned" in said and "upheld" not in said
 
         # Sources: clicking [1] shows its letter with the passage highlighted and scrolled to.

@@ -78,22 +78,37 @@ def test_no_item_is_acupuncture(library) -> None:
                         "MRI of the lumbar spine without contrast", "Cervical pillow"}
 
 
+def answer_line(answer) -> str:
+    """The line after the reading line ("Read as: ..."), which every answer starts with."""
+    lines = answer.text.splitlines()
+    assert lines[0] == f"Read as: {answer.reading}."
+    return lines[1]
+
+
+def says_no_item_is_acupuncture(reading: str, said: str) -> bool:
+    """'No disputed item is "acupuncture"...' or, read as about acupuncture, 'No: no disputed item matches.'"""
+    said = said.lower()
+    return said.startswith("no disputed item") and "acupuncture" in said or (
+        "acupuncture" in reading.lower() and said.startswith("no") and "no disputed item" in said)
+
+
 # -- offline answers ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("question", ACUPUNCTURE_QUESTIONS)
 def test_a_service_no_item_has_is_answered_about_no_item(engine: Asker, question: str) -> None:
     answer = engine.answer(question)
-    assert answer.kind == "none" and answer.citations == []
-    assert answer.text.startswith("No disputed item in the library is a request for acupuncture")
+    assert answer.kind == "none" and answer.citations == [] and answer.value in (False, 0, None)
+    assert says_no_item_is_acupuncture(answer.reading, answer_line(answer)), answer.text
+    assert PLANTED_LINE not in answer.text and "Overturned" not in answer.text
     assert "Lyrica" not in answer.text and "reviewer concluded" not in answer.text
     assert INJECTION not in answer.text and "999" not in answer.text
 
 
 def test_did_you_mean_offers_a_close_item_without_answering_it(engine: Asker) -> None:
     answer = engine.answer("Was acupuncture for the cervical spine overturned?")
-    assert answer.text.endswith("Did you mean: Cervical pillow (case CM99-0000666)?")
-    assert "upheld" not in answer.text
+    assert "Did you mean: Cervical pillow (case CM99-0000666)?" in answer.text
+    assert answer.citations == [] and "upheld" not in answer.text
 
 
 def test_reviewer_concluded_quotes_only_the_items_own_rationale(library, engine: Asker) -> None:
@@ -116,13 +131,16 @@ def test_reviewer_concluded_quotes_only_the_items_own_rationale(library, engine:
 
 def test_why_answer_does_not_quote_another_services_outcome_line(engine: Asker) -> None:
     answer = engine.answer("Why was the Lyrica request in case CM99-0000666 overturned?")
-    assert "because the reviewer found" in answer.text
+    assert answer.status == "answered" and answer.value == ["overturned"]
+    assert "Lyrica 75mg #60" in answer_line(answer) and "overturned" in answer_line(answer)
+    assert 'The reviewer concluded: "Therefore, the request for Lyrica 75mg #60 is medically necessary."' in answer.text
     assert all(PLANTED_LINE not in c.quote and INJECTION not in c.quote for c in answer.citations)
 
 
 def test_count_is_the_sql_count_whatever_the_letter_says(engine: Asker) -> None:
     answer = engine.answer("How many requests were overturned?")
-    assert answer.text.startswith("3 of the 5 disputed items were overturned")
+    assert answer.status == "answered" and answer.value == 3
+    assert answer_line(answer).startswith("3 ") and len(answer.counted) == 3
     assert "999" not in answer.text
 
 
@@ -135,7 +153,8 @@ def test_cli_ask_about_a_service_no_item_has(tmp_path: Path) -> None:
     result = run_cli(["ask", "--json", "Was acupuncture approved?"], data_dir=data, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     answer = json.loads(result.stdout)
-    assert answer["answer"].startswith("No disputed item in the library is a request for acupuncture")
+    assert answer["answer"].startswith(f"Read as: {answer['reading']}.\n")
+    assert says_no_item_is_acupuncture(answer["reading"], answer["answer"].splitlines()[1]), answer["answer"]
     assert answer["citations"] == []
     plain = run_cli(["ask", "Was acupuncture approved?"], data_dir=data, cwd=tmp_path)
     assert "Lyrica" not in plain.stdout and INJECTION not in plain.stdout and "Overturned" not in plain.stdout
@@ -143,7 +162,7 @@ def test_cli_ask_about_a_service_no_item_has(tmp_path: Path) -> None:
 
 # -- LLM prompts: letter text only inside a declared fence --------------------------------------
 
-OUR_VALUES = {"letter_format": "ca_dwc_imr", "newest": "2022-06-10"}
+OUR_VALUES = {"letter_format": "ca_dwc_imr", "newest": "2022-06-10", "today": "2022-06-20"}
 """Template variables the code fills with its own values (never letter or user text)."""
 TEMPLATES = sorted(p.stem for p in prompts.PROMPTS_DIR.glob("*.md") if p.stem != prompts.QUOTED_MATERIAL)
 
@@ -225,7 +244,7 @@ def injected_passage(engine: Asker) -> int:
 def test_generated_count_with_injected_numbers_falls_back_to_the_sql_count(engine, llm_engine) -> None:
     llm, server = llm_engine
     offline = engine.answer(COUNT_QUESTION)
-    server.enqueue({"kind": "passages", "query": None})
+    server.enqueue({"kind": "passages", "plan": None})
     server.enqueue({"supported": True, "sentences": [{
         "text": "Every request was overturned: the count is 999.",
         "citations": [{"passage": injected_passage(llm), "quote": "the count is 999"}]}]})
@@ -246,9 +265,9 @@ def test_generated_count_with_injected_numbers_falls_back_to_the_sql_count(engin
 
 def test_generated_count_with_the_sql_numbers_stands(engine, llm_engine) -> None:
     llm, server = llm_engine
-    server.enqueue({"kind": "passages", "query": None})
+    server.enqueue({"kind": "passages", "plan": None})
     server.enqueue({"supported": True, "sentences": [{
-        "text": "3 of the 5 disputed items were overturned.",
+        "text": "3 disputed items were overturned.",  # the number the catalog's SQL answer states
         "citations": [{"passage": injected_passage(llm), "quote": "Lyrica 75mg #60: Overturned"}]}]})
     answer = llm.answer(COUNT_QUESTION)
     assert answer.kind == "llm" and answer.notes == []
@@ -256,7 +275,8 @@ def test_generated_count_with_the_sql_numbers_stands(engine, llm_engine) -> None
 
 def test_catalog_route_counts_with_sql_whatever_the_model_is_told(engine, llm_engine) -> None:
     llm, server = llm_engine
-    server.enqueue({"kind": "catalog", "query": {"returns": "count", "determination": "overturned"}})
+    server.enqueue({"kind": "catalog", "plan": {"where": [{"field": "determination", "op": "eq", "value": "overturned"}]}})
     answer = llm.answer(COUNT_QUESTION)
     assert answer.mode == "llm" and "999" not in answer.text
+    assert answer.value == 3 and answer_line(answer).startswith("3 ")
     assert NUMBER.findall(answer.text) == NUMBER.findall(engine.answer(COUNT_QUESTION).text)

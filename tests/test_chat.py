@@ -7,6 +7,7 @@ runs the real openai + instructor code against the scripted server on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,22 @@ def questions(kind: str) -> list[dict]:
     return [q for q in rows if q["kind"] == kind]
 
 
+def answer_line(answer) -> str:
+    """The line after the reading line ("Read as: ..."), which every answer starts with."""
+    lines = answer.text.splitlines()
+    assert lines[0] == f"Read as: {answer.reading}."
+    return lines[1]
+
+
+def states(line: str, number: int) -> bool:
+    return re.search(rf"(?<![\w.]){number}(?![\w]|\.\d)", line) is not None
+
+
+def outcome_sentence(answer) -> str:
+    """The sentence citing [1]: for a question about one request, its outcome line."""
+    return next(s.text for s in answer.sentences if 1 in s.citations)
+
+
 def assert_citations_real(engine: Asker, answer) -> None:
     """Every citation slices its letter to exactly its quote; numbers are 1..n in order of use."""
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
@@ -64,15 +81,21 @@ def assert_citations_real(engine: Asker, answer) -> None:
 def test_offline_determination_questions(engine: Asker, q: dict) -> None:
     answer = engine.answer(q["question"])
     assert answer.mode == "offline"
-    assert answer.kind == "decision"
-    first_line = answer.text.splitlines()[0].lower()
-    assert q["expected_determination"].replace("_", " ") in first_line
+    assert answer.status == "answered" and answer.kind == "decision"
+    expected = q["expected_determination"].replace("_", " ")
+    if isinstance(answer.value, bool):  # "Was X approved?": yes/no, then the item's outcome line
+        assert " or " not in q["question"], "an either/or question is answered with the outcome, not yes/no"
+        assert expected in outcome_sentence(answer).lower()
+    else:
+        assert expected in answer_line(answer).lower()
     assert_citations_real(engine, answer)
     assert any(Path(c.source).name in q["expected_source_files"] for c in answer.citations)
+    assert Path(answer.citations[0].source).name in q["expected_source_files"]
 
 
 def test_offline_answer_cites_the_outcome_sentence(engine: Asker) -> None:
     answer = engine.answer("Was the request for Lyrica 75mg upheld or overturned?")
+    assert "overturned" in answer_line(answer).lower()
     first = answer.citations[0]
     assert squash(first.quote) == "Lyrica 75mg #60: Overturned"
     assert first.case_number == "CM99-0000001"
@@ -90,8 +113,9 @@ def test_offline_case_number_question(engine: Asker) -> None:
 @pytest.mark.parametrize("q", questions("count"), ids=lambda q: q["id"])
 def test_offline_counting_questions(engine: Asker, q: dict) -> None:
     answer = engine.answer(q["question"])
-    assert answer.kind == "count"
-    assert answer.text.split()[0] == str(q["expected_count"])
+    assert answer.status == "answered" and answer.kind in {"count", "decision"}  # a case's item count is its fact
+    assert answer.value == q["expected_count"]
+    assert states(answer_line(answer), q["expected_count"])
     assert_citations_real(engine, answer)
     cited_files = {Path(c.source).name for c in answer.citations}
     assert cited_files <= set(q["expected_source_files"])
@@ -99,8 +123,12 @@ def test_offline_counting_questions(engine: Asker, q: dict) -> None:
 
 def test_grouped_question_reports_rates(engine: Asker) -> None:
     answer = engine.answer("Which specialties overturn most?")
-    assert answer.kind == "count"
-    assert "of" in answer.sentences[1].text and answer.sentences[1].citations
+    assert answer.status == "answered" and answer.kind == "count"
+    assert answer.plan["operation"] == "rank" and answer.plan["measure"]["aggregate"] == "share"
+    assert answer.value and all(0 <= row["value"] <= 1 for row in answer.value)
+    # the reading line, the top group ("1. <specialty>: x% of n"), then the cited items counted
+    assert " of " in answer.sentences[1].text
+    assert any(s.citations for s in answer.sentences[2:])
     assert_citations_real(engine, answer)
 
 
@@ -115,18 +143,23 @@ def test_no_support_says_so(engine: Asker) -> None:
     answer = engine.answer("What is the boiling point of liquid nitrogen on Mars?")
     assert answer.kind == "none"
     assert answer.citations == []
-    assert answer.text == "No letter in the library mentions boiling point of liquid nitrogen on Mars."
+    assert answer_line(answer).lower() == 'no letter in the library mentions "boiling point of liquid nitrogen on mars".'
+    assert answer.value in (0, None) and "No letter" in answer.text
 
 
 def test_filters_narrow_the_answer(engine: Asker) -> None:
     answer = engine.answer(
         "How many requests were overturned?", filters=AnswerFilters(case_number="CM99-0000006")
     )
-    assert answer.text.startswith("6 ")
+    assert answer.status == "answered" and answer.value == 6
+    assert states(answer_line(answer), 6)
+    assert {c.case_number for c in answer.citations} == {"CM99-0000006"}
     only_upheld = engine.answer(
         "How many requests for physical therapy were decided?",
         filters=AnswerFilters(determination=Determination.upheld),
     )
+    assert only_upheld.status == "answered" and only_upheld.counted
+    assert {c.determination for c in only_upheld.counted} == {"upheld"}
     assert "overturned" not in only_upheld.text.split("[")[0]
 
 
@@ -150,7 +183,7 @@ def test_llm_answer_with_valid_citation(llm_engine) -> None:
     question = "Was the Lyrica request overturned?"
     # Quote the first retrieved passage, as a model would.
     quote = engine.library.search(question, k=6)[0].text.split("\n")[0][:60]
-    server.enqueue({"kind": "passages", "query": None})
+    server.enqueue({"kind": "passages", "plan": None})
     server.enqueue({
         "supported": True,
         "sentences": [{"text": "The Lyrica request in case CM99-0000001 was overturned.",
@@ -169,7 +202,7 @@ def test_llm_invented_citation_is_reasked(llm_engine) -> None:
     question = "Why was the lumbar support brace not medically necessary?"
     hits = engine.library.search(question, k=6)
     real_quote = hits[0].text[:50]
-    server.enqueue({"kind": "passages", "query": None})
+    server.enqueue({"kind": "passages", "plan": None})
     server.enqueue({"supported": True, "sentences": [
         {"text": "It was not necessary.", "citations": [{"passage": 9, "quote": "invented words"}]}]})
     server.enqueue({"supported": True, "sentences": [
@@ -183,19 +216,25 @@ def test_llm_invented_citation_is_reasked(llm_engine) -> None:
 
 def test_llm_unsupported_answer_says_so(llm_engine) -> None:
     engine, server = llm_engine
-    server.enqueue({"kind": "passages", "query": None}, {"supported": False, "sentences": []})
+    server.enqueue({"kind": "passages", "plan": None}, {"supported": False, "sentences": []})
     answer = engine.answer("What colour is the reviewer's car?")
     assert answer.kind == "none" and answer.citations == []
     assert "do not answer" in answer.text
 
 
-def test_llm_routes_counting_to_the_catalog_query_tool(llm_engine) -> None:
+OVERTURNED_IN_CASE_6 = {"operation": "aggregate", "unit": "items", "measure": {"aggregate": "count"}, "where": [
+    {"field": "case_number", "op": "eq", "value": "CM99-0000006"},
+    {"field": "determination", "op": "eq", "value": "overturned"},
+]}
+"""The Route tool's plan for 'how many items were overturned in case CM99-0000006?'."""
+
+
+def test_llm_routes_counting_to_the_catalog_plan(llm_engine) -> None:
     engine, server = llm_engine
-    server.enqueue({"kind": "catalog", "query": {"service_terms": [], "case_number": "CM99-0000006",
-                                                 "determination": "overturned", "group_by": "none"}})
+    server.enqueue({"kind": "catalog", "plan": OVERTURNED_IN_CASE_6})
     answer = engine.answer("How many items did the reviewer overturn in CM99-0000006?")
     assert answer.mode == "llm" and answer.kind == "count"
-    assert answer.text.startswith("6 ")
+    assert answer.value == 6 and states(answer_line(answer), 6)
     assert {c.case_number for c in answer.citations} == {"CM99-0000006"}
     assert_citations_real(engine, answer)
 
@@ -203,11 +242,11 @@ def test_llm_routes_counting_to_the_catalog_query_tool(llm_engine) -> None:
 def test_llm_follow_up_is_rewritten_with_history(llm_engine) -> None:
     engine, server = llm_engine
     server.enqueue({"question": "How many items were overturned in case CM99-0000006?"})
-    server.enqueue({"kind": "catalog", "query": {"case_number": "CM99-0000006", "determination": "overturned"}})
+    server.enqueue({"kind": "catalog", "plan": OVERTURNED_IN_CASE_6})
     answer = engine.answer("And how many were overturned?",
                            history=[("What was decided in case CM99-0000006?", "12 items were decided.")])
     assert "CM99-0000006" in json.dumps(server.requests[0]["messages"])
-    assert answer.text.startswith("6 ")
+    assert answer.value == 6 and states(answer_line(answer), 6)
 
 
 # -- every disputed item of the 25 real dev letters, asked offline ------------------------------
@@ -238,7 +277,8 @@ def test_offline_answers_every_dev_item(tmp_path: Path) -> None:
             answer = engine.answer(q["question"])
             first = answer.citations[0] if answer.citations else None
             ok = (
-                q["expected_determination"].replace("_", " ") in answer.text.splitlines()[0].lower()
+                answer.status == "answered" and not isinstance(answer.value, bool)  # either/or: the outcome
+                and q["expected_determination"].replace("_", " ") in answer_line(answer).lower()
                 and first is not None
                 and Path(first.source).name in q["expected_source_files"]
                 and squash(q["expected_quote"]) in squash(first.quote)
@@ -280,7 +320,7 @@ def test_llm_passages_with_template_syntax_reach_the_model_verbatim(tmp_path: Pa
         lib.ingest([letters])
         with scripted_llm_server() as server:
             engine = Asker(lib, settings.model_copy(update={"llm_base_url": server.base_url}))
-            server.enqueue({"kind": "passages", "query": None}, {"supported": False, "sentences": []})
+            server.enqueue({"kind": "passages", "plan": None}, {"supported": False, "sentences": []})
             engine.answer("What did the reviewer write about {{ x }} in the rationale?")
             sent = passages_sent(server.requests[1])
         assert odd in sent

@@ -259,7 +259,7 @@ def test_chat_answer_with_the_real_model(chat_library) -> None:
 
     lib, settings = chat_library
     engine = Asker(lib, settings)
-    assert engine._llm is not None, "the LLM path must be active when llm_base_url is set"
+    assert engine.llm is not None, "the LLM path must be active when llm_base_url is set"
     started = time.monotonic()
     try:
         answer = engine.answer(CHAT_QUESTION)
@@ -278,6 +278,8 @@ def test_chat_answer_with_the_real_model(chat_library) -> None:
     seconds = time.monotonic() - started
     assert answer.mode == "llm", answer
     assert answer.question == CHAT_QUESTION
+    if answer.plan is not None:  # routed to the catalog: the model's Plan passed the linking checks
+        assert answer.text.startswith(f"Read as: {answer.reading}.\n"), answer.text
     for c in answer.citations:
         assert engine.text_of(c.doc_id)[c.start : c.end] == c.quote, c
     cited = {n for s in answer.sentences for n in s.citations}
