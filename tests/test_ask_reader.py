@@ -330,3 +330,65 @@ def test_in_and_at_are_no_unit_words(vocab, intents):
 def test_a_meaning_word_never_links_to_a_service(vocab, intents, q):
     r = read(q, vocab, intents)
     assert r.status == "refuse"
+
+
+# -- issue 19 follow-up: plain questions of the older suites ---------------------------------
+def _case_with_service(vocab):
+    return sorted(vocab.case_numbers)[0]
+
+
+@pytest.mark.parametrize("q", ["was the lyrica request granted or denied", "did IMR overturn or uphold lyrica"])
+def test_either_or_asks_the_outcome_not_yes_no(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and not any(c.field == "determination" for c in r.plan.where)
+    assert r.read_as.startswith("outcome of")
+
+
+@pytest.mark.parametrize("q", ["what got decided about lyrica under case {case}", "{case}: what happened with the lyrica"])
+def test_outcome_of_a_named_item_in_a_case_is_the_determination_fact(vocab, intents, q):
+    r = read(q.format(case="CM99-0000001"), vocab, intents)
+    assert r.status == "plan" and r.plan.operation == "fact" and r.plan.fact == "determination"
+    assert r.plan.case_number == "CM99-0000001"
+
+
+@pytest.mark.parametrize("q,unused", [("was lyrica approved for the woman with chronic neuropathy", "neuropathy"),
+                                      ("was lyrica granted after the winter", "winter")])
+def test_descriptive_leftovers_are_answered_and_named(vocab, intents, q, unused):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and unused in r.unused and "not used: " in r.read_as
+
+
+@pytest.mark.parametrize("q", ["how many overturned requests per guideline family", "overturn counts, month-wise"])
+def test_group_words_rank_in_full(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and r.plan.operation == "rank" and r.plan.limit is None
+
+
+def test_by_outcome_groups_by_determination(vocab, intents):
+    r = read("tally the requests broken down by outcome", vocab, intents)
+    assert r.status == "plan" and r.plan.group_by.field == "determination"
+
+
+@pytest.mark.parametrize("q", ["total of upheld treatments across letters issued in 2017",
+                               "how many disputed services did the reviewers find overturned in 2017"])
+def test_the_counted_noun_is_the_unit(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and r.plan.unit == "items" and r.plan.operation == "aggregate"
+
+
+@pytest.mark.parametrize("q", ["compare lyrica and omeprazole", "how often was lyrica approved compared with omeprazole"])
+def test_compare_two_services_compares_overturn_shares(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and r.plan.operation == "compare" and r.plan.measure.aggregate == "share"
+
+
+@pytest.mark.parametrize("word", ["area", "discipline"])
+def test_board_certified_field_wording_is_the_specialty(vocab, intents, word):
+    r = read(f"what {word} is the reviewer board certified in for CM99-0000001", vocab, intents)
+    assert r.status == "plan" and r.plan.fact == "reviewer_specialty"
+
+
+def test_a_drug_quantity_belongs_to_the_service(vocab, intents):
+    r = read("was lyrica 75mg #60 approved", vocab, intents)
+    assert r.status == "plan" and any("60" in c.value[0] for c in r.plan.where if c.field == "service")
+

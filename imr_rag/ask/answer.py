@@ -72,10 +72,13 @@ def _say_value(b: AnswerBuilder, plan: Plan, result: Result):
     m = plan.measure
     if plan.operation == "fact":
         label = FIELDS[plan.fact].label
+        if FIELDS[plan.fact].level == "item":  # one value per item: what the case's items hold, once each
+            values = [v for item in (result.value or []) for v in (item if isinstance(item, list) else [item])]
+            result.value = list(dict.fromkeys(v for v in values if v not in (None, "")))
         if result.value in (None, "", []):
             b.say(f"The letter of case {plan.case_number} does not state the {label}.")
             return None
-        cites = [n for r in result.rows for n in _cite_fact(b, r, plan.fact, result.value)]
+        cites = list(dict.fromkeys(n for r in result.rows for n in _cite_fact(b, r, plan.fact, result.value)))
         b.say(f"The {label} of case {plan.case_number} is {_show(result.value)}.", cites)
         return result.value
     if plan.operation in ("rank", "compare"):
@@ -117,24 +120,20 @@ def _say_value(b: AnswerBuilder, plan: Plan, result: Result):
 def _say_groups(b: AnswerBuilder, plan: Plan, result: Result) -> list[dict]:
     share = plan.measure.aggregate == "share"
     ranked = [{"label": g.label, "value": g.value} for g in result.groups]
-    for g in result.groups:  # competition ranking: groups with the same value share a place ("=4.")
-        place = 1 + sum(1 for h in result.groups if h.value != g.value and _before(h.value, g.value, plan.order))
-        tied = sum(1 for h in result.groups if h.value == g.value) > 1 and plan.operation == "rank"
-        shown = (f"{round(g.value * g.n)} of {g.n} ({100 * g.value:.1f}%)" if share and g.value is not None
-                 else _show(g.value))
-        b.say(f"{'=' if tied else ''}{place}. {g.label}: {shown}")
+    for g in result.groups:  # best first; groups with the same value say so
+        tied = plan.operation == "rank" and sum(1 for h in result.groups if h.value == g.value) > 1
+        if g.value is None:
+            shown = f"no matching {unit_word(plan, 2)}"
+        elif share:
+            shown = f"{round(g.value * g.n)} of {g.n} ({100 * g.value:.1f}%)"
+        else:
+            shown = _show(g.value)
+        b.say(f"- {g.label}: {shown}" + (" (tied)" if tied else ""))
     if result.tied:
         b.say("Tied at the last place shown: " + ", ".join(result.tied) + ".")
     if not result.groups:
         b.say(f"No {unit_word(plan, 2)} match.")
     return ranked
-
-
-def _before(a, b, order: str) -> bool:
-    """Whether value `a` ranks ahead of `b` (None last)."""
-    if a is None or b is None:
-        return b is None and a is not None
-    return a > b if order == "desc" else a < b
 
 
 def _cite_rows(b: AnswerBuilder, plan: Plan, rows: list[Row], total: int) -> None:

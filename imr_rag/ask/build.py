@@ -68,7 +68,13 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     other_fields = [f for f in dict.fromkeys(p.fields) if f not in DATE_FIELDS]
     intent = scores.best
     cues = p.cues
-    yes_no = bool(re.match(r"(was|were|did|does|do|is|are|has|have|had|any)\b", text)) or (_outcome_asked(text) and "count" not in cues)
+    either = len({v for v, n in p.outcomes if not n} & {"upheld", "overturned"}) == 2 and bool(re.search(r"\bor\b", text))
+    outcome_of = bool(p.services) and not ({"why", "passage", "count", "share", "rank", "by", "compare"} & cues) \
+        and not (p.guidelines or p.categories or p.periods or p.specialties) and (either or bool(p.cases) and (
+            "outcome_q" in cues or "decisions" in p.units and not p.outcomes and "list" not in cues))
+    if outcome_of:  # 'was X upheld or overturned', 'what was decided for X': the outcome of the named items
+        p.outcomes = []
+    yes_no = not outcome_of and bool(re.match(r"(was|were|did|does|do|is|are|has|have|had|any)\b", text)) or (_outcome_asked(text) and "count" not in cues)
     duration = len(date_fields) >= 2 or ("duration" in cues and date_fields)
     fixes = p.corrections
     read = [f"'{a}' -> {b}" for a, b in fixes]
@@ -94,8 +100,14 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         pair = tuple(sorted(pair, key=lambda f: _ORDER.index(f)))
     case = p.cases[0] if p.cases else None
     # -- one case ---------------------------------------------------------------------------
+    if outcome_of and not case:  # the engine answers each matching item with its outcome and rationale
+        plan = Plan(unit="items", where=_service_cond(p.services), yes_no=True)
+        return done(plan, f"outcome of {' '.join(p.service_text)}")
     if case:
         svc = _service_cond(p.services)
+        if outcome_of:
+            return done(Plan(operation="fact", case_number=case, fact="determination", where=svc),
+                        f"outcome of {' '.join(p.service_text)} in case {case}")
         if "why" in cues or intent == "why":
             return done(Plan(operation="why", case_number=case, where=svc, search=" ".join(p.service_text) or None),
                         f"why, case {case}" + (f", service ≈ {' '.join(p.service_text)}" if svc else ""))
@@ -164,6 +176,8 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     oc, osaid = _outcome_conds(p)
     letter_word = "letters" in p.units or ("decisions" in p.units and not p.outcomes)
     item_word = "items" in p.units
+    if letter_word and item_word and p.units[0] == "items":
+        letter_word = False  # 'how many items ... in letters decided ...': items counted, letters the scope
     unit = "letters" if letter_word and not item_word else "items"
     if "passage" in cues or (intent == "passage" and not p.outcomes and not p.units and "list" not in cues):
         if "passage" not in cues and unsure("passage"):
@@ -191,6 +205,12 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         if re.search(r"\b(often|likely|frequently)\b", text):
             return Reading("clarify", None, "a comparison: number or share?", "Compare the number of requests, "
                            "or the share of each that was decided so?", choices=["number", "share"], corrections=fixes)
+        if not oc and len([w for w, n in p.services if not n]) >= 2 and "count" not in cues and \
+                not re.search(r"\b(more|fewer|less|number|disput\w*|requested|volume)\b", text):  # 'compare X and Y requests': overturn shares
+            part = [Condition(field="determination", op="eq", value="overturned")]
+            plan = Plan(operation="aggregate", unit=unit, where=where, measure=Measure(aggregate="share", part=part))
+            if _segments(p, plan, cues, text):
+                return done(plan, "share overturned, compared: " + " vs ".join(plan.segment_labels))
         plan = Plan(operation="aggregate", unit=unit, where=where + oc)
         if _segments(p, plan, cues, text):
             if not (letter_word or item_word) and any(FIELDS[c.field].level == "letter" for c in plan.segments[0]):
@@ -235,7 +255,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         plan = Plan(operation="rank", unit=g_unit, where=where + oc, group_by=group, limit=n or (None if _FULL.search(text) else 1),
                     order="asc" if "min" in cues or _FEWEST.search(text) else "desc")
         return done(plan, f"number of {g_unit} {osaid[0]} by {_glabel(group)}" + (f", top {plan.limit}" if plan.limit else "") + _s(said))
-    if ("rank" in cues or intent == "rank") and not group:
+    if ("rank" in cues or intent == "rank" and "count" not in cues) and not group:
         raise ValueError("a ranking needs what to rank by (service, category, specialty, month ...)")
     if yes_no and p.quants[:1] == ["every"] and oc and not letter_word and not p.numbers:
         plan = Plan(unit="items", where=where, measure=Measure(aggregate="share", part=oc), yes_no=True)
@@ -310,12 +330,15 @@ def _s(said: list[str]) -> str:
     return (", " + ", ".join(said)) if said else ""
 
 
-_FULL = re.compile(r"\b(rank|ranked|ranking|breakdown|distribution|by|per)\b")
+_FULL = re.compile(r"\b(rank|ranked|ranking|breakdown|distribution|by|per|each|break|broken|wise)\b")
 """A ranking asked for in full; otherwise a superlative ('the most') keeps the top one (and ties)."""
 _FEWEST = re.compile(r"\b(fewest|least|lowest|smallest)\b")
 
 
 def _group(p: Parts, cues: set[str], text: str = "") -> GroupBy | None:
+    if "by" in cues and any(k == "cue" and v == "outcome_q" or k == "unit" and v == "decisions"
+                            for k, v in p.by_targets):
+        return GroupBy(field="determination")  # 'by outcome'
     for part in ("month", "quarter", "year"):
         if part in cues:
             return GroupBy(field="decision_date", part=part)
@@ -327,6 +350,8 @@ def _group(p: Parts, cues: set[str], text: str = "") -> GroupBy | None:
         return GroupBy(field="diagnoses")
     if any(w for w in ("category",) if w in p.fields) or "kind" in cues:
         return GroupBy(field="category")
+    if "guideline" in p.fields and not p.guidelines and "by" in cues:
+        return GroupBy(field="guideline")
     if not p.services and ("rank" in cues or "by" in cues):
         if re.search(r"\b(which|what|the)\s+(letter|case|claim|file|decision)\b", text):
             raise ValueError("ranking letters by their number of items is not supported")

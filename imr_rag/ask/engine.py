@@ -15,7 +15,6 @@ from imr_rag.ask.answer import asked_back, reading_line, write
 from imr_rag.ask.citations import AnswerBuilder
 from imr_rag.ask.conflicts import conflict_notes
 from imr_rag.ask.describe import describe_plan
-from imr_rag.ask.fields import FIELDS
 from imr_rag.ask.execute import run_plan
 from imr_rag.ask.intent import IntentModel
 from imr_rag.ask.llm import NUMBER, LLMClient
@@ -182,7 +181,7 @@ class Asker:
         if plan.operation == "why":
             return self.why(question, reading, plan, filters)
         if (plan.yes_no and plan.unit == "items" and plan.operation == "aggregate") or (
-                plan.operation == "fact" and FIELDS[plan.fact].level == "item"):
+                plan.operation == "fact" and plan.fact == "determination"):
             return self.item_outcomes(question, reading, plan, filters)
         result = run_plan(self.library.catalog.db, plan, filters, row_limit=self.row_limit)
         return write(question, reading.read_as, plan, result, self.text_of)

@@ -45,7 +45,7 @@ QUANTIFIERS = {
 CUES = {
     "count": "how many number count total tally # how much quantity",
     "list": "which list show cases with case numbers whose",
-    "share": "rate rates % percent pct percentage share proportion fraction how often ratio likelihood chance odds",
+    "share": "rate rates % percent pct percentage share proportion fraction how often ratio likelihood chance odds portion",
     "avg": "average avg mean on average typical typically",
     "median": "median",
     "duration": "how long days time turnaround took take takes elapsed gap lag delay wait waited waiting",
@@ -55,8 +55,8 @@ CUES = {
     "max": "maximum max highest longest slowest",
     "rank": "volume most top rank ranked ranking common frequent frequently often busiest breakdown popular leading "
             "biggest fewest distribution",
-    "by": "by per each for each broken down by split by",
-    "compare": "vs vs. versus compare compared comparison against more or less difference",
+    "by": "by per each for each in each broken down by broken down broken out break down split by wise",
+    "compare": "vs vs. versus compare compared comparison against more or less difference differ differs differed",
     "why": "why reason reasons rationale reasoning basis explain explanation justification justify grounds",
     "passage": "say said says write wrote written quote passage passages text paragraph discuss discussed "
                "language wording",
@@ -71,7 +71,8 @@ CUES = {
     "year": "year years yearly annually annual",
 }
 MEANING_WORDS = frozenset(
-    ["weekday", "weekdays", "weekend", "weekends", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "spring", "summer", "autumn", "fall", "winter", "season", "seasonal", "fiscal", "holiday", "holidays", "decade", "century", "morning", "evening", "night", "hour", "hours", "cost", "costs", "price", "prices", "dollar", "dollars", "amount", "paid", "payment", "insurer", "insurers", "employer", "employers", "attorney", "attorneys", "lawyer", "lawyers", "name", "names", "address", "trend", "trends", "growth", "increase", "decrease", "change", "changed", "percentile", "standard", "deviation", "variance", "sum", "half", "higher", "lower", "greater", "fewer", "than", "only", "exactly", "correlation", "average", "other"])
+    ["weekday", "weekdays", "weekend", "weekends", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "spring", "summer", "autumn", "fall", "winter", "season", "seasonal", "fiscal", "holiday", "holidays", "decade", "century", "morning", "evening", "night", "hour", "hours", "cost", "costs", "price", "prices", "dollar", "dollars", "amount", "paid", "payment", "insurer", "insurers", "employer", "employers", "attorney", "attorneys", "lawyer", "lawyers", "name", "names", "address", "trend", "trends", "growth", "increase", "decrease", "change", "changed", "percentile", "standard", "deviation", "variance", "sum", "half", "higher", "lower", "greater", "fewer", "than", "only", "exactly", "correlation", "average", "other", "christmas", "thanksgiving", "easter", "halloween", "around",
+     "approximately", "roughly", "nearly", "almost"])
 """Words that would change what is asked; left unread they make the reader refuse, naming them."""
 
 
@@ -117,7 +118,9 @@ def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]
                         ("assignment", "date_assigned"), ("state", "reviewer_licensure"), ("type", "category"),
                         ("kind of service", "category"), ("app received", "application_received"),
                         ("application receipt", "application_received"), ("categories", "category"),
-                        ("license state", "reviewer_licensure"), ("licence state", "reviewer_licensure")):
+                        ("license state", "reviewer_licensure"), ("licence state", "reviewer_licensure"),
+                        ("guideline family", "guideline"), ("guideline families", "guideline"),
+                        ("family", "guideline"), ("families", "guideline")):
         _add(t, phrase, "field", key)
     for outcome, words in OUTCOMES.items():
         for w in words.split():
@@ -191,7 +194,7 @@ def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]
 def _phrases(words: str) -> list[str]:
     """Cue lists hold multi-word phrases; known ones are kept whole."""
     multi = ("how many", "how much", "number", "on average", "how long", "how often", "most recent", "case numbers",
-             "broken down by", "split by", "so far", "at issue", "in dispute", "not counting", "for each", "injured worker", "independent medical review", "all-time")
+             "broken down by", "split by", "broken down", "broken out", "break down", "in each", "so far", "at issue", "in dispute", "not counting", "for each", "injured worker", "independent medical review", "all-time")
     out, rest = [], f" {words} "
     for m in multi:
         if f" {m} " in rest:

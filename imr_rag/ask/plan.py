@@ -147,6 +147,7 @@ class Plan(BaseModel):
             raise ValueError("rank needs group_by")
         if self.operation == "compare" and len(self.segments) < 2:
             raise ValueError("compare needs two or more segments")
-        if self.operation == "fact" and (self.case_number is None or self.fact not in FIELDS):
-            raise ValueError("fact needs a case number and a field")
+        if self.operation == "fact" and (self.fact not in FIELDS
+                                         or (self.case_number is None and FIELDS[self.fact].level == "letter")):
+            raise ValueError("fact needs a field, and a case number for a fact of a letter")
         return self

@@ -14,6 +14,7 @@ import re
 
 from imr_rag.ask.build import build_plan
 from imr_rag.ask.fields import FIELDS
+from imr_rag.ask.function_words import FUNCTION_WORDS
 from imr_rag.ask.intent import IntentModel
 from imr_rag.ask.lexicon import MEANING_WORDS, build_lexicon
 from imr_rag.ask.plan import Plan
@@ -44,18 +45,29 @@ def _lexicon(vocab: Vocabulary) -> dict:
     return cached[1]
 
 
-def tokenize(text: str, taken: list[Slot], vocab: Vocabulary) -> list[Word]:
-    """Words outside the slots, each linked to the lexicon (longest phrase first) or to services."""
+def tokenize(text: str, taken: list[Slot], vocab: Vocabulary, glued: tuple = ()) -> list[Word]:
+    """Words outside the slots, each linked to the lexicon (longest phrase first) or to services.
+    `glued`: spans of numbers that are part of a service's wording ('lyrica 75mg #60')."""
     lex = _lexicon(vocab)
     words = [Word(m.group(0).strip("'."), m.start(), m.end()) for m in _TOKEN.finditer(text)
              if all(m.end() <= s.start or m.start() >= s.end for s in taken)]
     i = 0
     while i < len(words):
+        w = words[i]
+        if (w.start, w.end) in glued or w.text == "#" and i + 1 < len(words) and \
+                (words[i + 1].start, words[i + 1].end) in glued:
+            w.kind, w.value, w.tail = "service", w.text, w.text == "#"
+            i += 1
+            continue
         for size in range(min(5, len(words) - i), 0, -1):
             key = tuple(w.text for w in words[i:i + size])
-            hit = lex.get(key) or (next((lex[(s,)] for s in stems(key[0]) if (s,) in lex), None)
-                                   if size == 1 else None)
+            hit = lex.get(key) or next((lex[key[:-1] + (s,)] for s in stems(key[-1]) if key[:-1] + (s,) in lex), None)
             if hit and (size == 1 or all(words[j + 1].start - words[j].end <= 1 for j in range(i, i + size - 1))):
+                if hit[0] == "neg" and size == 1 and i > 0 and words[i - 1].kind == "service" and i + 1 < len(words) \
+                        and (w.text, plural_blind(words[i + 1].text)) in _service_ngrams(vocab):
+                    w.kind, w.value = "service", w.text  # 'mri ... without contrast': the service's own words
+                    i += 1
+                    break
                 if hit[0] in ("category", "unit") and _inside_service(words, i, size, vocab):
                     continue  # 'therapy' of 'physical therapy', 'drug' of 'urine drug screen': one service
                 for w in words[i:i + size]:
@@ -124,6 +136,7 @@ SERVICE_LEADS = frozenset({"with", "had", "has", "a", "an", "any", "for", "about
                            "involving", "involved", "re", "regarding", "on"})
 """Words after which a question may end with a service name ('cases with a diskectomy')."""
 SERVICE_NEIGHBOURS = frozenset({"unit", "outcome", "category"})
+SEASONS = frozenset({"spring", "summer", "autumn", "fall", "winter"})
 
 
 def _next_index(words: list[Word], idx: int) -> int | None:
@@ -174,11 +187,16 @@ def _collect(words: list[Word], vocab: Vocabulary) -> Parts:
         run = []
 
     for idx, w in enumerate(words):
+        if idx == 0 and w.text in ("name", "list") and w.kind in ("unknown", "cue"):
+            w.kind, w.value = "cue", "list"  # 'Name the guidelines ...': the imperative, not a person's name
         if w.kind == "unknown":
             fix = correct_word(w.text, vocab.service_words)
             if fix.corrected:
                 p.corrections.append((w.text, fix.corrected))
                 w.kind, w.value = "service", fix.corrected
+            elif w.text in SEASONS and idx > 0 and words[idx - 1].text in ("the", "a", "his", "her", "their"):
+                p.unread.append(w.text)  # 'after the fall': an event, not the season
+                continue
             elif w.text in MEANING_WORDS:
                 p.leftover_meaning.append(w.text)
                 continue
@@ -201,9 +219,14 @@ def _collect(words: list[Word], vocab: Vocabulary) -> Parts:
         if kind == "neg":
             negated = True
             continue
+        after = _next_content(words, words.index(nxt)) if nxt is not None else None
         if kind == "cue" and value == "by" and nxt is not None and (
-                nxt.text in AGENT_WORDS or nxt.kind in ("specialty", "unit")):
+                nxt.text in AGENT_WORDS and not (after is not None and after.kind == "field")
+                or nxt.kind in ("specialty", "unit")):
             continue  # 'overturned by IMR', 'reviewed by a surgeon', '(by item)': not a grouping
+        if kind == "cue" and value == "by":
+            tgt = next((x for x in words[idx + 1:] if x.kind != "function" and not x.tail), None)
+            p.by_targets.append((tgt.kind, tgt.value) if tgt is not None else (None, None))
         if kind == "quant" and value in ("every", "some") and nxt is not None and (
                 nxt.kind == "unit" and nxt.value in ("letters", "decisions")
                 or nxt.kind == "outcome" and getattr(_next_content(words, words.index(nxt)), "kind", "") == "unit"):
@@ -265,11 +288,24 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
     """Read `question` into a plan, a question back or a refusal (see module docstring)."""
     text = normalise_question(question)
     text = re.sub(r"'other'(\s+categor(y|ies))?", "other category", text)  # the category named in quotes
+    if re.search(r"\b(board|certified|certification|speciali[sz]\w*)\b", text):
+        text = re.sub(r"\b(field|area|discipline)s?\b", "specialty", text)  # 'in which field is he board certified'
     slots = find_cases(text)
     slots += find_periods(text, today, [(s.start, s.end) for s in slots])
     slots += find_numbers(text, [(s.start, s.end) for s in slots])
     words = tokenize(text, slots, vocab)
+    described = _DESCRIBED.search(text)
+    if described and any(w.kind == "service" and w.end <= described.start() for w in words):
+        text = text[:described.start()] + " " * (described.end(1) - described.start()) + text[described.end(1):]
+        slots = [s for s in slots if s.end <= described.start() or s.start >= described.end(1)]
+        words = tokenize(text, slots, vocab)
+    glued = _service_numbers(text, slots, words, vocab)
+    if glued:
+        slots = [s for s in slots if (s.start, s.end) not in glued]
+        words = tokenize(text, slots, vocab, tuple(glued))
     p = _collect(words, vocab)
+    if described and text[described.start(1):described.end(1)].strip() == "":
+        p.unread += [w for w in re.findall(r"[a-z]+", described.group(1)) if w not in FUNCTION_WORDS]
     p.cases = [s.value for s in slots if s.kind == "case"]
     p.periods = [s.value for s in slots if s.kind == "date"]
     p.numbers = [s.value for s in slots if s.kind == "number"]
@@ -286,11 +322,12 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
         return Reading("refuse", None, "not read: " + ", ".join(p.leftover_meaning),
                        f"I cannot use the words {', '.join(repr(w) for w in p.leftover_meaning)}: they would change "
                        "the question and the plan cannot express them.", unused=p.leftover_meaning, corrections=fixes)
-    if p.unread:
-        return Reading("refuse", None, "not read: " + ", ".join(p.unread),
+    timed = [w for w in p.unread if _next_to_date(text, w, slots)] or ([] if p.services or p.cases else p.unread)
+    if timed:
+        return Reading("refuse", None, "not read: " + ", ".join(timed),
                        f"I could not read {', '.join(repr(w) for w in p.unread)}: no service, field, date or other "
                        "word of the question I know, so I give no answer rather than one to a different question.",
-                       unused=p.unread, corrections=fixes)
+                       unused=timed, corrections=fixes)
     if p.ambiguous:
         word, cands = p.ambiguous[0]
         return Reading("clarify", None, f"'{word}' is not a service of the library",
@@ -323,7 +360,47 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
             return Reading("clarify", None, reading.read_as + " (no question word: count or list?)",
                            "Do you want how many, or which cases?", choices=["how many", "which cases"],
                            corrections=fixes)
+        if p.unread:  # descriptive words that change nothing counted: answered, and said
+            unread = list(dict.fromkeys(p.unread))
+            reading.read_as += "; not used: " + ", ".join(unread)
+            reading.unused = unread
     return reading
+
+
+_DESCRIBED = re.compile(r"\b(?:for|of|in)\s+(?:the|a|this|that|her|his|our)\s+(?:patient|worker|claimant|employee|"
+                        r"applicant|man|woman)\s+with\s+([a-z][a-z '\-]*?)\s*(?=[?.,;!]|$)")
+"""'... for the patient with failed back surgery syndrome': after a named service, a description of
+the patient (a diagnosis), not a filter; its words are named as not used."""
+
+_SERVICE_NUMBER_NEXT = re.compile(r"\s*(mg|mcg|ml|%|sessions?|visits?|times|tabs?|tablets?|patch(es)?|units?|hours?)\b")
+
+
+def _service_numbers(text: str, slots: list[Slot], words: list[Word], vocab: Vocabulary) -> set[tuple[int, int]]:
+    """Numbers that are part of a service's wording: '#60' after a service word, '75mg', '12 sessions'
+    next to a service word. They belong to the service phrase, not to the question's numbers."""
+    out = set()
+    for s in slots:
+        if s.kind != "number" or s.value.op:
+            continue
+        before = next((w for w in reversed(words) if w.end <= s.start), None)
+        hashed = text[:s.start].rstrip().endswith("#")
+        if hashed and before is not None and before.text == "#":
+            before = next((w for w in reversed(words) if w.end <= before.start), None)
+        near = before is not None and before.kind == "service" and text[before.end:s.start].strip(" #") == ""
+        if near and (hashed or _SERVICE_NUMBER_NEXT.match(text, s.end) or s.end == len(text.rstrip("?. "))
+                     or not text[s.end:s.end + 1].isalnum()):
+            out.add((s.start, s.end))
+    return out
+
+
+def _next_to_date(text: str, word: str, slots: list[Slot]) -> bool:
+    """Whether an unread word stands right before or after a date ('around thanksgiving 2016')."""
+    for m in re.finditer(rf"\b{re.escape(word)}\b", text):
+        for s in slots:
+            if s.kind == "date" and (text[m.end():s.start].strip() == "" and m.end() <= s.start
+                                     or text[s.end:m.start()].strip() == "" and s.end <= m.start()):
+                return True
+    return False
 
 
 _QUESTION_WORD = re.compile(r"^(how|what|which|who|whose|when|where|why|was|were|did|does|do|is|are|has|have|had|"

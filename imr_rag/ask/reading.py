@@ -68,5 +68,8 @@ class Parts:
     ambiguous: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     leftover_meaning: list[str] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)
-    """Unknown words standing where no service stands: the reader refuses, naming them."""
+    """Unknown words standing where no service stands: descriptive words the plan does not use
+    (the reading line names them); next to a date they are time words and the reader refuses."""
+    by_targets: list[object] = field(default_factory=list)
+    """What each grouping word ('by', 'per', 'for each') is followed by: (kind, value) of the word."""
 
