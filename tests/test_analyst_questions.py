@@ -573,5 +573,5 @@ def test_relative_dates_count_from_today_and_the_reading_says_which_dates(engine
     assert answer.status == "answered"
     assert f"week of {monday.isoformat()}" in answer.reading
     expected = items(lambda letter, item: monday <= letter.decided <= monday + dt.timedelta(days=6)
-                     and item.determination == "overturned")
+                     and item.outcome == "Overturned")
     assert answer.value == len(expected)
