@@ -1,6 +1,6 @@
 """A year of letters on one machine: the staged pipeline without embedding, per stage, at growing sizes.
 
-    python benchmarks/bench_year.py --sizes 2000,10000 [--pdf-share 0.2] [--workers 1] [--profile]
+    python benchmarks/bench_year.py --sizes 2000,10000 [--pdf-share 0.2] [--workers 1] [--profile] [--tracemalloc]
 
 Letters are generated from the real dev letters (`../shared/corpus/dwc-dev`, or `--seeds DIR`):
 each copy gets a new case number, its disputed items in another order and its dates shifted by a
@@ -14,11 +14,16 @@ then timed queries: 100 lexical searches (3 in 5 with a case, format or section 
 questions through the answer engine (catalog plan in SQL, or passages), p50/p95 in ms.
 For `--dense-sizes`, then the embed stage (`--embedder`; identical chunk texts embedded once)
 and the same searches and questions in hybrid mode (BM25 + Chroma, fused).
-Printed per stage: letters/s, chunks/s, peak RSS of the process (and of worker processes), disk
-per letter, and the machine load while it ran (the machine is shared).
+Printed per stage: letters/s, chunks/s, disk per letter, the machine load while it ran (the
+machine is shared), and peak memory with every process counted (this one, the ingest workers and
+their PDF readers: RSS and PSS summed over the process tree, sampled every 50 ms; `--tracemalloc`
+adds what each stage kept in Python, by line). The year command's stages (parse + extract, lexical
+append and merge) must stay under `--max-rss-mb` (512) at every size and grow at most
+`--max-growth` (x1.25) from one size to the next: otherwise the run exits 1.
 
     python benchmarks/bench_year.py --sizes 10000,50000 --workers 2 --dense-sizes 10000 --keep
     python benchmarks/bench_year.py --sizes 10000,50000 --workers 2 --reuse   # queries again, same data
+    python benchmarks/bench_year.py --sizes 5000,20000,172000 --workers 2     # the memory bound of a year
 """
 
 from __future__ import annotations
@@ -36,9 +41,13 @@ import statistics
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import zlib
+from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
+from typing import Self
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -147,6 +156,122 @@ def generate(folder: Path, count: int, seeds: list[str], pdf_share: float) -> Pa
 # -- measuring ------------------------------------------------------------------------------------
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
+
+
+def _descendants(root: int) -> list[int]:
+    """`root` and every process below it (worker processes, their helpers), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, []))
+    return found
+
+
+def _resident_mb(pid: int) -> tuple[float, float]:
+    """(RSS, PSS) of one process in MB; PSS shares each page among the processes mapping it (a
+    forked worker's pages shared with its parent are counted once in the sum)."""
+    rss = pss = 0.0
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Rss:"):
+                rss = int(line.split()[1]) / 1024
+            elif line.startswith("Pss:"):
+                pss = int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return rss, pss
+
+
+class MemoryWatch:
+    """Peak resident memory of this process and all its descendants together (every process
+    counted), per stage: a thread sums their RSS (and PSS) every `interval` seconds and keeps the
+    highest sum seen while each stage ran. Summed RSS counts pages a forked worker still shares
+    with its parent twice: an upper bound, which is what the bound is checked on."""
+
+    def __init__(self, interval: float = 0.05, trace: bool = False):
+        self.interval = interval
+        self.current = "open, between stages"
+        self.peaks: dict[str, dict[str, float]] = {}
+        self.trace = trace  # tracemalloc: what this process allocated and kept, by line, per traced stage
+        self.growth: dict[str, list[str]] = {}
+        self._snapshot = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Self:
+        if self.trace:
+            import tracemalloc
+
+            tracemalloc.start()
+            self._snapshot = tracemalloc.take_snapshot()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @contextmanager
+    def stage(self, name: str, traced: bool = False):
+        """Samples taken until the block ends count for stage `name` (then the enclosing one again).
+        `traced` (with `trace`): the Python allocations the stage left, and its traced peak, by line."""
+        outer, self.current = self.current, name
+        self.sample()
+        if self.trace and traced:
+            import tracemalloc
+
+            tracemalloc.reset_peak()
+        try:
+            yield
+        finally:
+            self.sample()
+            self.current = outer
+            if self.trace and traced:
+                self._trace_growth(name)
+
+    def _trace_growth(self, name: str) -> None:
+        import tracemalloc
+
+        current, peak = tracemalloc.get_traced_memory()
+        snapshot = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+        lines = [f"traced now {current / 2**20:.0f} MB, peak {peak / 2**20:.0f} MB; kept since the last traced stage:"]
+        lines += [f"  {d.size_diff / 2**20:+8.1f} MB {d.count_diff:+9d} blocks  {d.traceback}"
+                  for d in snapshot.compare_to(self._snapshot, "lineno")[:10]]
+        self.growth[name] = lines
+        self._snapshot = snapshot
+
+    def wrap(self, owner: object, method: str, name: str) -> None:
+        """Count the time inside `owner.method` as stage `name`."""
+        inner = getattr(owner, method)
+
+        def staged(*args, **kwargs):
+            with self.stage(name):
+                return inner(*args, **kwargs)
+
+        setattr(owner, method, staged)
+
+    def sample(self) -> None:
+        pids = _descendants(os.getpid())
+        sizes = [_resident_mb(pid) for pid in pids]
+        peak = self.peaks.setdefault(self.current, {"rss": 0.0, "pss": 0.0, "processes": 0})
+        peak["rss"] = max(peak["rss"], sum(r for r, _ in sizes))
+        peak["pss"] = max(peak["pss"], sum(p for _, p in sizes))
+        peak["processes"] = max(peak["processes"], len(pids))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
 
 
 def cpu_seconds() -> float:
@@ -280,9 +405,10 @@ def embed(lib, settings) -> dict:
 
 
 def run_size(corpus: Path, data: Path, workers: int, profile: Path | None, *, dense: bool, embedder: str,
-             reuse: bool) -> dict:
+             reuse: bool, trace: bool = False) -> dict:
     """One size in this (fresh) process: ingest (+ extract), lexical queries; with `dense`, the
-    embed stage and hybrid queries. `reuse`: the data folder of an earlier --keep run, queries only."""
+    embed stage and hybrid queries. `reuse`: the data folder of an earlier --keep run, queries only.
+    Peak memory of every process (this one and the workers) is taken per stage."""
     from imr_rag.library import Library
     from imr_rag.settings import Settings
 
@@ -292,17 +418,25 @@ def run_size(corpus: Path, data: Path, workers: int, profile: Path | None, *, de
         shutil.rmtree(data, ignore_errors=True)
     load_before = os.getloadavg()[0]
     out: dict = {"reused": not fresh}
-    with Library(settings) as lib:
+    with MemoryWatch(trace=trace) as watch, Library(settings) as lib:
         if fresh:
-            out.update(ingest(lib, corpus, workers, settings, profile))
+            watch.wrap(lib.lexical, "update", "lexical: append segment")
+            watch.wrap(lib.lexical, "merge", "lexical: merge")
+            with watch.stage("parse + extract", traced=True):
+                out.update(ingest(lib, corpus, workers, settings, profile))
         stats = lib.catalog.stats()
         out.update(letters=stats["documents"], chunks=stats["chunks"], decisions=stats["decisions"])
-        out["lexical"] = timed_queries(lib, settings)
+        with watch.stage("lexical queries", traced=True):
+            out["lexical"] = timed_queries(lib, settings)
         if dense:
             if lib.catalog.count_pending():
-                out.update(embed(lib, settings))
-            out["hybrid"] = timed_queries(lib, settings, mode="hybrid")
+                with watch.stage("embed"):
+                    out.update(embed(lib, settings))
+            with watch.stage("hybrid queries"):
+                out["hybrid"] = timed_queries(lib, settings, mode="hybrid")
     out["rss_peak"] = peak_rss_mb()
+    out["memory"] = watch.peaks
+    out["traced"] = watch.growth
     out["load"] = (load_before, os.getloadavg()[0])
     return out
 
@@ -332,7 +466,36 @@ def print_size(n: int, r: dict, workers: int) -> None:
             kinds = ", ".join(f"{k} {p50:.0f}/{top:.0f}" for k, (p50, top) in sorted(q["ask_by_kind"].items()))
             print(f"{name:7s} search p50 {q['search_p50']:.1f} ms p95 {q['search_p95']:.1f} ms; ask (engine) "
                   f"p50 {q['ask_p50']:.1f} ms p95 {q['ask_p95']:.1f} ms  [p50/max ms by kind: {kinds}]")
-    print(f"peak RSS of the run: {r['rss_peak']:.0f} MB")
+    print(f"peak RSS of the run: {r['rss_peak']:.0f} MB (this process alone)")
+    print(f"{'peak memory by stage':34s} {'RSS MB':>8s} {'PSS MB':>8s} {'processes':>10s}   (all processes summed)")
+    for stage, peak in r["memory"].items():
+        print(f"{stage:34s} {peak['rss']:8.0f} {peak['pss']:8.0f} {peak['processes']:10d}")
+    for stage, lines in r.get("traced", {}).items():
+        print(f"tracemalloc, {stage} (this process): " + "\n".join(lines))
+
+
+INGEST_STAGES = ("parse + extract", "lexical: append segment", "lexical: merge", "extract")
+"""The stages of the year command (`ingest --no-embed --extract`): what the bound is checked on."""
+
+
+def bound_broken(results: list[dict], max_mb: float, max_growth: float) -> list[str]:
+    """What breaks the memory bound of the year command: a size whose ingest stages (every
+    process summed) peak above `max_mb`, or a peak that grows more than `max_growth` times from
+    one measured size to the next larger one."""
+    broken, peaks = [], {}
+    for r in results:
+        if r.get("reused"):
+            continue
+        peak = max((p["rss"] for stage, p in r["memory"].items() if stage in INGEST_STAGES), default=0.0)
+        peaks[r["size"]] = max(peaks.get(r["size"], 0.0), peak)
+        if peak > max_mb:
+            broken.append(f"{r['size']} letters (workers {r['workers']}): peak RSS {peak:.0f} MB > {max_mb:.0f} MB")
+    sizes = sorted(peaks)
+    for small, large in pairwise(sizes):
+        if peaks[large] > max_growth * peaks[small]:
+            broken.append(f"peak RSS grew x{peaks[large] / peaks[small]:.2f} from {small} to {large} letters "
+                          f"(at most x{max_growth})")
+    return broken
 
 
 def main() -> None:
@@ -350,13 +513,19 @@ def main() -> None:
                         help="queries only, on the data folder a --keep run left (and kept again)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--tag", default="", help="name of the data folders (runs of two checkouts side by side)")
+    parser.add_argument("--max-rss-mb", type=float, default=512.0,
+                        help="bound on the ingest's peak RSS, every process summed (exit 1 above it)")
+    parser.add_argument("--max-growth", type=float, default=1.25,
+                        help="bound on the peak's growth from one size to the next (exit 1 above it)")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="trace Python allocations: what each stage kept, by line (slow)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         job = json.loads(args.child)
         result = run_size(Path(job["corpus"]), Path(job["data"]), job["workers"],
                           Path(job["profile"]) if job["profile"] else None, dense=job["dense"],
-                          embedder=job["embedder"], reuse=job["reuse"])
+                          embedder=job["embedder"], reuse=job["reuse"], trace=job.get("trace", False))
         print("RESULT " + json.dumps(result))
         return
     if not args.seeds.is_dir():
@@ -374,7 +543,7 @@ def main() -> None:
             data = args.corpus_root / f"data-{n}{args.tag}"
             job = {"corpus": str(corpus), "data": str(data), "workers": workers,
                    "profile": str(profile) if profile else None, "dense": n in dense_sizes,
-                   "embedder": args.embedder, "reuse": args.reuse}
+                   "embedder": args.embedder, "reuse": args.reuse, "trace": args.tracemalloc}
             child = subprocess.run([sys.executable, __file__, "--child", json.dumps(job)], capture_output=True, text=True)
             line = [x for x in child.stdout.splitlines() if x.startswith("RESULT ")]
             if child.returncode or not line:
@@ -392,6 +561,12 @@ def main() -> None:
                 shutil.rmtree(data, ignore_errors=True)
             if args.json:
                 args.json.write_text(json.dumps(results, indent=2))
+    broken = bound_broken(results, args.max_rss_mb, args.max_growth)
+    for line in broken:
+        print(f"MEMORY BOUND BROKEN: {line}")
+    if broken:
+        sys.exit(1)
+    print(f"memory bound kept: every size <= {args.max_rss_mb:.0f} MB, growth <= x{args.max_growth} per size step")
 
 
 if __name__ == "__main__":
