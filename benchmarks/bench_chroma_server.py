@@ -29,13 +29,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a plain script, installed or not
 
 from imr_rag.catalog import ChunkRow  # noqa: E402
-from imr_rag.chunking import chunk_sections  # noqa: E402
-from imr_rag.documents import read_document  # noqa: E402
-from imr_rag.embeddings import EMBEDDING_DIM  # noqa: E402
+from imr_rag.ingest.chunking import chunk_sections  # noqa: E402
+from imr_rag.ingest.documents import read_document  # noqa: E402
+from imr_rag.index.embeddings import EMBEDDING_DIM  # noqa: E402
 from imr_rag.formats import case_number_of, split_sections  # noqa: E402
 from imr_rag.schema import SearchFilters  # noqa: E402
 from imr_rag.settings import Settings  # noqa: E402
-from imr_rag.store import DenseStore  # noqa: E402
+from imr_rag.index.store import DenseStore  # noqa: E402
 
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "dwc-dev"
 SAMPLES = REPO_ROOT / "evals" / "fixtures" / "synthetic" / "letters"

@@ -24,7 +24,7 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a plain script, installed or not
 
-from imr_rag.embeddings import (  # noqa: E402
+from imr_rag.index.embeddings import (  # noqa: E402
     MAX_TOKENS,
     OnnxEmbedder,
     load_session,

@@ -37,9 +37,9 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a plain script, installed or not
 
-from imr_rag.chunking import chunk_sections  # noqa: E402
-from imr_rag.documents import read_document  # noqa: E402
-from imr_rag.embeddings import OnnxEmbedder, StaticEmbedder  # noqa: E402
+from imr_rag.ingest.chunking import chunk_sections  # noqa: E402
+from imr_rag.ingest.documents import read_document  # noqa: E402
+from imr_rag.index.embeddings import OnnxEmbedder, StaticEmbedder  # noqa: E402
 from imr_rag.formats import split_sections  # noqa: E402
 from imr_rag.settings import Settings  # noqa: E402
 
@@ -101,7 +101,7 @@ def retrieval_eval(backend: str, out: Path) -> dict:
     """`imr-rag eval --suite retrieval` with this embedding backend; the pooled 'all' summary."""
     env = os.environ | {"IMR_EMBEDDING_BACKEND": backend, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "imr_rag.cli", "eval", "--suite", "retrieval", "--output", str(out)],
+    subprocess.run([sys.executable, "-m", "imr_rag.faces.cli", "eval", "--suite", "retrieval", "--output", str(out)],
                    cwd=REPO_ROOT, env=env, check=True, capture_output=True, text=True)
     report = json.loads((out / "report.json").read_text())
     retrieval = report["retrieval"]

@@ -20,7 +20,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from imr_rag.documents import iter_letter_files, read_document  # noqa: E402
+from imr_rag.ingest.documents import iter_letter_files, read_document  # noqa: E402
 from imr_rag.extract.service import rules_decision  # noqa: E402
 from imr_rag.library import Library  # noqa: E402
 from imr_rag.settings import Settings  # noqa: E402

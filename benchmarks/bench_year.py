@@ -54,7 +54,7 @@ ITEM = re.compile(
 
 # -- corpus generation --------------------------------------------------------------------------
 def seed_texts(seeds: Path) -> list[str]:
-    from imr_rag.documents import iter_letter_files, read_document
+    from imr_rag.ingest.documents import iter_letter_files, read_document
 
     return [read_document(p).source_text for p in iter_letter_files([seeds])]
 

@@ -24,17 +24,17 @@ from pathlib import Path
 import numpy as np
 
 from imr_rag.catalog import Catalog
-from imr_rag.chunking import chunk_sections
-from imr_rag.documents import Document, ReadLimits, doc_id_for, iter_letter_files, read_document
+from imr_rag.ingest.chunking import chunk_sections
+from imr_rag.ingest.documents import Document, ReadLimits, doc_id_for, iter_letter_files, read_document
 from imr_rag.errors import DataDirUnavailable, StoreUnavailable, UnreadableDocument, redact, write_failure
 from imr_rag.extract.service import Extraction, extract_rules, store_extraction
 from imr_rag.formats import case_number_of, split_sections
-from imr_rag.lexical import LexicalIndex
-from imr_rag.pdf_worker import PdfBounds
+from imr_rag.index.lexical import LexicalIndex
+from imr_rag.ingest.pdf_worker import PdfBounds
 from imr_rag.schema import Chunk, ChunkRow, Hit, SearchFilters
 from imr_rag.settings import Settings
 from imr_rag.textutil import fold_look_alikes, normalize_case_number, strip_invisible
-from imr_rag.writelock import OnWait, _no_wait_notice, writer_lock
+from imr_rag.ingest.writelock import OnWait, _no_wait_notice, writer_lock
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as work advances."""
@@ -134,7 +134,7 @@ class Library:
     @property
     def embedder(self):
         if self._embedder is None:
-            from imr_rag.embeddings import make_embedder
+            from imr_rag.index.embeddings import make_embedder
 
             self._embedder = make_embedder(self.settings)
         return self._embedder
@@ -142,7 +142,7 @@ class Library:
     @property
     def dense(self):
         if self._dense is None:
-            from imr_rag.store import DenseStore
+            from imr_rag.index.store import DenseStore
 
             self._dense_version = self.catalog.get_meta("dense_version")
             self._dense = DenseStore(self.settings, self.embedder.name)

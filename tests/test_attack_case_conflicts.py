@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from helpers import synthetic_letter
-from imr_rag import cli
+from imr_rag.faces import cli
 
 CASE = "CM99-0000001"
 LETTER = "dwc_cm99_0000001.txt"  # Lyrica 75mg #60: Overturned, TENS unit: Overturned, lumbar MRI: Upheld

@@ -204,7 +204,7 @@ OUTPUT = {"quiet": False, "verbose": False}
 
 def progress_bars():
     """A progress callback: bars on a terminal, a line every few seconds otherwise, none with --quiet."""
-    from imr_rag.progress import progress_for
+    from imr_rag.faces.progress import progress_for
 
     return progress_for(sys.stderr, quiet=OUTPUT["quiet"], every=1.0 if OUTPUT["verbose"] else 5.0)
 
@@ -347,7 +347,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     from imr_rag.library import Library
-    from imr_rag.review import keep_version, review_entries, summary
+    from imr_rag.extract.review import keep_version, review_entries, summary
 
     with Library(settings) as lib:
         if args.keep:
@@ -373,7 +373,7 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     """One ok/fail line per part of the installation; exit 1 when any part fails."""
-    from imr_rag.doctor import FAIL, as_dict, run_checks
+    from imr_rag.faces.doctor import FAIL, as_dict, run_checks
 
     checks = run_checks(settings)
     if args.json:
@@ -548,7 +548,7 @@ def extract_batch_results(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from imr_rag.export import table, write_table
+    from imr_rag.catalog.export import table, write_table
     from imr_rag.library import Library
 
     with Library(settings) as lib:
@@ -644,7 +644,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    from imr_rag.highlight import decision_marks, letter_page
+    from imr_rag.faces.highlight import decision_marks, letter_page
     from imr_rag.library import Library
 
     with Library(settings) as lib:
@@ -665,7 +665,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import importlib.util
 
-    from imr_rag.app_service import bind_problem, parse_auth
+    from imr_rag.faces.app_service import bind_problem, parse_auth
 
     try:
         auth = parse_auth(args.auth or os.environ.get("IMR_AUTH"))
