@@ -19,6 +19,8 @@ per letter, and the machine load while it ran (the machine is shared).
 
     python benchmarks/bench_year.py --sizes 10000,50000 --workers 2 --dense-sizes 10000 --keep
     python benchmarks/bench_year.py --sizes 10000,50000 --workers 2 --reuse   # queries again, same data
+Checks: each run's catalog holds the letters generated for it, with extracted decisions. Exit 1
+when a check fails.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+
+from verdict import Verdict  # noqa: E402  (benchmarks/, this script's folder)
 
 DEFAULT_SEEDS = REPO_ROOT.parent / "shared" / "corpus" / "dwc-dev"
 DATE = re.compile(r"\b(\d{2})/(\d{2})/(\d{4})\b")
@@ -335,7 +339,8 @@ def print_size(n: int, r: dict, workers: int) -> None:
     print(f"peak RSS of the run: {r['rss_peak']:.0f} MB")
 
 
-def main() -> None:
+def main() -> int:
+    verdict = Verdict()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="2000,10000", help="comma-separated letter counts")
     parser.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="folder of real letters to vary")
@@ -358,7 +363,7 @@ def main() -> None:
                           Path(job["profile"]) if job["profile"] else None, dense=job["dense"],
                           embedder=job["embedder"], reuse=job["reuse"])
         print("RESULT " + json.dumps(result))
-        return
+        return 0
     if not args.seeds.is_dir():
         sys.exit(f"bench_year: no seed letters in {args.seeds} (give --seeds DIR)")
     seeds = seed_texts(args.seeds)
@@ -381,6 +386,8 @@ def main() -> None:
                 sys.exit(f"bench_year: the run of {n} letters failed:\n{child.stderr[-3000:]}")
             result = json.loads(line[0][7:])
             print_size(n, result, workers)
+            verdict.check(result["letters"] == n, f"{result['letters']} letters in the catalog of the run of {n}")
+            verdict.check(result["decisions"] > 0, f"no decision extracted in the run of {n}")
             sys.stdout.flush()
             results.append({"size": n, "workers": workers, **result})
             if profile:
@@ -392,7 +399,8 @@ def main() -> None:
                 shutil.rmtree(data, ignore_errors=True)
             if args.json:
                 args.json.write_text(json.dumps(results, indent=2))
+    return verdict.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
