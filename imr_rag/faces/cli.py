@@ -21,6 +21,7 @@ from imr_rag.faces.commands_library import (
 from imr_rag.faces.output import (
     EXIT_FAILURES, EXIT_USAGE, configure_output, end_quietly_on_closed_pipe, hide_url_credentials, redacted_output,
 )
+from imr_rag.schema import Determination
 from imr_rag.settings import Settings
 from imr_rag.textutil import normalize_case_number, printable
 
@@ -155,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", type=non_blank)
     p.add_argument("--case-number", type=normalize_case_number)
     p.add_argument("--format", dest="letter_format")
-    p.add_argument("--outcome", choices=["upheld", "overturned", "partially_overturned"])
+    p.add_argument("--outcome", choices=[d.value for d in Determination])
     p.add_argument("--date-from", type=iso_date, help="decision date on or after (YYYY-MM-DD)")
     p.add_argument("--date-to", type=iso_date, help="decision date on or before (YYYY-MM-DD)")
     p.add_argument("--json", action="store_true")
