@@ -1,4 +1,4 @@
-"""The web app: Gradio widgets over `imr_rag.app_service.AppService`. No logic of its own.
+"""The web app: Gradio widgets over `imr_rag.faces.app_service.AppService`. No logic of its own.
 
 Run it with `imr-rag serve` (binds 127.0.0.1:7860; any other host needs --auth or IMR_AUTH), or
 `python app.py [--host H] [--port P] [--auth user:pass]`, which goes through the same command.
@@ -16,7 +16,7 @@ from pathlib import Path  # noqa: E402
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from imr_rag.app_service import (  # noqa: E402
+from imr_rag.faces.app_service import (  # noqa: E402
     ANY,
     DETERMINATIONS,
     TABLE_COLUMNS,
@@ -312,7 +312,7 @@ def launch(
 
 def main(argv: list[str] | None = None) -> int:
     """`python app.py ...` is `imr-rag serve ...` (same options, same rules for host and auth)."""
-    from imr_rag.cli import main as cli_main
+    from imr_rag.faces.cli import main as cli_main
 
     return cli_main(["serve", *(sys.argv[1:] if argv is None else argv)])
 

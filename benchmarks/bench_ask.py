@@ -20,7 +20,10 @@ lookups (specialty, date of injury, the outcome of a named item) and no-answer q
 Baseline in the same process: the catalog is first built at a quarter of the size and the same
 questions are timed there; then it is grown to the full size and they are timed again. Reported:
 p50/p95 per kind at both sizes and the ratio of the p50s (1.0 = flat in the size of the catalog,
-4.0 = linear). Goal (issue 10): a count/share question under 300 ms at 20,000 letters.
+4.0 = linear). Goal (issue 10): a count/share question under 300 ms at 20,000 letters (p95).
+Checks: every answer is of its question's kind (a count is a number, a share a fraction, a
+group-by a list, a lookup a value, a no-answer question not answered with a value) and the
+catalog holds the letters asked for. Exit 1 when a check or the goal fails.
 """
 
 from __future__ import annotations
@@ -40,11 +43,14 @@ sys.path.insert(0, str(REPO_ROOT))  # this checkout's imr_rag and evals, not an 
 
 from evals.analyst_questions import CONCEPTS, _matches, short_name  # noqa: E402
 from evals.cases import shared_dir  # noqa: E402
+from verdict import Verdict  # noqa: E402  (benchmarks/, this script's folder)
 from imr_rag.ask.engine import Asker  # noqa: E402
 from imr_rag.extract.service import ExtractionService  # noqa: E402
 from imr_rag.library import Library  # noqa: E402
 from imr_rag.schema import Decision  # noqa: E402
 from imr_rag.settings import Settings  # noqa: E402
+
+VERDICT = Verdict()
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
@@ -144,8 +150,23 @@ def time_questions(lib: Library, settings: Settings, asked: list[tuple[str, str]
         started = time.perf_counter()
         answer = engine.answer(question)
         times.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
-        assert answer.text, question
+        VERDICT.check(answer.text != "" and answered_as(kind, answer), f"{kind} question {question!r} answered as "
+                      f"status={answer.status} kind={answer.kind} value={str(answer.value)[:60]!r}")
     return times
+
+
+def answered_as(kind: str, answer) -> bool:
+    """Whether an answer has the shape its question's kind asks for."""
+    value, answered = answer.value, answer.status == "answered"
+    if kind == "count":
+        return answered and isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "share":
+        return answered and isinstance(value, (int, float)) and 0 <= value <= 1
+    if kind == "group":
+        return answered and isinstance(value, list) and len(value) > 0
+    if kind == "lookup":
+        return answered and (value not in (None, "", []) or answer.kind == "decision")  # a decision: its text
+    return not answered or answer.kind == "none" or value in (None, [], 0)  # no_answer
 
 
 def summary(times: dict[str, list[float]]) -> dict:
@@ -158,7 +179,7 @@ def summary(times: dict[str, list[float]]) -> dict:
     return out
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--letters", type=int, default=20000)
     parser.add_argument("--questions", type=int, default=100)
@@ -197,13 +218,16 @@ def main() -> None:
         a, b = result["small"][kind], result["full"][kind]
         print(f"{kind:12s} {b['n']:4d} {a['p50']:10.1f}ms {a['p95']:6.1f}ms {b['p50']:10.1f}ms {b['p95']:6.1f}ms "
               f"{b['p50'] / a['p50']:9.2f}x")
+    VERDICT.check(result["letters"][1] >= args.letters, f"{result['letters'][1]} letters in the catalog, "
+                  f"{args.letters} asked for")
     cs = result["full"]["count+share"]
-    verdict = "meets" if cs["p95"] < 300 else "misses"
+    verdict = "meets" if VERDICT.goal(cs["p95"] < 300, f"count/share p95 {cs['p95']:.1f} ms >= 300 ms") else "misses"
     print(f"count/share at {result['letters'][1]} letters: p50 {cs['p50']:.1f} ms, p95 {cs['p95']:.1f} ms, "
           f"max {cs['max']:.1f} ms ({verdict} the 300 ms goal at p95)")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return VERDICT.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

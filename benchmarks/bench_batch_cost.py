@@ -11,6 +11,8 @@ them as `imr-rag extract --batch-results` does. No model runs, so token counts a
     python benchmarks/bench_batch_cost.py [--corpus DIR]
 
 Prices: IMR_LLM_BATCH_PRICE_INPUT / _OUTPUT (USD per 1M tokens; defaults are gpt-4o-mini's batch price).
+Checks: one request line per letter, every answer read back, validated and stored as given. Exit 1
+when a check fails.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a plain script, installed or not
 
+from verdict import Verdict  # noqa: E402  (benchmarks/, this script's folder)
 from imr_rag.extract.batch import BatchCost, BatchTally, apply_results, write_requests  # noqa: E402
 from imr_rag.extract.service import ExtractionService  # noqa: E402
 from imr_rag.library import Library  # noqa: E402
@@ -69,7 +72,8 @@ def result_line(doc_id: str, request_chars: int, arguments: str) -> str:
                        "response": {"status_code": 200, "request_id": doc_id, "body": body}, "error": None})
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
+    verdict = Verdict()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args(argv)
@@ -114,7 +118,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"a year ({YEAR:,} letters): ${cost.usd * YEAR / 1000:,.0f}; request files of "
           f"{sum(requests.values()) / len(requests) * YEAR / 2**30:.1f} GB, at least "
           f"{-(-YEAR * sum(requests.values()) // len(requests) // (190 * 2**20))} batches (190 MB each)")
+    verdict.check(len(docs) > 0 and written.requests == len(docs), f"{written.requests} request lines for {len(docs)} letters")
+    verdict.check(len(results) == len(records), f"{len(results)} results read back for {len(records)} answers written")
+    verdict.check(len(ok) == len(results), f"{len(results) - len(ok)} answers failed validation or alignment")
+    verdict.check(agree == len(ok), f"{len(ok) - agree} stored answers disagree with the rules record they repeat")
+    return verdict.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,6 +9,8 @@ ingest machines sharing one server), and query latency (k=10, 100 queries) on ea
     python benchmarks/bench_chroma_server.py [--chunks 20000] [--writers 2] [--queries 100]
 
 Embedding is left out on purpose: at ~40 chunks/s per CPU core it would hide the store entirely.
+Checks: every chunk stored on each side, every query answered (10 nearest; some of a filtered
+letter's chunks). Exit 1 when a check fails.
 """
 
 from __future__ import annotations
@@ -28,19 +30,22 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a plain script, installed or not
 
+from verdict import Verdict  # noqa: E402  (benchmarks/, this script's folder)
 from imr_rag.catalog import ChunkRow  # noqa: E402
-from imr_rag.chunking import chunk_sections  # noqa: E402
-from imr_rag.documents import read_document  # noqa: E402
-from imr_rag.embeddings import EMBEDDING_DIM  # noqa: E402
+from imr_rag.ingest.chunking import chunk_sections  # noqa: E402
+from imr_rag.ingest.documents import read_document  # noqa: E402
+from imr_rag.index.embeddings import EMBEDDING_DIM  # noqa: E402
 from imr_rag.formats import case_number_of, split_sections  # noqa: E402
 from imr_rag.schema import SearchFilters  # noqa: E402
 from imr_rag.settings import Settings  # noqa: E402
-from imr_rag.store import DenseStore  # noqa: E402
+from imr_rag.index.store import DenseStore  # noqa: E402
 
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "dwc-dev"
 SAMPLES = REPO_ROOT / "evals" / "fixtures" / "synthetic" / "letters"
 BATCH = 256  # library.EMBED_BATCH: chunks per upsert in the embed stage
 MODEL = "bench-vectors"
+
+VERDICT = Verdict()
 
 
 def chunk_rows(folder: Path, count: int) -> list[ChunkRow]:
@@ -100,11 +105,13 @@ def query_latencies(settings: Settings, queries: np.ndarray, doc_ids: list[str])
     plain, filtered = [], []
     for n, vector in enumerate(queries):
         started = time.perf_counter()
-        dense.query(vector, 10, SearchFilters())
+        nearest = dense.query(vector, 10, SearchFilters())
         plain.append(time.perf_counter() - started)
         started = time.perf_counter()
-        dense.query(vector, 10, SearchFilters(doc_id=doc_ids[n % len(doc_ids)]))
+        one_letter = dense.query(vector, 10, SearchFilters(doc_id=doc_ids[n % len(doc_ids)]))
         filtered.append(time.perf_counter() - started)
+        VERDICT.check(len(nearest) == 10, f"a top-10 query found {len(nearest)} chunks")
+        VERDICT.check(len(one_letter) > 0, "a query filtered to one letter found none of its chunks")
     dense.close()
     p = lambda xs, q: float(np.percentile(xs, q)) * 1000  # noqa: E731
     return p(plain, 50), p(plain, 95), p(filtered, 50), p(filtered, 95)
@@ -144,7 +151,7 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--chunks", type=int, default=20_000)
@@ -178,6 +185,10 @@ def main(argv: list[str] | None = None) -> None:
             with multiprocessing.get_context("spawn").Pool(args.writers) as pool:  # start-up not timed
                 seconds[f"server, {args.writers} writers"] = span(*pool.map(_writer, jobs))
             server_rss = rss_mb(process.pid)
+            for name, settings in (("embedded", embedded), ("server", server), ("server, parallel writers", parallel)):
+                dense = store(settings)
+                VERDICT.check(len(dense.ids()) == len(rows), f"{name}: {len(dense.ids())} chunks stored of {len(rows)}")
+                dense.close()
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -195,7 +206,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nserver RSS after {len(rows) * 2:,} chunks in two collections: {server_rss:,.0f} MB; "
           f"disk: embedded {disk['embedded']:.0f} MB for {len(rows):,} chunks, server {disk['server']:.0f} MB "
           f"for {len(rows) * 2:,}")
+    return VERDICT.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

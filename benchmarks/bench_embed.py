@@ -8,6 +8,8 @@ and the same onnxruntime session, so the only difference is padding and ordering
 
 The corpus folder's .pdf/.txt files are cut into ~800-character chunks; without a corpus folder,
 medical-letter-like text is generated deterministically.
+Checks: both sides embed every chunk to the same vectors (cosine > 0.999); goal: ours is faster.
+Exit 1 when a check or the goal fails.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a plain script, installed or not
 
-from imr_rag.embeddings import (  # noqa: E402
+from verdict import Verdict  # noqa: E402  (benchmarks/, this script's folder)
+from imr_rag.index.embeddings import (  # noqa: E402
     MAX_TOKENS,
     OnnxEmbedder,
     load_session,
@@ -154,7 +157,8 @@ def timed_pass(embed: Callable[[list[str]], np.ndarray], texts: list[str]) -> tu
     return time.perf_counter() - start, vectors
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
+    verdict = Verdict()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
                         help="folder of .pdf/.txt letters (generated text if missing)")
@@ -190,7 +194,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"speed-up: {ours / baseline:.2f}x")
     cosines = np.sum(np.multiply(*vectors.values()), axis=1)
     print(f"cosine agreement: min {cosines.min():.6f}, mean {cosines.mean():.6f}")
+    verdict.check(all(len(v) == len(texts) for v in vectors.values()), "a vector for every chunk on both sides")
+    verdict.check(float(cosines.min()) > 0.999, f"the same vectors on both sides (min cosine {cosines.min():.6f})")
+    verdict.goal(ours > baseline, f"the sorted, dynamically padded embedder is not faster ({ours / baseline:.2f}x)")
+    return verdict.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -15,6 +15,8 @@ One run measures, on the real letters (../shared/corpus/dwc-dev, else the synthe
 
     python benchmarks/bench_embedders.py [--corpus DIR] [--generated 10000 50000] [--chunks 300]
         [--repeats 3] [--threads N] [--no-eval]
+Checks: letters and chunks were read, each embedder's eval retrieves something. Exit 1 when a
+check fails.
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a plain script, installed or not
 
-from imr_rag.chunking import chunk_sections  # noqa: E402
-from imr_rag.documents import read_document  # noqa: E402
-from imr_rag.embeddings import OnnxEmbedder, StaticEmbedder  # noqa: E402
+from verdict import Verdict  # noqa: E402  (benchmarks/, this script's folder)
+from imr_rag.ingest.chunking import chunk_sections  # noqa: E402
+from imr_rag.ingest.documents import read_document  # noqa: E402
+from imr_rag.index.embeddings import OnnxEmbedder, StaticEmbedder  # noqa: E402
 from imr_rag.formats import split_sections  # noqa: E402
 from imr_rag.settings import Settings  # noqa: E402
 
@@ -101,7 +104,7 @@ def retrieval_eval(backend: str, out: Path) -> dict:
     """`imr-rag eval --suite retrieval` with this embedding backend; the pooled 'all' summary."""
     env = os.environ | {"IMR_EMBEDDING_BACKEND": backend, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "imr_rag.cli", "eval", "--suite", "retrieval", "--output", str(out)],
+    subprocess.run([sys.executable, "-m", "imr_rag.faces.cli", "eval", "--suite", "retrieval", "--output", str(out)],
                    cwd=REPO_ROOT, env=env, check=True, capture_output=True, text=True)
     report = json.loads((out / "report.json").read_text())
     retrieval = report["retrieval"]
@@ -109,7 +112,8 @@ def retrieval_eval(backend: str, out: Path) -> dict:
     return {"seconds": time.perf_counter() - started, **{mode: pooled[mode] for mode in ("dense", "hybrid", "lexical")}}
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
+    verdict = Verdict()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--generated", type=int, nargs="*", default=[10_000, 50_000])
@@ -151,6 +155,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, rate in rates.items():
         print(f"{name:20s} {rate:10.1f} chunks/s")
     minilm, static = rates.values()
+    verdict.check(n > 0 and 0 < distinct <= chunks, f"{n} letters, {distinct} distinct of {chunks} chunks")
+    verdict.check(len(texts) > 0, "chunks to time")
     print(f"static / MiniLM: {static / minilm:.0f}x")
 
     year_texts = YEAR * per_letter * real_share
@@ -160,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:20s} {year_texts / rate / 3600:8.2f} h of embedding")
 
     if args.no_eval:
-        return
+        return verdict.exit_code()
     print("\n## retrieval eval (imr-rag eval --suite retrieval, all fixture sets pooled)")
     print("| embedder | dense recall@5 | dense MRR | hybrid recall@5 | hybrid MRR | eval wall s |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -169,7 +175,9 @@ def main(argv: list[str] | None = None) -> None:
             r = retrieval_eval(backend, Path(tmp) / backend)
             print(f"| {name} | {r['dense']['recall@5']:.3f} | {r['dense']['mrr']:.3f} | "
                   f"{r['hybrid']['recall@5']:.3f} | {r['hybrid']['mrr']:.3f} | {r['seconds']:.0f} |")
+            verdict.check(r["dense"]["recall@5"] > 0 and r["hybrid"]["recall@5"] > 0, f"{name}: the eval retrieved nothing")
         print(f"| (lexical only) | | | {r['lexical']['recall@5']:.3f} | {r['lexical']['mrr']:.3f} | |")
+    return verdict.exit_code()
 
 
 def _chunk_texts(text: str, letter_format: str, settings: Settings) -> list[str]:
@@ -178,4 +186,4 @@ def _chunk_texts(text: str, letter_format: str, settings: Settings) -> list[str]
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

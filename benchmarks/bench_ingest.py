@@ -7,6 +7,8 @@ Measures, on the same files in one process:
 - the full ingest pipeline per stage (parse, lexical, embed) into a fresh data folder, with the
   share of chunk texts that were embedded once because they repeat across letters;
 - the rules backend: letters/s of `rules_decision` against reading the letters alone.
+Checks: every letter ingested (or reported failed), chunks embedded, letters of a known format
+extracted. Exit 1 when a check fails.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from imr_rag.documents import iter_letter_files, read_document  # noqa: E402
+from verdict import Verdict  # noqa: E402  (benchmarks/, this script's folder)
+from imr_rag.ingest.documents import iter_letter_files, read_document  # noqa: E402
 from imr_rag.extract.service import rules_decision  # noqa: E402
 from imr_rag.library import Library  # noqa: E402
 from imr_rag.settings import Settings  # noqa: E402
@@ -57,7 +60,8 @@ def pdf_text_pdfium(paths: list[Path]) -> None:
         pdf.close()
 
 
-def main() -> None:
+def main() -> int:
+    verdict = Verdict()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
@@ -82,6 +86,10 @@ def main() -> None:
               f"{report.vectors_computed} distinct texts embedded, "
               f"{report.chunks_embedded / s['embed']:.0f} chunks/s stored)")
         print(f"parse+lexical is {s['embed'] / (s['parse'] + s['lexical']):.0f}x faster than embedding")
+        verdict.check(len(files) > 0 and len(report.ingested) + len(report.failed) == len(files),
+                      f"{len(report.ingested)} ingested + {len(report.failed)} failed of {len(files)} letters")
+        verdict.check(report.chunks_embedded > 0 and report.embed_error is None,
+                      f"{report.chunks_embedded} chunks embedded ({report.embed_error or 'no error'})")
 
     docs = [read_document(p) for p in files]
     read_s = timed(lambda: [read_document(p) for p in files])
@@ -89,7 +97,9 @@ def main() -> None:
     n = sum(1 for d in docs if d.letter_format != "unknown")
     print(f"rules extraction: {n / rules_s:.0f} letters/s (reading the letters: {len(files) / read_s:.0f} letters/s;"
           f" extraction adds {rules_s / read_s:.2f}x the reading time)")
+    verdict.check(n > 0, "some letters of a known format to extract")
+    return verdict.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

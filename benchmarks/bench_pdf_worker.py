@@ -42,7 +42,7 @@ class InProcessPdf:
 
     def pages(self, name: str, data: bytes, max_chars: int, max_pages: int) -> list[str]:
         from imr_rag.errors import UnreadableDocument
-        from imr_rag.pdf_worker import pdf_pages_text
+        from imr_rag.ingest.pdf_worker import pdf_pages_text
 
         try:
             return pdf_pages_text(data, max_chars, max_pages)
@@ -52,9 +52,9 @@ class InProcessPdf:
 
 def parse_stage(corpus: Path, bounded: bool, workers: int) -> tuple[float, tuple[int, int, int]]:
     """Seconds of the parse stage, and (documents, chunks, failures) stored."""
-    import imr_rag.documents as documents
+    import imr_rag.ingest.documents as documents
     from imr_rag.library import Library
-    from imr_rag.pdf_worker import worker_for
+    from imr_rag.ingest.pdf_worker import worker_for
     from imr_rag.settings import Settings
 
     documents.worker_for = worker_for if bounded else (lambda bounds: InProcessPdf())
@@ -88,7 +88,7 @@ BOMB_SCRIPT = """
 import json, resource, sys, time
 from pathlib import Path
 from imr_rag.library import Library
-from imr_rag.pdf_worker import shutdown
+from imr_rag.ingest.pdf_worker import shutdown
 from imr_rag.settings import Settings
 started = time.perf_counter()
 with Library(Settings(_env_file=None, data_dir=Path(sys.argv[2]), chroma_url=None)) as lib:

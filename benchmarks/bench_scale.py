@@ -7,6 +7,8 @@ and a distinct sentence (so every one is a new document). They are ingested in e
 into one library with `embed=False` (dense embedding is the separate, resumable stage); for each
 batch the parse rate, the BM25 rebuild time and the process's resident memory are printed. The
 last batch is compared with the first in the same process: flat means a ratio near 1.
+Checks: every letter of each batch ingested and counted, the query finds passages. Exit 1 when a
+check fails.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from verdict import Verdict  # noqa: E402  (benchmarks/, this script's folder)
 from imr_rag.library import Library  # noqa: E402
 from imr_rag.settings import Settings  # noqa: E402
 
@@ -43,7 +46,8 @@ def write_letters(folder: Path, start: int, count: int) -> None:
         (folder / f"letter_{n:07d}.txt").write_text(letter)
 
 
-def main() -> None:
+def main() -> int:
+    verdict = Verdict()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--letters", type=int, default=3000)
     parser.add_argument("--batches", type=int, default=4)
@@ -60,9 +64,13 @@ def main() -> None:
                 report = lib.ingest([folder], embed=False)
                 total = time.perf_counter() - started
                 query_started = time.perf_counter()
-                lib.search("lumbar epidural steroid injection upheld", k=5, mode="lexical")
+                hits = lib.search("lumbar epidural steroid injection upheld", k=5, mode="lexical")
                 query_ms = (time.perf_counter() - query_started) * 1000
                 stats = lib.catalog.stats()
+                verdict.check(len(report.ingested) == per_batch and not report.failed,
+                              f"batch {b}: {len(report.ingested)} of {per_batch} letters ingested, {len(report.failed)} failed")
+                verdict.check(stats["documents"] == per_batch * (b + 1), f"{stats['documents']} letters in the catalog")
+                verdict.check(len(hits) == 5, f"the lexical query found {len(hits)} passages, not 5")
                 rows.append((stats["documents"], per_batch / report.seconds["parse"], report.seconds["lexical"],
                              query_ms, rss_mb(), total))
                 print(f"{stats['documents']:>6} letters, {stats['chunks']:>7} chunks: parse "
@@ -72,7 +80,8 @@ def main() -> None:
         print(f"last batch vs first: parse rate x{last[1] / first[1]:.2f}, RSS x{last[4] / first[4]:.2f} "
               f"for x{last[0] / first[0]:.0f} letters; BM25 rebuild grows x{last[2] / first[2]:.1f} "
               "(it re-reads the whole catalog)")
+    return verdict.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -24,6 +24,9 @@ append and merge) must stay under `--max-rss-mb` (512) at every size and grow at
     python benchmarks/bench_year.py --sizes 10000,50000 --workers 2 --dense-sizes 10000 --keep
     python benchmarks/bench_year.py --sizes 10000,50000 --workers 2 --reuse   # queries again, same data
     python benchmarks/bench_year.py --sizes 5000,20000,172000 --workers 2     # the memory bound of a year
+
+Checks: each run's catalog holds the letters generated for it, with extracted decisions. Exit 1
+when a check fails or the memory bound is broken.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ from typing import Self
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from verdict import Verdict  # noqa: E402  (benchmarks/, this script's folder)
+
 DEFAULT_SEEDS = REPO_ROOT.parent / "shared" / "corpus" / "dwc-dev"
 DATE = re.compile(r"\b(\d{2})/(\d{2})/(\d{4})\b")
 CASE = re.compile(r"\bCM\d{2}-\d{7}\b")
@@ -63,7 +68,7 @@ ITEM = re.compile(
 
 # -- corpus generation --------------------------------------------------------------------------
 def seed_texts(seeds: Path) -> list[str]:
-    from imr_rag.documents import iter_letter_files, read_document
+    from imr_rag.ingest.documents import iter_letter_files, read_document
 
     return [read_document(p).source_text for p in iter_letter_files([seeds])]
 
@@ -498,7 +503,8 @@ def bound_broken(results: list[dict], max_mb: float, max_growth: float) -> list[
     return broken
 
 
-def main() -> None:
+def main() -> int:
+    verdict = Verdict()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="2000,10000", help="comma-separated letter counts")
     parser.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="folder of real letters to vary")
@@ -527,7 +533,7 @@ def main() -> None:
                           Path(job["profile"]) if job["profile"] else None, dense=job["dense"],
                           embedder=job["embedder"], reuse=job["reuse"], trace=job.get("trace", False))
         print("RESULT " + json.dumps(result))
-        return
+        return 0
     if not args.seeds.is_dir():
         sys.exit(f"bench_year: no seed letters in {args.seeds} (give --seeds DIR)")
     seeds = seed_texts(args.seeds)
@@ -550,6 +556,8 @@ def main() -> None:
                 sys.exit(f"bench_year: the run of {n} letters failed:\n{child.stderr[-3000:]}")
             result = json.loads(line[0][7:])
             print_size(n, result, workers)
+            verdict.check(result["letters"] == n, f"{result['letters']} letters in the catalog of the run of {n}")
+            verdict.check(result["decisions"] > 0, f"no decision extracted in the run of {n}")
             sys.stdout.flush()
             results.append({"size": n, "workers": workers, **result})
             if profile:
@@ -561,13 +569,10 @@ def main() -> None:
                 shutil.rmtree(data, ignore_errors=True)
             if args.json:
                 args.json.write_text(json.dumps(results, indent=2))
-    broken = bound_broken(results, args.max_rss_mb, args.max_growth)
-    for line in broken:
-        print(f"MEMORY BOUND BROKEN: {line}")
-    if broken:
-        sys.exit(1)
-    print(f"memory bound kept: every size <= {args.max_rss_mb:.0f} MB, growth <= x{args.max_growth} per size step")
+    for line in bound_broken(results, args.max_rss_mb, args.max_growth):
+        verdict.goal(False, f"memory bound: {line}")
+    return verdict.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

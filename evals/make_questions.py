@@ -93,7 +93,7 @@ def build_questions(records: list[dict]) -> list[dict]:
 
 def check_quotes(questions: list[dict], letters_dir: Path) -> list[str]:
     """Every quote must occur (whitespace-normalised) in each expected letter's text."""
-    from imr_rag.documents import read_document
+    from imr_rag.ingest.documents import read_document
 
     flat = {}
     for path in sorted(letters_dir.glob("*.pdf")):

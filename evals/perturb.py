@@ -406,7 +406,7 @@ HELD_OUT_COMBINATIONS = [
 # -- building ----------------------------------------------------------------------------------
 def source_letters(sets: list[FixtureSet]) -> list[Source]:
     """The letters of the given fixture sets whose text can be rewritten (PDF text, txt, md)."""
-    from imr_rag.documents import read_document
+    from imr_rag.ingest.documents import read_document
 
     sources = []
     for fixture in sets:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from helpers import dev_pdfs, make_settings, seed_files, synthetic_letters
-from imr_rag.documents import read_document
+from imr_rag.ingest.documents import read_document
 from imr_rag.schema import Document
 
 

@@ -443,7 +443,7 @@ def test_llm_field_plan(llm_engine) -> None:
 # -- what the CLI and the app show -------------------------------------------------------------------
 
 def test_cli_json_lists_every_counted_item_and_the_plan(analyst, capsys, monkeypatch) -> None:
-    from imr_rag import cli
+    from imr_rag.faces import cli
 
     lib, settings = analyst
     for key in [k for k in __import__("os").environ if k.startswith("IMR_")]:
@@ -460,7 +460,7 @@ def test_cli_json_lists_every_counted_item_and_the_plan(analyst, capsys, monkeyp
 
 
 def test_app_shows_the_same_text_and_a_table_of_the_counted_items(engine: Asker) -> None:
-    from imr_rag.app_service import answer_markdown, escape_markdown
+    from imr_rag.faces.app_service import answer_markdown, escape_markdown
 
     answer = engine.answer("What share of the requests for acupuncture were overturned?")
     markdown = answer_markdown(answer)

@@ -329,7 +329,7 @@ def hostile_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     require_chromium()
     from helpers import make_settings
 
-    from imr_rag.app_service import AppService
+    from imr_rag.faces.app_service import AppService
 
     exe = VENV_BIN / "imr-rag"
     if not exe.exists():

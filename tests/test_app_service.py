@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from helpers import SYNTHETIC_GOLD, SYNTHETIC_LETTERS, flagged_letter_text, make_settings
-from imr_rag.app_service import (
+from imr_rag.faces.app_service import (
     TABLE_COLUMNS,
     AppService,
     bind_problem,
@@ -217,7 +217,7 @@ def test_counts_and_chart_data_agree_with_the_table(service: AppService) -> None
 
 
 def test_the_table_reads_as_words_and_a_case_opens_its_letter_highlighted(service: AppService) -> None:
-    from imr_rag.app_service import TABLE_HEADERS, human_row
+    from imr_rag.faces.app_service import TABLE_HEADERS, human_row
 
     assert all(" " in h or h.istitle() for h in TABLE_HEADERS.values()) and "_" not in "".join(TABLE_HEADERS.values())
     partial = next(r for r in service.decisions_table() if r["determination"] == "partially_overturned")
@@ -232,7 +232,7 @@ def test_the_table_reads_as_words_and_a_case_opens_its_letter_highlighted(servic
 
 
 def test_overturn_overview_follows_the_filters(service: AppService) -> None:
-    from imr_rag.app_service import overview_html
+    from imr_rag.faces.app_service import overview_html
 
     everything = service.overturn_overview()
     items = len(service.decisions_table())
@@ -392,7 +392,7 @@ def test_the_app_answers_from_letters_a_cli_ingest_added_while_it_runs(tmp_path:
 
 
 def test_a_cited_passage_over_other_marks_is_one_outlined_element() -> None:
-    from imr_rag.highlight import Mark, highlight_fragment
+    from imr_rag.faces.highlight import Mark, highlight_fragment
 
     text = "Lyrica 75mg #60: Overturned. Next line."
     page = highlight_fragment(text, [Mark(0, 15, "item 1 service", "service"), Mark(17, 27, "d", "determination"),

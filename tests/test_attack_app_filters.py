@@ -17,7 +17,7 @@ from test_app_attack import call_api, served  # noqa: F401  (the served app fixt
 from test_app_service import service  # noqa: F401  (the seeded app service fixture)
 from test_hardening import no_imr_env, run  # noqa: F401
 
-from imr_rag.app_service import AppService, escape_markdown, make_filters
+from imr_rag.faces.app_service import AppService, escape_markdown, make_filters
 from imr_rag.errors import InvalidFilter
 
 IMPOSSIBLE = [

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from helpers import synthetic_letter
-from imr_rag import cli
+from imr_rag.faces import cli
 
 CASE = "CM99-0000001"
 LETTER = "dwc_cm99_0000001.txt"  # Lyrica 75mg #60: Overturned, TENS unit: Overturned, lumbar MRI: Upheld
@@ -157,7 +157,7 @@ def test_the_app_lists_conflicts_and_a_person_chooses_there(tmp_path: Path) -> N
     """The app's review view and the CLI follow one rule: the app lists the disagreeing letter and
     its choice changes what counts in the table."""
     from helpers import make_settings
-    from imr_rag.app_service import AppService
+    from imr_rag.faces.app_service import AppService
 
     folder = tmp_path / "letters"
     folder.mkdir()

@@ -26,7 +26,7 @@ from helpers import SYNTHETIC_LETTERS, VENV_BIN, clean_env, make_settings
 from imr_rag.errors import DataDirNotWritable
 from imr_rag.integrity import check_library
 from imr_rag.library import Library
-from imr_rag.writelock import writer_lock
+from imr_rag.ingest.writelock import writer_lock
 
 LETTERS = 200  # two commit batches of 100, several times what a 2 MB disk holds
 

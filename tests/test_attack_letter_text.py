@@ -208,7 +208,7 @@ def test_every_template_fences_the_letter_text(name: str) -> None:
 
 def test_extraction_request_fences_the_letter(tmp_path: Path) -> None:
     """The real request body (as the live path and the Batch API file send it)."""
-    from imr_rag.documents import read_document
+    from imr_rag.ingest.documents import read_document
     from imr_rag.extract.llm import chat_request_body
 
     document = read_document(HOSTILE)

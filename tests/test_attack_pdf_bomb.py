@@ -25,8 +25,8 @@ PEAK_GOAL_MB = 1536
 INGEST = """
 import json, resource, sys
 from pathlib import Path
-from imr_rag import cli
-from imr_rag.pdf_worker import shutdown
+from imr_rag.faces import cli
+from imr_rag.ingest.pdf_worker import shutdown
 code = cli.main(["ingest", "--no-embed", "--workers", sys.argv[2], sys.argv[1]])
 shutdown()
 peaks = [resource.getrusage(w).ru_maxrss // 1024 for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
@@ -85,7 +85,7 @@ def test_the_extraction_process_is_a_fresh_interpreter_not_a_fork(tmp_path: Path
     """Spawned, not forked from a process holding onnxruntime or Chroma: its command line is a new
     Python, and it holds none of this process's modules."""
     from evals.make_pdf import write_pdf
-    from imr_rag.pdf_worker import PdfBounds, PdfWorker
+    from imr_rag.ingest.pdf_worker import PdfBounds, PdfWorker
 
     pdf = tmp_path / "letter.pdf"
     write_pdf("Case Number: CM99-0000001\nSome text.", pdf)

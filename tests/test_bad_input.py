@@ -14,8 +14,8 @@ import pytest
 from helpers import REPO_ROOT, dev_pdfs, make_settings, synthetic_letter, write_pdf
 
 from evals.make_pdf import assemble_pdf
-from imr_rag import cli
-from imr_rag.documents import ReadLimits, read_document
+from imr_rag.faces import cli
+from imr_rag.ingest.documents import ReadLimits, read_document
 from imr_rag.errors import UnreadableDocument
 from imr_rag.library import Library
 
@@ -337,7 +337,7 @@ def test_expanding_pdf_is_refused_page_by_page_in_flat_memory(tmp_path: Path) ->
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from imr_rag.documents import ReadLimits, read_document\n"
+        "from imr_rag.ingest.documents import ReadLimits, read_document\n"
         "from imr_rag.errors import UnreadableDocument\n"
         "try:\n"
         "    read_document(Path(sys.argv[1]), limits=ReadLimits(max_pages=100_000))\n"

@@ -26,8 +26,8 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from imr_rag import checks  # noqa: E402
-from imr_rag.documents import read_document  # noqa: E402
+from imr_rag.extract import checks  # noqa: E402
+from imr_rag.ingest.documents import read_document  # noqa: E402
 from imr_rag.extract.service import checked, rules_decision  # noqa: E402
 from imr_rag.formats import ca_dwc_checks, tx_iro_checks  # noqa: E402
 from imr_rag.schema import Determination, Evidence  # noqa: E402
@@ -244,7 +244,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from imr_rag.catalog import Catalog  # noqa: E402
 from helpers import flagged_letter_text  # noqa: E402
 
-from imr_rag.cli import main  # noqa: E402
+from imr_rag.faces.cli import main  # noqa: E402
 
 
 def _cli(capsys, data_dir: Path, *args: str) -> tuple[int, str]:

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from imr_rag.chunking import chunk_sections
+from imr_rag.ingest.chunking import chunk_sections
 from imr_rag.schema import Document
 from imr_rag.formats import split_sections
 from imr_rag.schema import Chunk, Section

@@ -1,6 +1,6 @@
 """Output that suits where it goes: bars on a terminal, a few lines in a log, quiet on a closed pipe.
 
-The CLI runs as `python -m imr_rag.cli` from the checkout, so the code under test is this tree's.
+The CLI runs as `python -m imr_rag.faces.cli` from the checkout, so the code under test is this tree's.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from helpers import REPO_ROOT, SYNTHETIC_LETTERS, clean_env
 
-from imr_rag.progress import LineProgress
+from imr_rag.faces.progress import LineProgress
 
 
 def cli(*args: str, data: Path, **popen) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "imr_rag.cli", *args], cwd=REPO_ROOT, text=True,
+    return subprocess.run([sys.executable, "-m", "imr_rag.faces.cli", *args], cwd=REPO_ROOT, text=True,
                           env=clean_env(IMR_DATA_DIR=str(data)), timeout=300, **popen)
 
 
@@ -112,7 +112,7 @@ def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     data = tmp_path / "d"
     assert cli("ingest", str(SYNTHETIC_LETTERS), "--no-embed", data=data, capture_output=True).returncode == 0
     # Far more JSON than a pipe buffer holds, so the writer is still writing when the reader leaves.
-    process = subprocess.Popen([sys.executable, "-m", "imr_rag.cli", "search", "physical therapy request", "-k",
+    process = subprocess.Popen([sys.executable, "-m", "imr_rag.faces.cli", "search", "physical therapy request", "-k",
                                 "100", "--mode", "lexical", "--json"], cwd=REPO_ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=clean_env(IMR_DATA_DIR=str(data)))
     assert process.stdout.readline().strip() == b"["
@@ -121,7 +121,7 @@ def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     assert process.wait(timeout=120) == 141  # 128 + SIGPIPE, as a Unix tool whose reader left
     assert stderr == ""
 
-    shell = subprocess.run(f"{sys.executable} -m imr_rag.cli stats --json | head -1", shell=True, cwd=REPO_ROOT,
+    shell = subprocess.run(f"{sys.executable} -m imr_rag.faces.cli stats --json | head -1", shell=True, cwd=REPO_ROOT,
                            capture_output=True, text=True, env=clean_env(IMR_DATA_DIR=str(data)), timeout=120)
     assert shell.stdout == "{\n" and "Traceback" not in shell.stderr and "Error" not in shell.stderr
 
@@ -129,7 +129,7 @@ def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 def test_verbose_logs_hide_url_credentials() -> None:
     import logging
 
-    from imr_rag.cli import hide_url_credentials
+    from imr_rag.faces.cli import hide_url_credentials
 
     record = logging.LogRecord("httpx", logging.INFO, __file__, 1, 'HTTP Request: GET %s "200 OK"',
                                ("https://bob:s3cret@llm.example/v1/models?api_key=sk-abcdef123456&x=1",), None)
@@ -152,7 +152,7 @@ def test_help_says_what_the_tool_does_and_ends_with_examples(tmp_path: Path) -> 
 def test_every_command_help_ends_with_an_example() -> None:
     import contextlib
 
-    from imr_rag.cli import build_parser
+    from imr_rag.faces.cli import build_parser
 
     parser = build_parser()
     commands = next(a for a in parser._actions if a.dest == "command").choices

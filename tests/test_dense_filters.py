@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import imr_rag.library as library_module
+import imr_rag.index.retrieval as library_module
 from imr_rag.schema import SearchFilters
 
 QUERIES = ["physical therapy visits exceed the guideline", "opioid urine drug screen", "MRI of the lumbar spine"]

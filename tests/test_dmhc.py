@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from imr_rag.checks import with_checks
+from imr_rag.extract.checks import with_checks
 from imr_rag.errors import UnreadableDocument
 from imr_rag.formats import ca_dmhc_imr as plugin
 from imr_rag.formats import ca_dmhc_imr_checks, detect_format
 from imr_rag.formats.dmhc_csv import RowRead, file_encoding, is_dmhc_header, read_rows
 from imr_rag.formats.spans import one_line
 from imr_rag.schema import Decision, Document
-from imr_rag.textmap import normalise
+from imr_rag.ingest.textmap import normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "evals" / "fixtures" / "dmhc"

@@ -16,8 +16,8 @@ import pytest
 from helpers import SYNTHETIC_LETTERS, free_port
 from llm_server import ScriptedLLMServer, scripted_llm_server
 
-from imr_rag.cli import main
-from imr_rag.doctor import shown_key, shown_url
+from imr_rag.faces.cli import main
+from imr_rag.faces.doctor import shown_key, shown_url
 
 SECRET_KEY = "sk-test-0123456789abcdefSECRET9876"
 URL_PASSWORD = "hunter2pass"

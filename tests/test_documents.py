@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from helpers import SYNTHETIC_LETTERS, squash, write_pdf
-from imr_rag.documents import doc_id_for, iter_letter_files, read_document
+from imr_rag.ingest.documents import doc_id_for, iter_letter_files, read_document
 from imr_rag.schema import Document
-from imr_rag.textmap import normalise
+from imr_rag.ingest.textmap import normalise
 
 
 def _synthetic(name: str) -> Path:

@@ -11,8 +11,8 @@ import onnxruntime
 import pytest
 from helpers import SYNTHETIC_LETTERS
 
-from imr_rag.cli import main
-from imr_rag.embeddings import (
+from imr_rag.faces.cli import main
+from imr_rag.index.embeddings import (
     CPU_PROVIDER,
     CUDA_PROVIDER,
     EMBEDDING_DIM,

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imr_rag import embeddings
-from imr_rag.embeddings import (
+from imr_rag.index import embeddings
+from imr_rag.index.embeddings import (
     EMBEDDING_DIM,
     MODEL_SHA256,
     EmbeddingUnavailable,

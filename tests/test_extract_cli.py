@@ -15,8 +15,8 @@ import pytest
 from helpers import SYNTHETIC_LETTERS, gold_for, make_settings
 from llm_server import scripted_llm_server
 
-from imr_rag.cli import main
-from imr_rag.documents import read_document
+from imr_rag.faces.cli import main
+from imr_rag.ingest.documents import read_document
 from imr_rag.extract.service import ExtractionService
 from imr_rag.library import Library
 

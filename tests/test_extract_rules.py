@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from helpers import dev_pdfs, gold_for, seed_files, synthetic_letters
 
-from imr_rag.documents import read_document
+from imr_rag.ingest.documents import read_document
 from imr_rag.schema import Document
 from imr_rag.errors import ExtractionFailed
 from imr_rag.extract.service import rules_decision

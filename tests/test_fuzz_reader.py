@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import SYNTHETIC_LETTERS, seed_files, write_pdf
-from imr_rag.documents import SUPPORTED_SUFFIXES, read_document
+from imr_rag.ingest.documents import SUPPORTED_SUFFIXES, read_document
 from imr_rag.errors import UnreadableDocument
 
 PER_FILE_MS = 2000  # generous: the machine is shared; a typical file takes a few ms

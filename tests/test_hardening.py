@@ -22,8 +22,8 @@ from helpers import REPO_ROOT, SYNTHETIC_LETTERS, clean_env, make_settings
 from llm_server import HTTPError, scripted_llm_server
 from test_llm_extract import LETTER, MRI_ITEM, answer, item
 
-from imr_rag import cli
-from imr_rag.app_service import AppService, answer_markdown, escape_markdown
+from imr_rag.faces import cli
+from imr_rag.faces.app_service import AppService, answer_markdown, escape_markdown
 from imr_rag.errors import redact
 from imr_rag.library import Library
 from imr_rag.schema import Answer
@@ -50,7 +50,7 @@ def as_nobody(code: str, cwd: Path, env: dict[str, str]) -> subprocess.Completed
     apply). imr_rag is imported while still root: the interpreter's folder may be closed to nobody."""
     child = textwrap.dedent("""
         import ctypes, os, sys
-        import bm25s, encodings.utf_8_sig, encodings.cp1252, imr_rag.cli, imr_rag.library, imr_rag.formats
+        import bm25s, encodings.utf_8_sig, encodings.cp1252, imr_rag.faces.cli, imr_rag.library, imr_rag.formats
         imr_rag.formats.registered_formats()
         if os.geteuid() == 0:
             libc = ctypes.CDLL(None, use_errno=True)
@@ -179,7 +179,7 @@ def test_unwritable_data_folder_is_one_clear_line(open_root: Path) -> None:
     letters.mkdir()
     shutil.copy(SYNTHETIC_LETTERS / "dwc_cm99_0000001.txt", letters)
     letters.chmod(0o755)
-    result = as_nobody(f"sys.exit(imr_rag.cli.main(['--data-dir', {str(data)!r}, 'ingest', {str(letters)!r}]))",
+    result = as_nobody(f"sys.exit(imr_rag.faces.cli.main(['--data-dir', {str(data)!r}, 'ingest', {str(letters)!r}]))",
                        open_root, clean_env())
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 1
@@ -226,7 +226,7 @@ def test_unreadable_subfolder_and_dangling_link_are_reported(open_root: Path) ->
     data = open_root / "data"
     data.mkdir()
     data.chmod(0o777)
-    result = as_nobody(f"sys.exit(imr_rag.cli.main(['--data-dir', {str(data)!r}, 'ingest', '--no-embed', "
+    result = as_nobody(f"sys.exit(imr_rag.faces.cli.main(['--data-dir', {str(data)!r}, 'ingest', '--no-embed', "
                        f"{str(letters)!r}]))", open_root, clean_env())
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 1

@@ -17,7 +17,7 @@ import pytest
 from helpers import clean_env
 
 from imr_rag import lexical
-from imr_rag.lexical import META_FIELDS, LexicalIndex, Segment, SegmentFiles, _write_segment, build_segment, merge_segments
+from imr_rag.index.lexical import META_FIELDS, LexicalIndex, Segment, SegmentFiles, _write_segment, build_segment, merge_segments
 
 WORDS = ("lumbar epidural steroid injection physical therapy visits lyrica tramadol mri knee shoulder "
          "guideline medically necessary upheld overturned reviewer orthopedic surgery acupuncture").split()

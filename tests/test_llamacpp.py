@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 from helpers import SYNTHETIC_LETTERS, VENV_BIN, background_server, clean_env, free_port, make_settings
 
-from imr_rag.documents import read_document
+from imr_rag.ingest.documents import read_document
 from imr_rag.errors import ImrError
 
 pytestmark = [pytest.mark.llamacpp, pytest.mark.slow]

@@ -15,8 +15,8 @@ from helpers import SYNTHETIC_LETTERS
 from llm_server import scripted_llm_server
 from test_llm_extract import INVENTED, LETTER, MRI_ITEM, answer, item
 
-from imr_rag.cli import main
-from imr_rag.documents import read_document
+from imr_rag.faces.cli import main
+from imr_rag.ingest.documents import read_document
 from imr_rag.extract.align import evidence_is_grounded
 from imr_rag.extract.batch import write_requests
 from imr_rag.extract.llm import LLMExtractor, chat_request_body

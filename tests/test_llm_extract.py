@@ -12,7 +12,7 @@ import pytest
 from llm_server import Delay, HTTPError, Reply, ScriptedLLMServer, embedding_vector, scripted_llm_server
 
 from imr_rag import prompts
-from imr_rag.documents import read_document
+from imr_rag.ingest.documents import read_document
 from imr_rag.schema import Document
 from imr_rag.errors import ExtractionFailed, LLMUnavailable
 from imr_rag.extract.align import evidence_is_grounded

@@ -60,10 +60,10 @@ def test_texas_renderings_keep_the_outcome_readable(synthetic_set, tmp_path: Pat
 
 def test_eval_prints_the_robustness_measures(tmp_path: Path) -> None:
     out = tmp_path / "report"
-    # `python -m imr_rag.cli` with this checkout first on the path (the console script may belong
+    # `python -m imr_rag.faces.cli` with this checkout first on the path (the console script may belong
     # to another checkout sharing the venv).
     proc = subprocess.run(
-        [sys.executable, "-m", "imr_rag.cli", "eval", "--suite", "perturbation", "--fixtures", str(SYNTHETIC),
+        [sys.executable, "-m", "imr_rag.faces.cli", "eval", "--suite", "perturbation", "--fixtures", str(SYNTHETIC),
          "--output", str(out)],
         cwd=tmp_path, env=clean_env(IMR_DATA_DIR=str(tmp_path / "unused"), PYTHONPATH=str(REPO_ROOT)),
         capture_output=True, text=True, timeout=600)

@@ -47,13 +47,13 @@ def test_an_unreadable_file_is_reported_and_the_batch_goes_on() -> None:
         data.chmod(0o777)
         child = textwrap.dedent(f"""
             import ctypes, os, sys
-            import bm25s, encodings.utf_8_sig, encodings.cp1252, imr_rag.cli, imr_rag.library, imr_rag.formats  # loaded while still root (the interpreter may live in a folder nobody cannot enter)
+            import bm25s, encodings.utf_8_sig, encodings.cp1252, imr_rag.faces.cli, imr_rag.library, imr_rag.formats  # loaded while still root (the interpreter may live in a folder nobody cannot enter)
             imr_rag.formats.registered_formats()
             if os.geteuid() == 0:
                 libc = ctypes.CDLL(None, use_errno=True)
                 libc.setfsgid({NOBODY}); libc.setfsuid({NOBODY})
                 assert libc.setfsuid(-1) == {NOBODY}
-            sys.exit(imr_rag.cli.main(["ingest", "--no-embed", {str(folder)!r}]))
+            sys.exit(imr_rag.faces.cli.main(["ingest", "--no-embed", {str(folder)!r}]))
         """)
         result = subprocess.run(
             [sys.executable, "-c", child], cwd=root, env=clean_env(IMR_DATA_DIR=str(data)),
@@ -268,7 +268,7 @@ def test_two_ingests_of_different_folders_embed_each_text_once(tmp_path: Path) -
 
 def test_one_case_number_is_one_decision_and_older_letters_are_kept_as_versions(tmp_path: Path) -> None:
     """The same letter saved twice with different bytes (a re-issued copy) is not counted twice."""
-    from imr_rag.export import table
+    from imr_rag.catalog.export import table
     from imr_rag.extract.service import ExtractionService
 
     folder = letters_folder(tmp_path, n=2)

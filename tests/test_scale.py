@@ -16,8 +16,8 @@ from helpers import SYNTHETIC_LETTERS, clean_env, make_settings
 
 from imr_rag.extract.service import ExtractionService
 from imr_rag.integrity import check_library
-from imr_rag import lexical
-from imr_rag.lexical import MERGE_AT, tokenize
+from imr_rag.index import lexical
+from imr_rag.index.lexical import MERGE_AT, tokenize
 from imr_rag.library import Library
 from imr_rag.schema import SearchFilters
 
@@ -172,7 +172,7 @@ def test_offset_maps_are_stored_as_differences_and_old_blobs_still_read(tmp_path
     import numpy as np
 
     from imr_rag.catalog import pack_offsets, unpack_offsets
-    from imr_rag.textmap import normalise
+    from imr_rag.ingest.textmap import normalise
 
     mapped = normalise("Case  Number:\r\nCM97-0000001\f\n\n\nDecision\t rationale: upheld &amp; more")
     blob = pack_offsets(mapped.offsets, mapped.ends)

@@ -13,7 +13,7 @@ from helpers import EVALS
 from imr_rag.errors import ExtractionFailed
 from imr_rag.formats import ca_dwc, tx_iro
 from imr_rag.schema import Document
-from imr_rag.textmap import normalise
+from imr_rag.ingest.textmap import normalise
 
 LETTERS = EVALS / "fixtures" / "synthetic" / "letters"
 

@@ -11,7 +11,7 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from helpers import require_shared, squash
-from imr_rag.textmap import MappedText, folded, looks_like_html, normalise
+from imr_rag.ingest.textmap import MappedText, folded, looks_like_html, normalise
 
 PROPERTY = hyp_settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 
 from imr_rag.ask.citations import AnswerBuilder
-from imr_rag.checks import find_date
+from imr_rag.extract.checks import find_date
 from imr_rag.ask.fields import FIELDS
 from imr_rag.ask.plan import Plan
 from imr_rag.ask.result import Result, Row

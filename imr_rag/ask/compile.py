@@ -23,7 +23,7 @@ from enum import Enum
 from imr_rag.ask.fields import FIELDS, FieldDef, days_between
 from imr_rag.ask.plan import Condition, Measure, Plan, Quantifier, Threshold
 from imr_rag.schema import AnswerFilters, Category, Determination
-from imr_rag.service_vocab import service_match
+from imr_rag.ask.service_vocab import service_match
 from imr_rag.textutil import normalize_case_number
 
 COPIES = frozenset({"decision_date", "case_number", "letter_format", "reviewer_specialty"})

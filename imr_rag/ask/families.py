@@ -16,7 +16,7 @@ import json
 import sqlite3
 from functools import lru_cache
 
-from imr_rag.service_vocab import JOINING_WORDS, SYNONYMS_FILE, vocabulary
+from imr_rag.ask.service_vocab import JOINING_WORDS, SYNONYMS_FILE, vocabulary
 from imr_rag.textutil import service_tokens
 
 SQL_FUNCTION = "service_family"

@@ -53,7 +53,7 @@ class IntentModel:
 
     def __init__(self, embedder=None) -> None:
         if embedder is None:
-            from imr_rag.embeddings import OnnxEmbedder
+            from imr_rag.index.embeddings import OnnxEmbedder
 
             embedder = OnnxEmbedder()
         self._embedder = embedder

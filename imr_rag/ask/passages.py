@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from imr_rag.ask.citations import AnswerBuilder
 from imr_rag.schema import Decision, Hit
-from imr_rag.service_vocab import service_match
+from imr_rag.ask.service_vocab import service_match
 from imr_rag.textutil import sentence_spans, service_tokens, words
 
 PASSAGE_MIN_SCORE = 0.34

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from imr_rag.ask.function_words import FUNCTION_WORDS
-from imr_rag.service_vocab import vocabulary as synonym_vocabulary
+from imr_rag.ask.service_vocab import vocabulary as synonym_vocabulary
 from imr_rag.textutil import service_tokens
 
 

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from imr_rag.catalog import Catalog
-from imr_rag.checks import with_checks
+from imr_rag.extract.checks import with_checks
 from imr_rag.errors import ExtractionFailed, ImrError, LLMUnavailable, redact
 from imr_rag.extract.merge import merge_decisions
 from imr_rag.formats import get_format

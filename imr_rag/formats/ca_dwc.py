@@ -422,4 +422,4 @@ def _guidelines(block: str, cited_by: str) -> list[Guideline]:
 
 validators = VALIDATORS
 """Self-checks of this format's records, `(decision, text) -> list[ReviewFlag]`, run on every
-backend's record besides the generic ones of imr_rag.checks."""
+backend's record besides the generic ones of imr_rag.extract.checks."""

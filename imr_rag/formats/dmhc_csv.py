@@ -35,7 +35,7 @@ C1_ERRORS = "imr-dmhc-windows-1252-c1"
 
 def _windows_1252_c1(error: UnicodeDecodeError) -> tuple[str, int]:
     """The five bytes Python's cp1252 leaves undefined read as the C1 controls they stand for (the
-    WHATWG decoder's reading), as imr_rag.documents does; its handler is not imported because
+    WHATWG decoder's reading), as imr_rag.ingest.documents does; its handler is not imported because
     formats may not import documents (documents imports formats: a cycle)."""
     return "".join(chr(b) for b in error.object[error.start : error.end]), error.end
 

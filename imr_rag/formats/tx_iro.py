@@ -412,4 +412,4 @@ def _criteria(text: str, section: Section | None) -> list[Guideline]:
 
 validators = VALIDATORS
 """Self-checks of this format's records, `(decision, text) -> list[ReviewFlag]`, run on every
-backend's record besides the generic ones of imr_rag.checks."""
+backend's record besides the generic ones of imr_rag.extract.checks."""

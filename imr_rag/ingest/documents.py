@@ -14,9 +14,9 @@ from pathlib import Path
 
 from imr_rag.errors import UnreadableDocument
 from imr_rag.formats import detect_format
-from imr_rag.pdf_worker import PdfBounds, worker_for
+from imr_rag.ingest.pdf_worker import PdfBounds, worker_for
 from imr_rag.schema import Document
-from imr_rag.textmap import normalise
+from imr_rag.ingest.textmap import normalise
 
 PDF_SUFFIXES = {".pdf"}
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from imr_rag.textutil import service_tokens
 
-SYNONYMS_FILE = Path(__file__).parent / "data" / "service_synonyms.json"
+SYNONYMS_FILE = Path(__file__).parents[1] / "data" / "service_synonyms.json"
 
 
 @dataclass(frozen=True)

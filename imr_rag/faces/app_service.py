@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from imr_rag.catalog.export import FORMATS, table, write_table
 from imr_rag.errors import ImrError, redact
-from imr_rag.export import FORMATS, table, write_table
 from imr_rag.extract.service import ExtractionService, default_backend
+from imr_rag.faces.highlight import Mark, decision_marks, highlight_fragment, legend_html
 from imr_rag.filters import answer_filters, describe_filters
-from imr_rag.highlight import Mark, decision_marks, highlight_fragment, legend_html
 from imr_rag.layout import sample_letters
 from imr_rag.library import Library
 from imr_rag.schema import Answer, AnswerFilters, Citation, Determination
@@ -452,7 +452,7 @@ class AppService:
 
     def keep_letter(self, case_number: str, file: str) -> str:
         """A person's choice: `file` is the letter that counts for its case. The message to show."""
-        from imr_rag.review import keep_version
+        from imr_rag.extract.review import keep_version
 
         with self._lock, self.library.writing("catalog"):
             try:

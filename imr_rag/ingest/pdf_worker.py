@@ -150,7 +150,7 @@ class PdfWorker:
             # -I: isolated from the user's environment and site (the child imports only pypdfium2);
             # the path of this package is handed over so it works from a checkout as from a wheel.
             package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-            code = f"import sys; sys.path.insert(0, {package_root!r}); from imr_rag.pdf_worker import _serve; _serve({self.bounds.memory_mb})"
+            code = f"import sys; sys.path.insert(0, {package_root!r}); from imr_rag.ingest.pdf_worker import _serve; _serve({self.bounds.memory_mb})"
             self._child = subprocess.Popen(
                 [sys.executable, "-I", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL, close_fds=True, bufsize=0,

@@ -169,7 +169,7 @@ def _columns(db: sqlite3.Connection) -> dict[str, set[str]]:
 
 
 def embedding_check(settings: Settings) -> tuple[Check, str | None]:
-    from imr_rag.embeddings import EmbeddingUnavailable, make_embedder
+    from imr_rag.index.embeddings import EmbeddingUnavailable, make_embedder
 
     try:
         embedder = make_embedder(settings)
@@ -190,7 +190,7 @@ def embedding_check(settings: Settings) -> tuple[Check, str | None]:
 
 
 def model_file_line(settings: Settings) -> str:
-    from imr_rag import embeddings
+    from imr_rag.index import embeddings
 
     if settings.embedding_backend == "onnx":
         path = embeddings.model_path()  # checks the sha256 against the pinned one
@@ -205,7 +205,7 @@ def chroma_server_only(settings: Settings, embedder_name: str | None, nothing: s
     """Before any data folder exists: an embedded store has nothing to check, a server does."""
     if not settings.chroma_url:
         return Check("chroma store", OK, f"embedded; {nothing}")
-    from imr_rag.store import DenseStore
+    from imr_rag.index.store import DenseStore
 
     try:
         store = DenseStore(settings, embedder_name or "unknown")
