@@ -47,6 +47,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from evals.metrics import answer_body
+
 from evals.analyst_heldout import HELDOUT_TEMPLATES
 from evals.metrics import CITATION_MARK, IDENTIFIER, NUMBER_WORDS, parse_determination
 
@@ -565,9 +567,6 @@ LEADING_COUNT = re.compile(r"(?<![\w/.-])(\d+)\s+(?:(?:disputed\s+)?(?:items?|re
 MORE = re.compile(r"\band\s+\d+\s+more\b", re.IGNORECASE)
 
 
-READING = "Read as:"
-
-
 def clean(text: str) -> str:
     return " ".join(CITATION_MARK.sub(" ", text).split())
 
@@ -576,7 +575,7 @@ def first_sentence(text: str) -> str:
     """The answer's first sentence: its first non-empty line after the reading line ("Read as:
     ...", how the question was read, not the answer), up to the first full stop that ends a
     sentence (not an abbreviation, a decimal point or a dose)."""
-    lines = [ln for ln in CITATION_MARK.sub(" ", text).splitlines() if ln.strip() and not ln.startswith(READING)]
+    lines = [ln for ln in CITATION_MARK.sub(" ", answer_body(text)).splitlines() if ln.strip()]
     line = lines[0] if lines else ""
     line = " ".join(line.split())
     for m in re.finditer(r"[.!?](?=\s+[\"'(A-Z0-9]|\s*$)", line):

@@ -250,6 +250,16 @@ STANDALONE_NUMBER = re.compile(
 )
 
 
+READING = "Read as:"
+"""How every answer of the engine starts: how the question was read, not the answer."""
+
+
+def answer_body(text: str) -> str:
+    """The answer without its reading line."""
+    lines = text.splitlines()
+    return "\n".join(lines[1:]) if lines and lines[0].startswith(READING) else text
+
+
 def parse_determination(text: str) -> str | None:
     """The first outcome an answer states: upheld, overturned or partially_overturned."""
     for m in OUTCOME_WORD.finditer(CITATION_MARK.sub("", text)):
@@ -319,10 +329,11 @@ def score_answer(
     support_regions (default: the expected spans) are wider regions, such as the letter section
     that holds the quote, for the looser section-level precision.
     """
+    body = answer_body(answer_text)
     if question.expected_determination is not None:
-        correct = parse_determination(answer_text) == question.expected_determination
+        correct = parse_determination(body) == question.expected_determination
     elif question.expected_count is not None:
-        correct = parse_count(answer_text) == question.expected_count
+        correct = parse_count(body) == question.expected_count
     else:
         correct = None
     valid = [c for c in citations if citation_is_valid(c, doc_texts.get(c.doc_id))]

@@ -392,3 +392,41 @@ def test_a_drug_quantity_belongs_to_the_service(vocab, intents):
     r = read("was lyrica 75mg #60 approved", vocab, intents)
     assert r.status == "plan" and any("60" in c.value[0] for c in r.plan.where if c.field == "service")
 
+
+
+def _service_terms(r):
+    return [t for c in r.plan.where if c.field == "service" for t in c.value]
+
+
+@pytest.mark.parametrize("q", ["what happened with the extra acupuncture sessions", "any further acupuncture approved?"])
+def test_descriptive_adjectives_stay_out_of_the_service(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and not any(w in " ".join(_service_terms(r)) for w in ("extra", "further"))
+
+
+@pytest.mark.parametrize("q,outcome", [("was the lidoderm patch deemed not medically necessary", "upheld"),
+                                       ("was the lyrica found medically necessary?", "overturned")])
+def test_medical_necessity_is_an_outcome(vocab, intents, q, outcome):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and "medically" not in " ".join(_service_terms(r))
+    assert outcome in r.read_as or r.plan.fact == "determination" or r.plan.yes_no
+
+
+@pytest.mark.parametrize("q,cat", [("how many drugs were denied in CM99-0000006", "medication"),
+                                   ("number of therapies upheld in case CM99-0000006", "therapy")])
+def test_category_within_a_case_is_counted(vocab, intents, q, cat):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and r.plan.unit == "items"
+    assert any(c.field == "category" and c.value == cat for c in r.plan.where)
+
+
+def test_part_already_authorised_is_the_authorized_portion(vocab, intents):
+    r = read("in CM99-0000008 how many requests were already approved in part by the claims administrator", vocab, intents)
+    assert r.status == "plan" and any(c.field == "authorized_portion" and c.op == "known" for c in r.plan.where)
+
+
+@pytest.mark.parametrize("q", ["what was the iro ruling on the lumbar facet joint medial branch block",
+                               "final determination for the chiropractic manipulation?"])
+def test_decision_on_a_service_is_its_outcome(vocab, intents, q):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and (r.plan.yes_no or r.plan.fact == "determination") and r.plan.operation != "passage"

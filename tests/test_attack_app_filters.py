@@ -74,10 +74,10 @@ def test_the_app_api_answers_an_impossible_date_with_an_error_not_an_answer(serv
     assert answer == note and note.startswith("**Filter not applied, nothing shown:**")
     assert "disputed items" not in answer and sources["choices"] == []  # nothing was counted or cited
 
-    note, summary, table, chart, *downloads = event_data(call_api(url, "on_decisions", [
+    note, summary, table, overview, chart, _letter, *downloads = event_data(call_api(url, "on_decisions", [
         "any", "any", *dates, "", False]))
     assert note.startswith("**Filter not applied, nothing shown:**")
-    assert summary == "" and table["data"] == [] and downloads == [None, None, None]
+    assert summary == overview == chart == "" and table["data"] == [] and downloads == [None, None, None]
 
 
 @pytest.mark.slow

@@ -70,7 +70,8 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     cues = p.cues
     either = len({v for v, n in p.outcomes if not n} & {"upheld", "overturned"}) == 2 and bool(re.search(r"\bor\b", text))
     outcome_of = bool(p.services) and not ({"why", "passage", "count", "share", "rank", "by", "compare"} & cues) \
-        and not (p.guidelines or p.categories or p.periods or p.specialties) and (either or bool(p.cases) and (
+        and not (p.guidelines or p.categories or p.periods or p.specialties) and (either or (bool(p.cases) or (
+            sum(len(w) for w, _ in p.services) >= 2 and not p.outcomes and not p.units[1:] and "list" not in cues and not p.quants)) and (
             "outcome_q" in cues or "decisions" in p.units and not p.outcomes and "list" not in cues))
     if outcome_of:  # 'was X upheld or overturned', 'what was decided for X': the outcome of the named items
         p.outcomes = []
@@ -122,9 +123,14 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         if re.search(r"\b(excluding|except|other than|not counting|besides|without)\s+(case\s+)?(number\s+)?"
                      + re.escape(case.lower()), text):
             raise ValueError(f"leaving one case out (case {case}) is not supported")
-        if ("count" in cues or "item_count" in p.fields) and p.outcomes:  # 'how many requests were overturned in CM...'
-            plan = Plan(unit="items", where=in_case + svc + _outcome_conds(p)[0])
-            return done(plan, f"number of items {_outcome_conds(p)[1][0]} in case {case}")
+        portion = "authorized_portion" in p.fields
+        if ("count" in cues or "item_count" in p.fields) and (p.outcomes or p.categories or p.guidelines or portion):
+            # 'how many medication requests were upheld in CM...', '... had part already authorized'
+            conds, _, said = _filters(p, "decision_date", vocab)
+            known = [Condition(field="authorized_portion", op="known", value=None)] if portion else []
+            said += ["part already authorised"] if portion else []
+            plan = Plan(unit="items", where=in_case + conds + known + _outcome_conds(p)[0])
+            return done(plan, f"number of items {_outcome_conds(p)[1][0]}{_s(said)} in case {case}")
         one_each = all(len(set(v)) <= 1 for v in (p.priorities, p.sexes, p.states, p.specialties))
         if yes_no and one_each and not date_fields and (p.priorities or p.sexes or p.states or p.specialties):
             _, letter_conds, said = _filters(p, "decision_date", vocab)

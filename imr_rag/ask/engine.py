@@ -10,6 +10,7 @@ letters before any answer may say that no letter mentions it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from imr_rag.ask.answer import asked_back, reading_line, write
 from imr_rag.ask.citations import AnswerBuilder
@@ -51,6 +52,25 @@ def known_values(vocab: Vocabulary) -> dict[str, set[str]]:
         "guideline": {g.lower() for g in vocab.guideline_families},
         "letter_format": {f.lower() for f in vocab.letter_formats},
     }
+
+
+_SUBORDINATE = re.compile(r"\b(?:prior to|before|after|following|in preparation for|pending)\b", re.I)
+
+
+def head_items(items: list[Row], plan: Plan) -> list[Row]:
+    """Of several items a service phrase matches, those it names as the thing requested: an item
+    that mentions the phrase only after 'prior to' / 'before' ... ('Psychological evaluation prior
+    to spinal cord stimulator trial') is another request, dropped when some item is named at its head."""
+    terms = [t for c in plan.where if c.field == "service" and not c.negate for t in c.value]
+    if len(items) < 2 or not terms:
+        return items
+
+    def at_head(row: Row) -> bool:
+        head = _SUBORDINATE.split(row.service or "", maxsplit=1)[0].lower()
+        return any(all(w[:5] in head for w in t.lower().split()) for t in terms)
+
+    heads = [r for r in items if at_head(r)]
+    return heads if heads else items
 
 
 class Asker:
@@ -208,7 +228,10 @@ class Asker:
         b.say(reading_line(reading.read_as))
         b.say(f'No disputed item is "{phrase}", but {len({h.doc_id for h in hits})} letter(s) mention it:'
               + suggestions)
-        for hit in hits[:3]:
+        # the passages shown are the best of a full (hybrid) search among the letters that mention it
+        mentioning = {h.doc_id for h in hits}
+        best = [h for h in self.library.search(phrase, k=10, filters=filters.for_search()) if h.doc_id in mentioning]
+        for hit in (best or hits)[:3]:
             quote(b, hit, hit.start, hit.end, self.text_of)
         answer = b.answer(question, "passages")
         answer.status, answer.reading = "clarify", reading.read_as
@@ -242,6 +265,7 @@ class Asker:
             "measure": plan.measure.model_copy(update={"aggregate": "list", "part": []})})
         items = [r for r in run_plan(self.library.catalog.db, named, filters, row_limit=self.row_limit).rows
                  if r.item_index is not None]
+        items = head_items(items, plan)
         if not items:
             answer = asked_back(question, reading.read_as, "No: no disputed item matches.", status="answered")
             answer.value = False

@@ -18,7 +18,13 @@ OUTCOMES = {
 }
 OUTCOME_PHRASES = {"denial stands": "upheld", "denial stood": "upheld", "turned down": "upheld",
                    "not approved": "upheld", "partially overturned": "partially_overturned",
-                   "partially approved": "partially_overturned", "got overturned": "overturned"}
+                   "partially approved": "partially_overturned", "got overturned": "overturned",
+                   # the letters' own wording of the outcome ('is medically necessary' / 'is not ...')
+                   "medically necessary": "overturned", "found medically necessary": "overturned",
+                   "not medically necessary": "upheld", "found not medically necessary": "upheld",
+                   "medically appropriate": "overturned", "not medically appropriate": "upheld",
+                   **{f"{v} {n}medically necessary": ("upheld" if n else "overturned")
+                      for v in ("deemed", "considered", "judged", "ruled") for n in ("", "not ")}}
 UNITS = {
     "letters": "letter letters case cases appeals file files claim claims patient patients claimant claimants "
                "worker workers employee employees applicant applicants",
@@ -76,6 +82,18 @@ MEANING_WORDS = frozenset(
 """Words that would change what is asked; left unread they make the reader refuse, naming them."""
 
 
+DESCRIPTIVE = "additional extra further remaining continued ongoing repeat another original"
+"""Adjectives that describe a request ('additional chiropractic', 'extra wheelchair rental') without
+naming a service or changing what is counted: consumed, never part of a service phrase."""
+AUTHORIZED_PORTION = ("already authorized", "already authorised", "already certified", "already approved",
+                      "part of the request", "part of the original request", "part of it", "portion of the request")
+"""Words of an item a part of which the claims administrator had already authorised (the field
+'authorized_portion' is known)."""
+CONTEXT_PHRASES = ("claims administrator", "claims administrators", "claims adjuster", "the claims administrator",
+                   "independent review organization", "independent review organisation", "review organization",
+                   "independent review")
+"""Who acted in a letter: context of the question, not a filter or a service."""
+
 SERVICE_ALIASES = {
     "hha": "home health aide", "acu": "acupuncture", "ls": "lumbar", "l-s": "lumbar", "lumbosacral": "lumbar",
     "low back": "lumbar", "lower back": "lumbar", "c-spine": "cervical", "c spine": "cervical", "neck": "cervical",
@@ -106,6 +124,16 @@ def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]
         for noun in f.nouns:
             if noun not in skip and key not in ("service", "determination", "case_number"):
                 _add(t, noun, "field", key)
+    for lead in ("", "imr ", "iro ", "final "):  # 'the IMR decision on X': X's outcome, not the decision date
+        for noun in ("decision", "decisions", "determination", "ruling"):
+            for prep in ("on", "about", "for", "regarding", "of"):
+                _add(t, f"{lead}{noun} {prep}", "cue", "outcome_q")
+    for phrase in AUTHORIZED_PORTION:
+        _add(t, phrase, "field", "authorized_portion")
+    for phrase in CONTEXT_PHRASES:
+        _add(t, phrase, "cue", "context")
+    for w in DESCRIPTIVE.split():
+        _add(t, w, "function", None)
     for phrase, key in (("assignment date", "date_assigned"), ("date of assignment", "date_assigned"),
                         ("came in", "application_received"), ("application date", "application_received"),
                         ("received date", "application_received"), ("date received", "application_received"),

@@ -68,7 +68,7 @@ def tokenize(text: str, taken: list[Slot], vocab: Vocabulary, glued: tuple = ())
                     w.kind, w.value = "service", w.text  # 'mri ... without contrast': the service's own words
                     i += 1
                     break
-                if hit[0] in ("category", "unit") and _inside_service(words, i, size, vocab):
+                if hit[0] in ("category", "unit", "outcome") and _inside_service(words, i, size, vocab):
                     continue  # 'therapy' of 'physical therapy', 'drug' of 'urine drug screen': one service
                 for w in words[i:i + size]:
                     w.kind, w.value, w.tail = hit[0], hit[1], w is not words[i]
@@ -295,6 +295,9 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
     slots += find_numbers(text, [(s.start, s.end) for s in slots])
     words = tokenize(text, slots, vocab)
     described = _DESCRIBED.search(text)
+    if described and text[described.start():].startswith(("after", "following")) and not all(
+            w.kind in ("service", "function") for w in words if described.start(1) <= w.start < described.end(1)):
+        described = None  # 'after the UR denial': a date field, not the request it followed
     if described and any(w.kind == "service" and w.end <= described.start() for w in words):
         text = text[:described.start()] + " " * (described.end(1) - described.start()) + text[described.end(1):]
         slots = [s for s in slots if s.end <= described.start() or s.start >= described.end(1)]
@@ -367,8 +370,9 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
     return reading
 
 
-_DESCRIBED = re.compile(r"\b(?:for|of|in)\s+(?:the|a|this|that|her|his|our)\s+(?:patient|worker|claimant|employee|"
-                        r"applicant|man|woman)\s+with\s+([a-z][a-z '\-]*?)\s*(?=[?.,;!]|$)")
+_DESCRIBED = re.compile(r"\b(?:(?:for|of|in)\s+(?:the|a|this|that|her|his|our)\s+(?:patient|worker|claimant|employee|"
+                        r"applicant|man|woman)\s+with|(?:after|following)\s+(?:the|a|an|his|her|their))"
+                        r"\s+([a-z][a-z '\-]*?)\s*(?=[?.,;!]|$)")
 """'... for the patient with failed back surgery syndrome': after a named service, a description of
 the patient (a diagnosis), not a filter; its words are named as not used."""
 

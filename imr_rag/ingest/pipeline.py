@@ -13,6 +13,7 @@ the catalog that worker processes run.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import time
 from collections import deque
@@ -113,7 +114,8 @@ def run_ingest(
     if extract not in (None, "rules"):
         raise ValueError("ingest extracts with the rules backend only (extract the rest with `imr-rag extract`)")
     report = IngestReport()
-    files = iter_letter_files(paths, report.failed)
+    # As str: a year's 172,000 Path objects took ~70 MB, and again in each forked worker's RSS.
+    files = [str(f) for f in iter_letter_files(paths, report.failed)]
     with lib.writing("catalog"):
         started = time.perf_counter()
         lib.ensure_lexical(progress)  # an interrupted run may have left it behind
@@ -169,7 +171,7 @@ def commit_batch(catalog: Catalog, feed: LexicalFeed, done: int, total: int, pro
 
 
 def prepared_letters(
-    lib: IngestTarget, files: list[Path], extract: str | None, workers: int
+    lib: IngestTarget, files: list[str], extract: str | None, workers: int
 ) -> Iterator[Prepared]:
     """Each file read, chunked (and extracted), in order; in worker processes when asked."""
     options = PrepareOptions(
@@ -184,7 +186,7 @@ def prepared_letters(
     known = lib.catalog.doc_for_path
     if workers <= 1:
         for path in files:
-            yield prepare_letter(path, known(str(path)), options)
+            yield prepare_letter(Path(path), known(path), options)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -192,14 +194,18 @@ def prepared_letters(
     tasks = [files[i : i + WORKER_TASK] for i in range(0, len(files), WORKER_TASK)]
     # fork: the workers run only prepare_letters (never this process's catalog connection), and
     # start without re-importing the caller's main module.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        window: deque = deque()
-        for task in tasks:
-            window.append(pool.submit(prepare_letters, [(p, known(str(p))) for p in task], options))
-            if len(window) >= 3 * workers:  # bounded: memory stays flat whatever the folder
+    gc.freeze()  # a worker's garbage collector would otherwise copy every object it inherits
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            window: deque = deque()
+            for task in tasks:
+                window.append(pool.submit(prepare_letters, [(Path(p), known(p)) for p in task], options))
+                if len(window) >= 3 * workers:  # bounded: memory stays flat whatever the folder
+                    yield from window.popleft().result()
+            while window:
                 yield from window.popleft().result()
-        while window:
-            yield from window.popleft().result()
+    finally:
+        gc.unfreeze()
 
 
 def store_letter(catalog: Catalog, p: Prepared, report: IngestReport, feed: LexicalFeed) -> None:
