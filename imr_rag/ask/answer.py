@@ -49,13 +49,13 @@ def write(question: str, read_as: str, plan: Plan, result: Result, text_of: Call
     b = AnswerBuilder(text_of=text_of)
     b.say(reading_line(read_as))
     value = _say_value(b, plan, result)
-    listed = result.rows if plan.operation != "rank" else [r for g in result.groups for r in g.rows]
-    _cite_rows(b, plan, listed, result.total)
     flagged = sum(r.needs_review for r in result.rows)
     if flagged:
         b.say(f"{flagged} of the counted {'items' if plan.unit == 'items' else 'letters'} "
-              f"{'is' if flagged == 1 else 'are'} flagged for review (`imr-rag review`): check before relying on "
-              f"{'it' if flagged == 1 else 'them'}.")
+              f"{'is' if flagged == 1 else 'are'} flagged for review (marked \u2691 below; the export's "
+              "review_reasons say why).")
+    listed = result.rows if plan.operation != "rank" else [r for g in result.groups for r in g.rows]
+    _cite_rows(b, plan, listed, result.total)
     for note in result.notes:
         b.say(note)
     answer = b.answer(question, "decision" if plan.operation == "fact" else "count", mode)
@@ -144,8 +144,9 @@ def _cite_rows(b: AnswerBuilder, plan: Plan, rows: list[Row], total: int) -> Non
             what = f"{what}; {_show(r.value)}" if what else _show(r.value)
         cites = [b.cite(r.doc_id, r.case_number, r.source, *r.span, "item" if r.item_index is not None else None)] \
             if r.span else []
-        b.say(f"- {where}" + (f" ({r.decision_date})" if r.decision_date else "") + (f": {what}" if what else ""),
-              cites)
+        flag = " \u2691 flagged for review" if r.needs_review else ""
+        b.say(f"- {where}" + (f" ({r.decision_date})" if r.decision_date else "") + (f": {what}" if what else "")
+              + flag, cites)
     if len(rows) > MAX_CITED:
         b.say(f"... and {len(rows) - MAX_CITED} more (all of them in the counted table).")
     elif total > len(rows) and plan.operation not in ("rank", "compare"):  # groups are counts, not rows
