@@ -94,7 +94,9 @@ started = time.perf_counter()
 with Library(Settings(_env_file=None, data_dir=Path(sys.argv[2]), chroma_url=None)) as lib:
     report = lib.ingest([Path(sys.argv[1])], embed=False)
 shutdown()  # reaped, so that its peak counts among the children's
-rss = [resource.getrusage(w).ru_maxrss // 1024 for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+# this process: VmHWM (ru_maxrss keeps the forking parent's peak across exec); its children: ru_maxrss
+own = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM")) // 1024
+rss = [own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024]
 print(json.dumps({"seconds": time.perf_counter() - started, "failed": [r for _, r in report.failed],
                   "ingested": len(report.ingested), "rss_mb": rss}))
 """

@@ -29,7 +29,9 @@ from imr_rag.faces import cli
 from imr_rag.ingest.pdf_worker import shutdown
 code = cli.main(["ingest", "--no-embed", "--workers", sys.argv[2], sys.argv[1]])
 shutdown()
-peaks = [resource.getrusage(w).ru_maxrss // 1024 for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+# this process: VmHWM (ru_maxrss keeps the forking parent's peak across exec); its children: ru_maxrss
+own = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM")) // 1024
+peaks = [own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024]
 print(json.dumps({"code": code, "peaks": peaks}))
 """
 
