@@ -37,6 +37,12 @@ _NGRAMS: dict[int, tuple[Vocabulary, frozenset]] = {}
 JOINING = {"of", "the", "for", "with", "to", "and", "in", "on", "at"}
 
 
+# Where each kind of word the lexicon knows is collected in Parts: with its negation, or plain.
+NEGATABLE = {"outcome": "outcomes", "category": "categories", "guideline": "guidelines", "specialty": "specialties",
+             "state": "states", "format": "formats", "priority": "priorities"}
+PLAIN = {"field": "fields", "unit": "units", "sex": "sexes", "quant": "quants"}
+
+
 def _lexicon(vocab: Vocabulary) -> dict:
     cached = _LEXICONS.get(id(vocab))
     if cached is None or cached[0] is not vocab:
@@ -231,28 +237,10 @@ def _collect(words: list[Word], vocab: Vocabulary) -> Parts:
                 nxt.kind == "unit" and nxt.value in ("letters", "decisions")
                 or nxt.kind == "outcome" and getattr(_next_content(words, words.index(nxt)), "kind", "") == "unit"):
             continue  # 'across all letters', 'every case with ...': the scope, not a quantifier
-        if kind == "outcome":
-            p.outcomes.append((value, negated))
-        elif kind == "field":
-            p.fields.append(value)
-        elif kind == "unit":
-            p.units.append(value)
-        elif kind == "category":
-            p.categories.append((value, negated))
-        elif kind == "guideline":
-            p.guidelines.append((value, negated))
-        elif kind == "specialty":
-            p.specialties.append((value, negated))
-        elif kind == "state":
-            p.states.append((value, negated))
-        elif kind == "format":
-            p.formats.append((value, negated))
-        elif kind == "sex":
-            p.sexes.append(value)
-        elif kind == "priority":
-            p.priorities.append((value, negated))
-        elif kind == "quant":
-            p.quants.append(value)
+        if kind in NEGATABLE:
+            getattr(p, NEGATABLE[kind]).append((value, negated))
+        elif kind in PLAIN:
+            getattr(p, PLAIN[kind]).append(value)
         elif kind == "cue":
             p.cues.add(value)
         if kind in ("unit", "cue", "outcome") and value not in ("or",):
