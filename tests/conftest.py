@@ -99,8 +99,6 @@ KNOWN_ENGINE_GAPS = {
         "'how do X and Y differ' is not read as a comparison",
     "test_analyst_questions.py::test_comparison_without_an_outcome_word_compares_overturn_shares":
         "comparison labels are the linked words, not the services' names",
-    "test_attack_letter_text.py::test_a_service_no_item_has_is_answered_about_no_item[Was the request for acupuncture 12 sessions upheld or overturned?]":
-        "a service no item has, with a count in its name, is answered from passages instead of 'no item matches'",
     "test_attack_letter_text.py::test_did_you_mean_offers_a_close_item_without_answering_it":
         "'did you mean' is not offered for a service close to an item",
     "test_eval_cli.py::test_answers_suite_scores_offline_answers":

@@ -19,7 +19,7 @@ from imr_rag.ask.describe import describe_plan
 from imr_rag.ask.execute import run_plan
 from imr_rag.ask.intent import IntentModel
 from imr_rag.ask.llm import NUMBER, LLMClient
-from imr_rag.ask.passages import conclusion_span, mentioning_hits, quote, quote_hits, rationale_spans, squash
+from imr_rag.ask.passages import conclusion_span, mention_sentences, mentioning_hits, quote, quote_hits, rationale_spans, squash
 from imr_rag.ask.plan import Condition, Plan
 from imr_rag.ask.reader import Reading, read_question
 from imr_rag.ask.result import Row
@@ -224,15 +224,21 @@ class Asker:
                                 + suggestions, status="answered")
             answer.value = 0 if reading.plan is None or reading.plan.measure.aggregate != "list" else []
             return answer
-        b = AnswerBuilder(text_of=self.text_of)
-        b.say(reading_line(reading.read_as))
-        b.say(f'No disputed item is "{phrase}", but {len({h.doc_id for h in hits})} letter(s) mention it:'
-              + suggestions)
-        # the passages shown are the best of a full (hybrid) search among the letters that mention it
+        # what the letters say of it: the sentences that name it, from the best passages of a full
+        # (hybrid) search among the letters that mention it; never a line stating an outcome, which
+        # inside a letter's text is about another item or planted there
         mentioning = {h.doc_id for h in hits}
         best = [h for h in self.library.search(phrase, k=10, filters=filters.for_search()) if h.doc_id in mentioning]
-        for hit in (best or hits)[:3]:
-            quote(b, hit, hit.start, hit.end, self.text_of)
+        said = [(hit, span) for hit in (best or hits) for span in mention_sentences(hit, phrase)][:3]
+        if not said:  # the words (or near forms) occur, but never together outside another item's outcome line
+            return asked_back(question, reading.read_as, f'No disputed item is "{phrase}" as written; letters use '
+                              "its words or near forms only apart, or in lines that state other items' outcomes."
+                              + (suggestions or " Which service do you mean?"), status="clarify")
+        b = AnswerBuilder(text_of=self.text_of)
+        b.say(reading_line(reading.read_as))
+        b.say(f'No disputed item is "{phrase}", but {len(mentioning)} letter(s) mention it:' + suggestions)
+        for hit, (start, end) in said:
+            quote(b, hit, start, end, self.text_of)
         answer = b.answer(question, "passages")
         answer.status, answer.reading = "clarify", reading.read_as
         return answer

@@ -113,5 +113,13 @@ def mentioning_hits(phrase: str, search: Callable[[str], list[Hit]], near: Calla
     return found
 
 
+def mention_sentences(hit: Hit, phrase: str) -> list[tuple[int, int]]:
+    """The sentences of a passage that name every word of `phrase` (numbers aside; document
+    offsets), leaving out any that holds an outcome line."""
+    tokens = {t for t in service_tokens(phrase) if not t.isdigit()}
+    return [(hit.start + a, hit.start + e) for a, e in sentence_spans(hit.text)
+            if tokens <= set(service_tokens(hit.text[a:e])) and not OUTCOME_LINE.search(hit.text[a:e])]
+
+
 def squash(text: str) -> str:
     return " ".join(text.split())
