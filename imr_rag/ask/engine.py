@@ -229,7 +229,8 @@ class Asker:
         # inside a letter's text is about another item or planted there
         mentioning = {h.doc_id for h in hits}
         best = [h for h in self.library.search(phrase, k=10, filters=filters.for_search()) if h.doc_id in mentioning]
-        said = [(hit, span) for hit in (best or hits) for span in mention_sentences(hit, phrase)][:3]
+        said = [(hit, span) for hit in (best or hits)
+                for span in mention_sentences(hit, phrase, self.rationale_spans_of(hit.doc_id))][:3]
         if not said:  # the words (or near forms) occur, but never together outside another item's outcome line
             return asked_back(question, reading.read_as, f'No disputed item is "{phrase}" as written; letters use '
                               "its words or near forms only apart, or in lines that state other items' outcomes."
@@ -242,6 +243,12 @@ class Asker:
         answer = b.answer(question, "passages")
         answer.status, answer.reading = "clarify", reading.read_as
         return answer
+
+    def rationale_spans_of(self, doc_id: str) -> list[tuple[int, int]]:
+        """The rationale spans of a letter's extracted items (none when it was not extracted)."""
+        decision = self.library.catalog.decision(doc_id)
+        return [(i.evidence.rationale.start, i.evidence.rationale.end)
+                for i in (decision.items if decision else []) if i.evidence.rationale is not None]
 
     def passages(self, question: str, reading: Reading, plan: Plan, filters: AnswerFilters) -> Answer:
         b = AnswerBuilder(text_of=self.text_of)

@@ -113,12 +113,18 @@ def mentioning_hits(phrase: str, search: Callable[[str], list[Hit]], near: Calla
     return found
 
 
-def mention_sentences(hit: Hit, phrase: str) -> list[tuple[int, int]]:
+def mention_sentences(hit: Hit, phrase: str, rationales: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The sentences of a passage that name every word of `phrase` (numbers aside; document
-    offsets), leaving out any that holds an outcome line."""
+    offsets), leaving out an outcome line inside an item's rationale (`rationales`: document
+    spans), which is about another service or planted there."""
     tokens = {t for t in service_tokens(phrase) if not t.isdigit()}
-    return [(hit.start + a, hit.start + e) for a, e in sentence_spans(hit.text)
-            if tokens <= set(service_tokens(hit.text[a:e])) and not OUTCOME_LINE.search(hit.text[a:e])]
+    found = []
+    for a, e in sentence_spans(hit.text):
+        start, end = hit.start + a, hit.start + e
+        inside = any(r0 <= start and end <= r1 for r0, r1 in rationales)
+        if tokens <= set(service_tokens(hit.text[a:e])) and not (inside and OUTCOME_LINE.search(hit.text[a:e])):
+            found.append((start, end))
+    return found
 
 
 def squash(text: str) -> str:
