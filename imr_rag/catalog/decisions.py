@@ -14,6 +14,35 @@ from imr_rag.schema import Decision, review_reasons
 from imr_rag.textutil import normalize_case_number, service_tokens
 
 
+# Decision fields of tabular sources (the California DMHC IMR determinations CSV), a column each in
+# the decisions table, named exactly as the Decision fields; NULL for letters. Added by migration
+# (`SchemaMigrations.ADDED_COLUMNS`), so old and new catalog files get them the same way.
+DECISION_FIELD_COLUMNS = (
+    ("report_year", "INTEGER"), ("review_type", "TEXT"), ("imr_type", "TEXT"),
+    ("diagnosis_category", "TEXT"), ("diagnosis_subcategory", "TEXT"),
+    ("treatment_category", "TEXT"), ("treatment_subcategory", "TEXT"), ("age_range", "TEXT"),
+    ("days_to_review", "INTEGER"), ("days_to_adopt", "INTEGER"), ("reviewer_count", "INTEGER"),
+    ("reviewers_for_outcome", "INTEGER"), ("published_determination", "TEXT"),
+)
+"""(column, SQL type) of the tabular Decision fields. `imr_type` is the Decision's `priority` (the
+CSV's IMRType, 'Standard' or 'Expedited') of a row; the Decision has no field of its own for it."""
+TABULAR_FORMATS = ("ca_dmhc_imr",)
+"""Formats whose documents are rows of a published table (one row, one document)."""
+
+
+def decision_field_values(decision: Decision) -> tuple:
+    """The tabular columns' values of a decision, in DECISION_FIELD_COLUMNS order (all None for a
+    letter: its priority stays in the record, not in `imr_type`)."""
+    if decision.letter_format not in TABULAR_FORMATS:
+        return (None,) * len(DECISION_FIELD_COLUMNS)
+    return tuple(decision.priority if column == "imr_type" else getattr(decision, column)
+                 for column, _ in DECISION_FIELD_COLUMNS)
+
+
+_FIELD_NAMES = ", ".join(column for column, _ in DECISION_FIELD_COLUMNS)
+_FIELD_MARKS = ",".join("?" * len(DECISION_FIELD_COLUMNS))
+
+
 @dataclass
 class CaseConflict:
     """Letters of one case that give different decisions: the one that counts, and the others
@@ -36,12 +65,13 @@ class DecisionRecords:
             db.execute("DELETE FROM decisions WHERE doc_id = ?", (doc_id,))
             db.execute(
                 "INSERT INTO decisions (doc_id, backend, case_number, letter_format, decision_date,"
-                " reviewer_specialty, record, flags, extracted_at, needs_review, review_reasons, substance)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " reviewer_specialty, record, flags, extracted_at, needs_review, review_reasons, substance, "
+                + _FIELD_NAMES + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?," + _FIELD_MARKS + ")",
                 (
                     doc_id, backend, decision.case_number, decision.letter_format, decision.decision_date,
                     decision.reviewer.specialty, decision.model_dump_json(), len(decision.review_flags), time.time(),
                     int(decision.needs_review), review_reasons(decision.review_flags), substance_of(decision),
+                    *decision_field_values(decision),
                 ),
             )
             db.executemany(

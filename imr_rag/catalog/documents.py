@@ -77,7 +77,8 @@ class DocumentRecords:
         any more (it is removed in the same transaction, so a crash never leaves it behind)."""
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO documents (doc_id, file_hash, path, letter_format, case_number, pages, chars, text,"
+                " source_text, offsets, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc_id, file_hash, path, letter_format, case_number, pages, len(text), text,
                     zlib.compress(source_text.encode("utf-8")), pack_offsets(offsets, ends), time.time(),

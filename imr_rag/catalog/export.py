@@ -6,10 +6,13 @@ import csv
 import json
 from pathlib import Path
 
+from imr_rag.catalog.decisions import DECISION_FIELD_COLUMNS, decision_field_values
 from imr_rag.schema import Decision, review_reasons
 
 FORMATS = ("csv", "jsonl", "parquet")
 LEVELS = ("decision", "item")
+TABULAR_COLUMNS = tuple(column for column, _ in DECISION_FIELD_COLUMNS)
+"""The tabular Decision fields (DMHC rows), named as the catalog's columns; empty for letters."""
 
 
 def decision_row(doc_id: str, backend: str, d: Decision) -> dict:
@@ -37,6 +40,7 @@ def decision_row(doc_id: str, backend: str, d: Decision) -> dict:
         "partially_overturned": counts["partially_overturned"],
         "needs_review": d.needs_review,
         "review_reasons": review_reasons(d.review_flags),
+        **dict(zip(TABULAR_COLUMNS, decision_field_values(d))),
     }
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-
-from imr_rag.catalog.decisions import _settle_versions, _write_review, substance_of
+from imr_rag.catalog.decisions import (
+    DECISION_FIELD_COLUMNS,
+    TABULAR_FORMATS,
+    _settle_versions,
+    _write_review,
+    substance_of,
+)
 from imr_rag.schema import Decision
 from imr_rag.textutil import service_tokens
 
@@ -75,6 +80,12 @@ CREATE TABLE IF NOT EXISTS decisions (
     flags INTEGER NOT NULL,
     extracted_at REAL NOT NULL
 );
+-- Columns added by migration (SchemaMigrations.ADDED_COLUMNS): superseded_by, needs_review,
+-- review_reasons, substance, and the tabular Decision fields of DMHC rows (NULL for letters; see
+-- catalog/decisions.py DECISION_FIELD_COLUMNS): report_year INTEGER, review_type TEXT, imr_type TEXT,
+-- diagnosis_category TEXT, diagnosis_subcategory TEXT, treatment_category TEXT, treatment_subcategory
+-- TEXT, age_range TEXT, days_to_review INTEGER, days_to_adopt INTEGER, reviewer_count INTEGER,
+-- reviewers_for_outcome INTEGER, published_determination TEXT (indexed: DECISION_FIELD_INDEXES).
 CREATE INDEX IF NOT EXISTS decisions_case ON decisions(case_number);
 -- A person's choice of the letter that counts for a case whose letters disagree (`review --keep`).
 CREATE TABLE IF NOT EXISTS case_choices (
@@ -210,9 +221,22 @@ CREATE TRIGGER IF NOT EXISTS item_groups_update AFTER UPDATE OF current, needs_r
 END;
 """
 
+# The filters questions put on tabular rows ("since 2020", "by diagnosis category", "experimental /
+# investigational reviews"), each over the decisions that count.
+DECISION_FIELD_INDEXES = """
+CREATE INDEX IF NOT EXISTS decisions_report_year ON decisions(report_year);
+CREATE INDEX IF NOT EXISTS decisions_diagnosis_category ON decisions(diagnosis_category, report_year);
+CREATE INDEX IF NOT EXISTS decisions_review_type ON decisions(review_type, report_year);
+"""
+
 BUMP_META = (
     "INSERT INTO meta VALUES (?, '1') ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
 )
+
+
+def decision_field_sql(column: str) -> str:
+    """SQL reading one tabular column's value out of a decision's stored JSON record."""
+    return f"json_extract(record, '$.{'priority' if column == 'imr_type' else column}')"
 
 
 class SchemaMigrations:
@@ -225,15 +249,34 @@ class SchemaMigrations:
         ("items", "needs_review", "INTEGER"), ("items", "review_reasons", "TEXT"),
         ("items", "current", "INTEGER"), ("items", "case_number", "TEXT"), ("items", "letter_format", "TEXT"),
         ("items", "decision_date", "TEXT"), ("items", "reviewer_specialty", "TEXT"),
-        ("decisions", "substance", "TEXT"),
+        ("decisions", "substance", "TEXT"), ("documents", "row_of", "TEXT"),
+        *(("decisions", column, declaration) for column, declaration in DECISION_FIELD_COLUMNS),
     ]
 
     def _add_missing_columns(self) -> None:
+        added: set[str] = set()
         for table, column, declaration in self.ADDED_COLUMNS:
             existing = {r["name"] for r in self.db.execute(f"PRAGMA table_info({table})")}
             if column not in existing:
                 with self.db:
                     self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+                added.add(f"{table}.{column}")
+        with self.db:
+            self.db.executescript(DECISION_FIELD_INDEXES)
+        if any(f"decisions.{column}" in added for column, _ in DECISION_FIELD_COLUMNS):
+            self._fill_decision_fields()
+
+    def _fill_decision_fields(self) -> None:
+        """A catalog written before the tabular columns existed gets them from each stored record
+        of a tabular format (letters hold none of them: their columns stay NULL)."""
+        names = [column for column, _ in DECISION_FIELD_COLUMNS]
+        marks = ",".join("?" * len(TABULAR_FORMATS))
+        with self.db:
+            self.db.execute(
+                f"UPDATE decisions SET ({', '.join(names)}) = (SELECT "
+                + ", ".join(decision_field_sql(c) for c in names) + f") WHERE letter_format IN ({marks})",
+                TABULAR_FORMATS,
+            )
 
     def _fill_review_columns(self) -> None:
         """A catalog written before the review columns existed gets them from each stored record
