@@ -3,6 +3,7 @@ same however they were typed."""
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 
@@ -127,3 +128,21 @@ def normalize_case_number(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw)
     text = "".join(ch for ch in text if ch not in INVISIBLE and unicodedata.category(ch) not in ("Cc", "Cf"))
     return fold_look_alikes(text).strip().upper()
+
+
+# -- decoding text files (letters and the DMHC CSV) ------------------------------------------------
+BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+"""(mark, encoding) of the byte-order marks that say a file's encoding; UTF-32 before UTF-16
+(FF FE 00 00 starts with FF FE). UTF-8's own mark is read by the 'utf-8-sig' codec."""
+WINDOWS_1252_C1 = "imr-windows-1252-c1"
+"""Error handler for `bytes.decode("cp1252", errors=WINDOWS_1252_C1)`: see `_windows_1252_c1`."""
+
+
+def _windows_1252_c1(error: UnicodeDecodeError) -> tuple[str, int]:
+    """The five bytes Python's cp1252 leaves undefined (0x81 0x8D 0x8F 0x90 0x9D) read as the
+    C1 controls they stand for, as the WHATWG Windows-1252 decoder (what browsers use) reads them."""
+    return "".join(chr(b) for b in error.object[error.start : error.end]), error.end
+
+
+codecs.register_error(WINDOWS_1252_C1, _windows_1252_c1)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from imr_rag.errors import UnreadableDocument
 from imr_rag.formats.ca_dmhc_imr import COLUMNS, render_row
+from imr_rag.textutil import BYTE_ORDER_MARKS, WINDOWS_1252_C1
 
 # A findings text of a few pages is ~30,000 characters; the csv module's default limit is 131,072.
 FIELD_SIZE_LIMIT = 16 * 1024 * 1024
@@ -26,21 +27,8 @@ MAX_RECORD_CHARS = 4 * 1024 * 1024
 # The start of a row: a reference id and a report year ("MN24-40814,2024,"). An open quote that
 # runs into such a line was a row's bad quoting, not a findings text with a line break.
 ROW_START = re.compile(r'^\ufeff?"?[A-Z]{2,4}\d{2}-\d{1,8}"?,"?(?:19|20)\d\d"?,')
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 # A byte-order mark read as Windows-1252 (a UTF-8 export with one stray byte): not part of a name.
 _BOM_MARKS = "\ufeff\u00ef\u00bb\u00bf"
-C1_ERRORS = "imr-dmhc-windows-1252-c1"
-
-
-def _windows_1252_c1(error: UnicodeDecodeError) -> tuple[str, int]:
-    """The five bytes Python's cp1252 leaves undefined read as the C1 controls they stand for (the
-    WHATWG decoder's reading), as imr_rag.ingest.documents does; its handler is not imported because
-    formats may not import documents (documents imports formats: a cycle)."""
-    return "".join(chr(b) for b in error.object[error.start : error.end]), error.end
-
-
-codecs.register_error(C1_ERRORS, _windows_1252_c1)
 
 
 @dataclass(frozen=True)
@@ -90,7 +78,7 @@ def file_encoding(path: Path) -> tuple[str, str]:
     BOM) when every byte decodes as UTF-8 (checked in one streamed pass), else Windows-1252."""
     with path.open("rb") as handle:
         head = handle.read(4)
-        for bom, encoding in _BOMS:
+        for bom, encoding in BYTE_ORDER_MARKS:
             if head.startswith(bom):
                 return encoding, "strict"
         handle.seek(0)
@@ -100,7 +88,7 @@ def file_encoding(path: Path) -> tuple[str, str]:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return "cp1252", C1_ERRORS
+            return "cp1252", WINDOWS_1252_C1
     return "utf-8-sig", "strict"
 
 

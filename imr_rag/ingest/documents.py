@@ -6,7 +6,6 @@ file and says why, so a batch can report it and go on.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import os
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from imr_rag.formats import detect_format
 from imr_rag.ingest.pdf_worker import PdfBounds, worker_for
 from imr_rag.schema import Document
 from imr_rag.ingest.textmap import normalise
+from imr_rag.textutil import BYTE_ORDER_MARKS, WINDOWS_1252_C1
 
 PDF_SUFFIXES = {".pdf"}
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
@@ -142,24 +142,10 @@ def _pdf_text(name: str, data: bytes, limits: ReadLimits) -> tuple[str, int]:
     return text, len(pages)
 
 
-# A text file starting with a byte-order mark says its encoding (UTF-32 before UTF-16: FF FE 00 00).
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-def _windows_1252_c1(error: UnicodeDecodeError) -> tuple[str, int]:
-    """The five bytes Python's cp1252 leaves undefined (0x81 0x8D 0x8F 0x90 0x9D) read as the
-    C1 controls they stand for, as the WHATWG Windows-1252 decoder (what browsers use) reads them."""
-    return "".join(chr(b) for b in error.object[error.start : error.end]), error.end
-
-
-codecs.register_error("imr-windows-1252-c1", _windows_1252_c1)
-
-
 def _decode_text(name: str, data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16/32 with a BOM or, failing that, Windows-1252;
     binary content is refused."""
-    for bom, encoding in _BOMS:
+    for bom, encoding in BYTE_ORDER_MARKS:
         if data.startswith(bom):
             try:
                 return data.decode(encoding)
@@ -177,4 +163,4 @@ def _decode_text(name: str, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="imr-windows-1252-c1")
+        return data.decode("cp1252", errors=WINDOWS_1252_C1)
