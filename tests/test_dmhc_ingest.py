@@ -128,3 +128,186 @@ def test_exports_carry_the_tabular_columns(tmp_path: Path) -> None:
 
                 header = pq.read_table(target).column_names
             assert set(FIELDS) <= set(header), (level, fmt)
+
+
+# -- ingest ----------------------------------------------------------------------------------------
+def test_each_row_is_one_document_extracted_and_a_re_ingest_changes_nothing(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "data"
+    export = write_csv(tmp_path / "dmhc.csv", [a_row("MN24-10001"), a_row("MN24-10002", OVERTURNED,
+                       Determination="Overturned Decision of Health Plan", ReportYear="2021")])
+    code, out, err = cli(capsys, data, "ingest", "--no-embed", "--extract", str(export), str(ROWS_CSV))
+    assert (code, err) == (0, "")
+    assert "ingested 16, replaced 0, unchanged 0, failed 0" in out and "16 decisions extracted" in out
+    code, out, _ = cli(capsys, data, "ingest", "--no-embed", "--extract", str(export), str(ROWS_CSV))
+    assert code == 0 and "ingested 0, replaced 0, unchanged 16, failed 0; 0 chunks added" in out
+    with Catalog(data / "catalog.sqlite") as catalog:
+        assert catalog.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 16
+        row = catalog.db.execute(
+            "SELECT d.report_year, d.published_determination, i.determination, doc.path, doc.row_of FROM decisions d"
+            " JOIN items i ON i.doc_id = d.doc_id JOIN documents doc ON doc.doc_id = d.doc_id"
+            " WHERE d.case_number = 'MN24-10002'").fetchone()
+        assert tuple(row) == (2021, "overturned", "overturned", f"{export}#MN24-10002", str(export))
+        assert catalog.case_conflicts() == [] and catalog.orphan_documents() == []
+    code, out, _ = cli(capsys, data, "search", "endoscopic sleeve gastroplasty", "--mode", "lexical", "-k", "1")
+    assert code == 0 and "MN99-90001" in out
+
+
+def test_a_revised_row_supersedes_its_old_version_and_review_says_so(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "data"
+    first = write_csv(tmp_path / "dmhc-2024.csv", [a_row("MN24-10001"), a_row("MN24-10002"), a_row("MN24-10003")])
+    assert cli(capsys, data, "ingest", "--no-embed", "--extract", str(first))[0] == 0
+    # The next export: row 1 as it was, row 2 corrected by the publisher, row 3 gone, row 4 new.
+    newer = write_csv(tmp_path / "dmhc-2025.csv", [
+        a_row("MN24-10001"),
+        a_row("MN24-10002", OVERTURNED, Determination="Overturned Decision of Health Plan"),
+        a_row("MN25-10004")])
+    code, out, _ = cli(capsys, data, "ingest", "--no-embed", "--extract", str(newer))
+    assert code == 0 and "ingested 1, replaced 1, unchanged 1, failed 0" in out
+    with Catalog(data / "catalog.sqlite") as catalog:
+        counting = {r[0]: r[1] for r in catalog.db.execute(
+            "SELECT d.case_number, i.determination FROM decisions d JOIN items i ON i.doc_id = d.doc_id"
+            " WHERE d.superseded_by IS NULL")}
+        assert counting == {"MN24-10001": "upheld", "MN24-10002": "overturned", "MN24-10003": "upheld",
+                            "MN25-10004": "upheld"}  # the row missing from the newer export is kept
+        versions = catalog.case_versions("MN24-10002")
+        assert [(Path(v["path"]).name, v["counts"]) for v in versions] == [
+            ("dmhc-2024.csv#MN24-10002", 0), ("dmhc-2025.csv#MN24-10002", 1)]
+        assert catalog.case_conflicts() == []  # the publisher's correction is no conflict
+        assert catalog.db.execute("SELECT COUNT(*) FROM items WHERE current = 1").fetchone()[0] == 4
+    code, out, _ = cli(capsys, data, "review")
+    assert code == 0
+    assert f"MN24-10002: revised: revised in a later export: the row read from {first} is superseded by the row read" \
+           f" from {newer}, which counts" in out
+    assert "case_conflict" not in out and "MN24-10001" not in out
+    code, out, _ = cli(capsys, data, "review", "--check", "case_conflict")
+    assert "revised" not in out
+    # Re-reading the older export changes nothing: its rows are stored versions already.
+    code, out, _ = cli(capsys, data, "ingest", "--no-embed", "--extract", str(first))
+    assert "ingested 0, replaced 0, unchanged 3" in out
+    with Catalog(data / "catalog.sqlite") as catalog:
+        assert catalog.db.execute(
+            "SELECT i.determination FROM items i WHERE i.current = 1 AND i.case_number = 'MN24-10002'"
+        ).fetchone()[0] == "overturned"
+
+
+def test_a_revision_in_an_export_overwritten_in_place_keeps_both_versions(tmp_path: Path, capsys) -> None:
+    data, export = tmp_path / "data", tmp_path / "dmhc.csv"
+    write_csv(export, [a_row("MN24-10001")])
+    assert cli(capsys, data, "ingest", "--no-embed", str(export))[0] == 0  # not extracted yet
+    write_csv(export, [a_row("MN24-10001", OVERTURNED, Determination="Overturned Decision of Health Plan")])
+    code, out, _ = cli(capsys, data, "ingest", "--no-embed", "--extract", str(export))
+    assert "ingested 0, replaced 1, unchanged 0" in out
+    code, out, _ = cli(capsys, data, "check")
+    assert code == 0 and "no drift" in out
+    with Catalog(data / "catalog.sqlite") as catalog:
+        assert catalog.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 2
+        assert [r.case_number for r in catalog.row_revisions()] == ["MN24-10001"]
+        assert catalog.resolve_document("MN24-10001").text.count("Overturned Decision of Health Plan") == 1
+
+
+def test_malformed_rows_are_one_failed_line_each_and_the_rest_are_ingested(tmp_path: Path, capsys) -> None:
+    data, path = tmp_path / "data", tmp_path / "mixed.csv"
+    body = io.StringIO()
+    writer = csv.writer(body, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    writer.writerow(a_row("MN24-10001"))  # lines 2-5: the findings hold line breaks
+    body.write("MN24-10002,2024,Orth/Musculoskeletal,Back Pain\r\n")  # missing columns
+    writer.writerow(a_row("MN24-10003", "  "))  # empty findings
+    body.write('MN24-10004,2024,Orth,Back,Diag,MRI,Upheld,Medical Necessity,41 to 50,Male,Standard,,,"an open quote\r\n')
+    writer.writerow(a_row("MN24-10005"))
+    path.write_text(body.getvalue(), encoding="utf-8")
+    code, out, err = cli(capsys, data, "ingest", "--no-embed", "--extract", str(path))
+    assert code == 1
+    failed = [line for line in err.splitlines() if line.startswith("FAILED")]
+    assert failed == [
+        f"FAILED {path} row 2: missing columns: " + ", ".join(HEADER[4:]) + " (line 6, MN24-10002)",
+        f"FAILED {path} row 3: empty findings (line 7, MN24-10003)",
+        f"FAILED {path} row 4: bad quoting: a quoted field opened on line 8 is not closed before the next row"
+        " (line 8, MN24-10004)",
+    ]
+    assert "ingested 2, replaced 0, unchanged 0, failed 3" in out
+    # Fixed in the file, the rows are read and their failures forgotten.
+    write_csv(path, [a_row(f"MN24-1000{n}") for n in range(1, 6)])
+    code, out, err = cli(capsys, data, "ingest", "--no-embed", str(path))
+    assert (code, err) == (0, "") and "ingested 3, replaced 0, unchanged 2, failed 0" in out
+    with Catalog(data / "catalog.sqlite") as catalog:
+        assert catalog.stats()["failures"] == []
+
+
+def test_a_csv_of_another_layout_is_refused_naming_the_file(tmp_path: Path, capsys) -> None:
+    data, other = tmp_path / "data", tmp_path / "other.csv"
+    other.write_text("case,outcome,date\nCM16-1,Upheld,2016-01-01\n", encoding="utf-8")
+    code, out, err = cli(capsys, data, "ingest", "--no-embed", str(other))
+    assert code == 1
+    assert err.startswith(f"FAILED {other}: not the DMHC IMR layout: expected columns ReferenceID, ReportYear")
+    assert "found case, outcome, date" in err and "ingested 0, replaced 0, unchanged 0, failed 1" in out
+
+
+def test_utf8_with_bom_and_windows_1252_exports_ingest_alike(tmp_path: Path, capsys) -> None:
+    findings = UPHELD.replace("his back pain", "his back pain (“lumbago”), café")
+    paths = [write_csv(tmp_path / "bom.csv", [a_row("MN24-10001", findings)], bom=True),
+             write_csv(tmp_path / "cp1252.csv", [a_row("MN24-10001", findings)], encoding="cp1252")]
+    assert paths[1].read_bytes().count(b"\x93lumbago\x94") == 1
+    for path in paths:
+        data = tmp_path / f"data-{path.stem}"
+        assert cli(capsys, data, "ingest", "--no-embed", "--extract", str(path))[0] == 0
+        with Catalog(data / "catalog.sqlite") as catalog:
+            doc = catalog.resolve_document("MN24-10001")
+            assert doc.text.startswith("DMHC Independent Medical Review\nReference ID: MN24-10001\n")
+            assert "(“lumbago”), café" in doc.text
+            assert catalog.decision(doc.doc_id).items[0].service == "MRI of the lumbar spine"
+    texts = {Catalog(tmp_path / f"data-{p.stem}" / "catalog.sqlite").resolve_document("MN24-10001").doc_id for p in paths}
+    assert len(texts) == 1  # the same row in either encoding is the same document
+
+
+def test_extracted_fields_reach_the_catalog_and_the_exports(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "data"
+    assert cli(capsys, data, "ingest", "--no-embed", "--extract", str(ROWS_CSV))[0] == 0
+    with Catalog(data / "catalog.sqlite") as catalog:
+        got = {r["case_number"]: dict(r) for r in catalog.db.execute(f"SELECT case_number, {', '.join(FIELDS)} FROM decisions")}
+    gold = json.loads((ROOT / "evals/fixtures/dmhc/gold/MN99-90007.json").read_text(encoding="utf-8"))
+    assert got["MN99-90007"] == {"case_number": "MN99-90007", "imr_type": gold["priority"],
+                                 **{f: gold[f] for f in FIELDS if f != "imr_type"}}
+    assert {g["review_type"] for g in got.values()} == {"medical_necessity", "experimental_investigational", "urgent_care"}
+    for level in ("decision", "item"):
+        target = tmp_path / f"{level}.csv"
+        assert cli(capsys, data, "export", "--format", "csv", "--output", str(target), "--level", level)[0] == 0
+        rows = list(csv.DictReader(target.open(encoding="utf-8")))
+        row = next(r for r in rows if r["case_number"] == "MN99-90007")
+        assert row["report_year"] == str(gold["report_year"]) and row["diagnosis_category"] == gold["diagnosis_category"]
+        assert row["reviewers_for_outcome"] == str(gold["reviewers_for_outcome"])
+
+
+def test_worker_processes_ingest_a_table_as_one_process_does(tmp_path: Path) -> None:
+    from imr_rag.library import Library
+
+    export = write_csv(tmp_path / "dmhc.csv", [a_row(f"MN24-{n:05d}") for n in range(150)] + [["bad"]])
+    reports = []
+    for workers in (1, 2):
+        with Library(make_settings(tmp_path / f"data-{workers}")) as lib:
+            report = lib.ingest([export, ROWS_CSV], embed=False, extract="rules", workers=workers)
+            reports.append((len(report.ingested), report.extracted, report.failed, report.chunks_added))
+            ids = {r[0] for r in lib.catalog.db.execute("SELECT doc_id FROM decisions")}
+        reports.append(ids)
+    assert reports[0] == reports[2] and reports[1] == reports[3]
+    assert reports[0][:2] == (164, 164) and [name for name, _ in reports[0][2]] == [f"{export} row 151"]
+
+
+def test_the_row_checks_show_in_review(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "data"
+    export = write_csv(tmp_path / "dmhc.csv", [
+        a_row("MN24-10001", OVERTURNED),  # the findings overturn, the Determination column says upheld
+        a_row("MN24-10002", "Findings: The physician reviewer reviewed the records."),  # no outcome stated
+        a_row("MN24-10003")])
+    code, out, _ = cli(capsys, data, "ingest", "--no-embed", "--extract", str(export))
+    assert code == 0 and "3 decisions extracted" in out
+    code, out, _ = cli(capsys, data, "review")
+    assert "MN24-10001 item 1 (MRI of the lumbar spine): determination_column: the findings say 'overturned', the " \
+           "Determination column 'Upheld Decision of Health Plan'" in out
+    assert "Therefore, the Health Plan’s denial should be overturned." in out
+    assert "MN24-10002: outcome_read: no outcome statement was read in the findings" in out
+    assert "MN24-10003" not in out
+    with Catalog(data / "catalog.sqlite") as catalog:  # the row without items still counts by its columns
+        row = catalog.db.execute("SELECT published_determination, needs_review FROM decisions"
+                                 " WHERE case_number = 'MN24-10002'").fetchone()
+        assert tuple(row) == ("upheld", 1)

@@ -13,12 +13,12 @@ from __future__ import annotations
 from imr_rag.catalog.caches import CacheRecords
 from imr_rag.catalog.chunks import ChunkRecords
 from imr_rag.catalog.connection import CatalogConnection
-from imr_rag.catalog.decisions import CaseConflict, DecisionRecords, like_literal, substance_of
+from imr_rag.catalog.decisions import CaseConflict, DecisionRecords, RowRevision, like_literal, substance_of
 from imr_rag.catalog.documents import DocumentRecords, StoredDocument, pack_offsets, unpack_offsets
 from imr_rag.catalog.stats import CatalogStats
 from imr_rag.schema import ChunkRow
 
-__all__ = ["Catalog", "CaseConflict", "ChunkRow", "StoredDocument", "like_literal", "pack_offsets",
+__all__ = ["Catalog", "CaseConflict", "ChunkRow", "RowRevision", "StoredDocument", "like_literal", "pack_offsets",
            "substance_of", "unpack_offsets"]
 
 

@@ -54,6 +54,19 @@ class CaseConflict:
     others: list[tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class RowRevision:
+    """A version of a published table's row that a later version replaced (both kept)."""
+
+    case_number: str
+    doc_id: str
+    path: str
+    table: str
+    current_doc_id: str
+    current_path: str
+    current_table: str
+
+
 class DecisionRecords:
     """Decisions and items (a mixin of Catalog: needs its connection)."""
 
@@ -110,7 +123,7 @@ class DecisionRecords:
             "SELECT c.case_number, c.doc_id, cd.path, o.doc_id AS other, od.path AS other_path"
             " FROM decisions c JOIN documents cd ON cd.doc_id = c.doc_id"
             " JOIN decisions o ON o.superseded_by = c.doc_id AND o.substance IS NOT c.substance"
-            " JOIN documents od ON od.doc_id = o.doc_id"
+            " JOIN documents od ON od.doc_id = o.doc_id AND (od.row_of IS NULL OR cd.row_of IS NULL)"
             " LEFT JOIN case_choices ch ON ch.case_number = c.case_number AND ch.doc_id = c.doc_id"
             " WHERE c.superseded_by IS NULL AND (ch.chosen_at IS NULL OR od.ingested_at > ch.chosen_at)"
             " ORDER BY c.case_number, od.ingested_at"
@@ -120,6 +133,26 @@ class DecisionRecords:
             conflict = conflicts.setdefault(r["case_number"], CaseConflict(r["case_number"], r["doc_id"], r["path"], []))
             conflict.others.append((r["other"], r["other_path"]))
         return list(conflicts.values())
+
+    def row_revisions(self) -> list[RowRevision]:
+        """Every superseded version of a published table's row, with the version that counts
+        (the publisher's revision in a later export): never a conflict, listed by `review`."""
+        cases = [r[0] for r in self.db.execute(
+            "SELECT case_number FROM documents WHERE row_of IS NOT NULL AND case_number IS NOT NULL"
+            " GROUP BY case_number HAVING COUNT(*) > 1 ORDER BY case_number"
+        )]
+        revisions = []
+        for case in cases:
+            current = _current_row(self.db, case)
+            if current is None:
+                continue
+            rows = self.db.execute(
+                "SELECT doc_id, path, row_of FROM documents WHERE case_number = ? ORDER BY ingested_at, doc_id", (case,)
+            ).fetchall()
+            counts = next(r for r in rows if r["doc_id"] == current)
+            revisions += [RowRevision(case, r["doc_id"], r["path"], r["row_of"], current, counts["path"], counts["row_of"])
+                          for r in rows if r["doc_id"] != current]
+        return revisions
 
     def case_versions(self, case_number: str) -> list[sqlite3.Row]:
         """Every stored decision of a case: doc id, path, whether it counts, by ingestion."""
@@ -246,7 +279,8 @@ def _settle_versions(db: sqlite3.Connection, case_number: str | None) -> None:
     counts is the one a person chose (`review --keep`), else the first stored. Among letters with
     the same substance as that one (the same decision read from other files) the newest ingested
     is current, as for any re-saved file. Letters with another substance are conflicts
-    (`case_conflicts`)."""
+    (`case_conflicts`). The rows of a published table are versions of another kind: see
+    `_current_row`."""
     if not case_number:
         return
     rows = db.execute(
@@ -256,16 +290,36 @@ def _settle_versions(db: sqlite3.Connection, case_number: str | None) -> None:
     ).fetchall()
     if not rows:
         return
-    chosen = db.execute(
-        "SELECT c.doc_id FROM case_choices c JOIN decisions d ON d.doc_id = c.doc_id AND d.case_number = c.case_number"
-        " WHERE c.case_number = ?", (case_number,)
-    ).fetchone()
-    base = next((r for r in rows if chosen and r["doc_id"] == chosen["doc_id"]), rows[0])
-    current = [r for r in rows if r["substance"] == base["substance"]][-1]["doc_id"]
+    current = _current_row(db, case_number)
+    if current is None:
+        chosen = db.execute(
+            "SELECT c.doc_id FROM case_choices c JOIN decisions d ON d.doc_id = c.doc_id AND d.case_number = c.case_number"
+            " WHERE c.case_number = ?", (case_number,)
+        ).fetchone()
+        base = next((r for r in rows if chosen and r["doc_id"] == chosen["doc_id"]), rows[0])
+        current = [r for r in rows if r["substance"] == base["substance"]][-1]["doc_id"]
     db.execute(
         "UPDATE decisions SET superseded_by = CASE WHEN doc_id = ? THEN NULL ELSE ? END WHERE case_number = ?",
         (current, current, case_number),
     )
+
+
+def _current_row(db: sqlite3.Connection, case_number: str) -> str | None:
+    """When every document of the case is a row of a published table (DMHC ReferenceIDs): the row
+    that counts, which is the newest ingested version (a changed row in a later export is the
+    publisher's revision, not a conflict), unless a person chose another after it came. It
+    counts even before it is extracted: the decisions of the rows it revised stop counting.
+    None for a case with a letter among its documents (the rule for letters applies)."""
+    versions = db.execute(
+        "SELECT doc_id, ingested_at, row_of IS NOT NULL AS is_row FROM documents WHERE case_number = ?"
+        " ORDER BY ingested_at DESC, doc_id DESC", (case_number,)
+    ).fetchall()
+    if not versions or not all(v["is_row"] for v in versions):
+        return None
+    chosen = db.execute("SELECT doc_id, chosen_at FROM case_choices WHERE case_number = ?", (case_number,)).fetchone()
+    if chosen and chosen["chosen_at"] >= versions[0]["ingested_at"] and any(v["doc_id"] == chosen["doc_id"] for v in versions):
+        return chosen["doc_id"]
+    return versions[0]["doc_id"]
 
 
 def dumps(obj: object) -> str:

@@ -95,6 +95,47 @@ class DocumentRecords:
             _bump_generation(db)
             return _point_path(db, path, doc_id)
 
+    def add_row_document(
+        self, *, doc_id: str, file_hash: str, path: str, row_of: str, letter_format: str, case_number: str | None,
+        text: str, source_text: str, offsets: np.ndarray, ends: np.ndarray, chunks: list[tuple[Chunk, str]],
+    ) -> bool:
+        """Insert one row of a published table (`row_of`: the export it was read from) with its
+        chunks. A row has no entry in `sources`: it is identified by its content, never replaced
+        by a path, and a later export without it leaves it in place. Returns True when the case
+        already had a row: this one is the publisher's revision of it, and counts from now on."""
+        with self.transaction() as db:
+            earlier = case_number is not None and db.execute(
+                "SELECT 1 FROM documents WHERE case_number = ? AND row_of IS NOT NULL LIMIT 1", (case_number,)
+            ).fetchone() is not None
+            db.execute(
+                "INSERT INTO documents (doc_id, file_hash, path, letter_format, case_number, pages, chars, text,"
+                " source_text, offsets, ingested_at, row_of) VALUES (?,?,?,?,?,1,?,?,?,?,?,?)",
+                (
+                    doc_id, file_hash, path, letter_format, case_number, len(text), text,
+                    zlib.compress(source_text.encode("utf-8")), pack_offsets(offsets, ends), time.time(), row_of,
+                ),
+            )
+            db.executemany(
+                "INSERT INTO chunks (chunk_id, doc_id, ordinal, section, item_index, start, end, text,"
+                " text_hash) VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (c.chunk_id, doc_id, n, c.section, c.item_index, c.start, c.end, c.text, h)
+                    for n, (c, h) in enumerate(chunks)
+                ],
+            )
+            db.execute("DELETE FROM failures WHERE path = ?", (path,))
+            _bump_generation(db)
+            if earlier:
+                _settle_versions(db, case_number)
+            return earlier
+
+    def clear_table_failures(self, table: str) -> None:
+        """Forget the failures recorded for a table and its rows ("TABLE row N"): a new read of it
+        records them afresh (a row fixed in the file is no failure any more)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM failures WHERE path = ? OR path LIKE ? ESCAPE '\\'",
+                       (table, f"{like_literal(table)} row %"))
+
     def link_path(self, path: str, doc_id: str) -> str | None:
         """Point `path` at a stored document; returns (and removes) the document it replaced, as
         add_document does."""
@@ -129,17 +170,20 @@ class DocumentRecords:
             db.executemany("UPDATE chunks SET embedded = 0 WHERE chunk_id = ?", [(c,) for c in chunk_ids])
 
     def duplicate_case_numbers(self) -> dict[str, int]:
-        """Case numbers held by more than one current document, with how many."""
+        """Case numbers held by more than one letter, with how many (the versions of a table row
+        are its revisions, listed by `row_revisions`)."""
         return dict(self.db.execute(
-            "SELECT case_number, COUNT(*) FROM documents WHERE case_number IS NOT NULL"
+            "SELECT case_number, COUNT(*) FROM documents WHERE case_number IS NOT NULL AND row_of IS NULL"
             " GROUP BY case_number HAVING COUNT(*) > 1"
         ).fetchall())
 
     def orphan_documents(self) -> list[str]:
-        """Documents that no path refers to (left by older versions; never created now)."""
+        """Letters that no path refers to (left by older versions; never created now). A table
+        row has no path of its own: it is kept whatever later exports hold."""
         return [
             r["doc_id"] for r in self.db.execute(
-                "SELECT doc_id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.doc_id = d.doc_id)"
+                "SELECT doc_id FROM documents d WHERE row_of IS NULL"
+                " AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.doc_id = d.doc_id)"
             )
         ]
 
@@ -181,8 +225,10 @@ class DocumentRecords:
             "SELECT d.doc_id FROM documents d LEFT JOIN sources s ON s.doc_id = d.doc_id"
             " LEFT JOIN decisions x ON x.doc_id = d.doc_id"
             " WHERE d.doc_id = ? OR d.case_number = ? OR s.path = ? OR s.path LIKE ? ESCAPE '\\'"
-            " ORDER BY d.doc_id = ? DESC, x.superseded_by IS NULL AND x.doc_id IS NOT NULL DESC LIMIT 1",
-            (ref, normalize_case_number(ref), ref, f"%/{like_literal(ref)}", ref),
+            " OR (d.row_of IS NOT NULL AND (d.path = ? OR d.path LIKE ? ESCAPE '\\'))"
+            " ORDER BY d.doc_id = ? DESC, x.superseded_by IS NULL AND x.doc_id IS NOT NULL DESC,"
+            " d.ingested_at DESC LIMIT 1",
+            (ref, normalize_case_number(ref), ref, f"%/{like_literal(ref)}", ref, f"%/{like_literal(ref)}", ref),
         ).fetchone()
         return self.document(row["doc_id"]) if row else None
 

@@ -34,12 +34,17 @@ class ReviewEntry:
 
 
 CASE_CONFLICT = "case_conflict"
+REVISED = "revised"
+"""A row of a published table that a later export changed: its old version is kept, superseded."""
 
 
 def review_entries(catalog: Catalog, *, check: str | None = None) -> list[ReviewEntry]:
     """Flags of the current decisions that need review (optionally one check's only), by case:
-    first the cases whose letters disagree, then each record's own flags."""
+    first the cases whose letters disagree, then the table rows revised in a later export, then
+    each record's own flags."""
     entries = [] if check not in (None, CASE_CONFLICT) else conflict_entries(catalog)
+    if check in (None, REVISED):
+        entries += revision_entries(catalog)
     for doc_id, decision in catalog.flagged_decisions():
         stored = catalog.document(doc_id)
         text = stored.text if stored else ""
@@ -60,6 +65,22 @@ def conflict_entries(catalog: Catalog) -> list[ReviewEntry]:
         )
         for c in catalog.case_conflicts()
         for _other, other_path in c.others
+    ]
+
+
+def revision_entries(catalog: Catalog) -> list[ReviewEntry]:
+    """One entry per superseded version of a table row: the publisher revised it in a later
+    export (not a conflict: the newer row counts without a person's choice)."""
+    return [
+        ReviewEntry(
+            case_number=r.case_number, doc_id=r.doc_id, source=r.path, item_index=None, service=None,
+            check=REVISED, start=None, end=None, excerpt=None,
+            reason="revised in a later export: " + (
+                f"the row read from {r.table} is superseded by the row read from {r.current_table}"
+                if r.table != r.current_table else f"the row first read from {r.table} changed in a later read of it"
+            ) + ", which counts (both versions are kept)",
+        )
+        for r in catalog.row_revisions()
     ]
 
 

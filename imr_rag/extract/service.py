@@ -69,7 +69,7 @@ def rules_decision(document: Document) -> Decision:
             f"letter format '{document.letter_format}' has no rules parser (try --backend llm)",
         )
     decision = plugin.parse(document)
-    if not decision.items:
+    if not decision.items and not getattr(plugin, "keeps_records_without_items", False):
         raise ExtractionFailed(document.path, "no disputed items found in the letter")
     return decision
 

@@ -265,6 +265,11 @@ def _int(value: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+keeps_records_without_items = True
+"""A row is a published decision even when the rules read no outcome in its findings: its record
+(year, categories, the Determination column) is kept, flagged `outcome_read` for review, instead
+of being dropped as an extraction failure."""
+
 validators = VALIDATORS
 """Self-checks of this format's records, `(decision, text) -> list[ReviewFlag]`: the findings'
 outcome against the publisher's Determination column, and the reviewers' split."""

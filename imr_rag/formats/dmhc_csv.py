@@ -125,6 +125,17 @@ def read_rows(path: Path) -> Iterator[RowRead]:
             raise UnreadableDocument(name, f"not {encoding.upper()} after its byte-order mark ({exc.reason})") from exc
 
 
+def count_rows(path: Path) -> int:
+    """How many rows `read_rows` will give (bad ones included), by one streamed pass that splits
+    records without parsing them; 0 when the file cannot be read. For progress totals."""
+    try:
+        encoding, errors = file_encoding(path)
+        with path.open(encoding=encoding, errors=errors, newline="") as handle:
+            return max(sum(1 for _ in _records(handle)) - 1, 0)
+    except (OSError, UnicodeDecodeError):
+        return 0
+
+
 def _records(lines: Iterable[str]) -> Iterator[tuple[int, list[str], str | None]]:
     """(first line number, physical lines, quoting problem) per record; blank lines are skipped."""
     pending: list[str] = []

@@ -22,6 +22,8 @@ PDF_SUFFIXES = {".pdf"}
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | HTML_SUFFIXES
+TABLE_SUFFIXES = {".csv"}
+"""Published tables of decisions, one document per row (read by imr_rag.ingest.tabular)."""
 
 
 def doc_id_for(content_hash: str) -> str:
@@ -63,7 +65,7 @@ def iter_letter_files(paths: list[Path], problems: list[tuple[str, str]] | None 
         for folder, _dirs, names in os.walk(path, onerror=unlisted):
             for name in names:
                 p = Path(folder, name)
-                if name.startswith(".") or p.suffix.lower() not in SUPPORTED_SUFFIXES:
+                if name.startswith(".") or p.suffix.lower() not in SUPPORTED_SUFFIXES | TABLE_SUFFIXES:
                     continue
                 if p.is_file():
                     in_folder.append(p)

@@ -31,11 +31,12 @@ from imr_rag.index.lexical import LexicalIndex
 from imr_rag.ingest.chunking import chunk_sections
 from imr_rag.ingest.documents import Document, ReadLimits, doc_id_for, iter_letter_files, read_document
 from imr_rag.ingest.pdf_worker import PdfBounds
+from imr_rag.ingest.tabular import RowOutcome, RowUnit, is_table, row_document, table_rows, units_in
 from imr_rag.schema import Chunk
 from imr_rag.settings import Settings
 
 Progress = Callable[[str, int, int], None]
-"""progress(stage, done, total): called as work advances."""
+"""progress(stage, done, total): called as work advances (the parse stage counts letters and table rows)."""
 
 COMMIT_LETTERS = 100
 """Letters per catalog commit (a kill loses at most these; the re-run redoes them)."""
@@ -43,6 +44,8 @@ COMMIT_SECONDS = 2.0
 """...or fewer, when they took longer than this to prepare."""
 WORKER_TASK = 16
 """Files per task sent to a worker process."""
+TABLE_TASK = 64
+"""Table rows per task sent to a worker process (a row is a few milliseconds of work)."""
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -110,6 +113,10 @@ def run_ingest(
     `extract="rules"` also extracts each new letter's decision from the text already in
     memory, stored in the letter's batch. `workers` > 1 reads, chunks and extracts in that
     many processes; this process alone writes the catalog and the index.
+
+    A table (a DMHC IMR determinations CSV: `imr_rag.ingest.tabular`) is streamed row by row, each
+    row a document in the same batches; a row that cannot be read is a failure named
+    "FILE row N", and the others go on.
     """
     if extract not in (None, "rules"):
         raise ValueError("ingest extracts with the rules backend only (extract the rest with `imr-rag extract`)")
@@ -122,20 +129,27 @@ def run_ingest(
         lexical_s = time.perf_counter() - started
         feed = LexicalFeed(lib, lib.settings.lexical_segment_letters)
         started = time.perf_counter()
+        tables = [f for f in files if is_table(f)]
+        total = len(files) - len(tables) + sum(units_in(f) for f in tables)
+        for table in tables:  # this run records the table's failures afresh
+            lib.catalog.clear_table_failures(table)
+        n = 0
         try:
             for n, prepared in enumerate(prepared_letters(lib, files, extract, workers), 1):
-                if prepared.failed is None:
-                    store_letter(lib.catalog, prepared, report, feed)
-                else:
+                if prepared.failed is not None:
                     lib.catalog.begin_batch()
                     lib.catalog.record_failure(prepared.path, prepared.failed)
                     report.failed.append((prepared.path, prepared.failed))
+                elif prepared.row_of is not None:
+                    store_row(lib.catalog, prepared, report, feed)
+                else:
+                    store_letter(lib.catalog, prepared, report, feed)
                 if n % COMMIT_LETTERS == 0 or feed.due() or time.monotonic() > feed.commit_by:
-                    commit_batch(lib.catalog, feed, n, len(files), progress)
+                    commit_batch(lib.catalog, feed, n, max(total, n), progress)
         except BaseException:
             lib.catalog.rollback_batch()
             raise
-        commit_batch(lib.catalog, feed, len(files), len(files), progress)
+        commit_batch(lib.catalog, feed, n, n, progress)
         parse_s = time.perf_counter() - started - feed.seconds
         if workers <= 1 and extract:  # extraction ran in this process: its own stage
             parse_s -= report.seconds.setdefault("extract", 0.0)
@@ -173,7 +187,8 @@ def commit_batch(catalog: Catalog, feed: LexicalFeed, done: int, total: int, pro
 def prepared_letters(
     lib: IngestTarget, files: list[str], extract: str | None, workers: int
 ) -> Iterator[Prepared]:
-    """Each file read, chunked (and extracted), in order; in worker processes when asked."""
+    """Each letter read, chunked (and extracted), and each row of each table, in order; in worker
+    processes when asked. Units are generated as they are sent, so a table is never all in memory."""
     options = PrepareOptions(
         limits=ReadLimits(
             max_bytes=int(lib.settings.max_file_mb * 2**20), max_chars=lib.settings.max_text_chars,
@@ -183,29 +198,74 @@ def prepared_letters(
         chunk_size=lib.settings.chunk_size, chunk_overlap=lib.settings.chunk_overlap,
         max_chunks=lib.settings.max_chunks_per_document, extract=extract,
     )
-    known = lib.catalog.doc_for_path
+    units = work_units(lib.catalog, files)
     if workers <= 1:
-        for path in files:
-            yield prepare_letter(Path(path), known(path), options)
+        for unit in units:
+            yield prepare_unit(unit, options)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    tasks = [files[i : i + WORKER_TASK] for i in range(0, len(files), WORKER_TASK)]
-    # fork: the workers run only prepare_letters (never this process's catalog connection), and
+    # fork: the workers run only prepare_units (never this process's catalog connection), and
     # start without re-importing the caller's main module.
     gc.freeze()  # a worker's garbage collector would otherwise copy every object it inherits
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             window: deque = deque()
-            for task in tasks:
-                window.append(pool.submit(prepare_letters, [(Path(p), known(p)) for p in task], options))
+            for task in _tasks(units):
+                window.append(pool.submit(prepare_units, task, options))
                 if len(window) >= 3 * workers:  # bounded: memory stays flat whatever the folder
                     yield from window.popleft().result()
             while window:
                 yield from window.popleft().result()
     finally:
         gc.unfreeze()
+
+
+@dataclass(frozen=True)
+class LetterUnit:
+    """One letter file to prepare, and the document its path held (None if new)."""
+
+    path: str
+    previous: str | None
+
+
+Unit = LetterUnit | RowUnit | RowOutcome
+
+
+def work_units(catalog: Catalog, files: list[str]) -> Iterator[Unit]:
+    """What to prepare, in order: each letter file, and each row of each table (a row whose
+    version is already stored is settled here, before any work)."""
+    for path in files:
+        if is_table(path):
+            yield from table_rows(path, catalog.has_document)
+        else:
+            yield LetterUnit(path, catalog.doc_for_path(path))
+
+
+def _tasks(units: Iterator[Unit]) -> Iterator[list[Unit]]:
+    """Units in tasks for the worker processes: WORKER_TASK letters, or TABLE_TASK rows."""
+    task: list[Unit] = []
+    for unit in units:
+        task.append(unit)
+        if len(task) >= (WORKER_TASK if isinstance(unit, LetterUnit) else TABLE_TASK):
+            yield task
+            task = []
+    if task:
+        yield task
+
+
+def prepare_unit(unit: Unit, options: PrepareOptions) -> Prepared:
+    if isinstance(unit, LetterUnit):
+        return prepare_letter(Path(unit.path), unit.previous, options)
+    if isinstance(unit, RowUnit):
+        return prepare_row(unit, options)
+    return Prepared(unit.name, failed=unit.failed)  # failed, or unchanged (no document)
+
+
+def prepare_units(units: list[Unit], options: PrepareOptions) -> list[Prepared]:
+    """prepare_unit over a few units (one task of a worker process)."""
+    return [prepare_unit(unit, options) for unit in units]
 
 
 def store_letter(catalog: Catalog, p: Prepared, report: IngestReport, feed: LexicalFeed) -> None:
@@ -232,12 +292,36 @@ def store_letter(catalog: Catalog, p: Prepared, report: IngestReport, feed: Lexi
         offsets=doc.offsets, ends=doc.ends, chunks=p.chunks,
     ))
     feed.added(doc.doc_id)
+    _store_extraction(catalog, p, report)
+    report.chunks_added += len(p.chunks)
+    (report.replaced if previous else report.ingested).append(name)
+
+
+def store_row(catalog: Catalog, p: Prepared, report: IngestReport, feed: LexicalFeed) -> None:
+    """Write one prepared table row (inside the open batch; its own savepoint). A row already
+    stored is unchanged; a new version of a stored row's case is a revision (`replaced`)."""
+    doc = p.doc
+    if doc is None or catalog.has_document(doc.doc_id):  # the same row twice in one export
+        report.unchanged.append(p.path)
+        return
+    catalog.begin_batch()
+    revised = catalog.add_row_document(
+        doc_id=doc.doc_id, file_hash=doc.file_hash, path=p.path, row_of=p.row_of, letter_format=doc.letter_format,
+        case_number=p.case_number, text=doc.text, source_text=doc.source_text, offsets=doc.offsets, ends=doc.ends,
+        chunks=p.chunks,
+    )
+    feed.added(doc.doc_id)
+    _store_extraction(catalog, p, report)
+    report.chunks_added += len(p.chunks)
+    (report.replaced if revised else report.ingested).append(p.path)
+
+
+def _store_extraction(catalog: Catalog, p: Prepared, report: IngestReport) -> None:
     if p.extraction is not None:
         store_extraction(catalog, p.extraction)
         report.extracted += p.extraction.decision is not None
         report.seconds["extract"] = report.seconds.get("extract", 0.0) + p.extraction.seconds
-    report.chunks_added += len(p.chunks)
-    (report.replaced if previous else report.ingested).append(name)
+
 
 @dataclass(frozen=True)
 class PrepareOptions:
@@ -259,6 +343,8 @@ class Prepared:
     case_number: str | None = None
     extraction: Extraction | None = None
     failed: str | None = None
+    row_of: str | None = None
+    """The table (CSV path) a row came from; None for a letter."""
 
 
 def prepare_letter(path: Path, previous: str | None, options: PrepareOptions) -> Prepared:
@@ -274,20 +360,29 @@ def prepare_letter(path: Path, previous: str | None, options: PrepareOptions) ->
         return Prepared(name, failed=f"cannot read file: {exc.strerror or exc}")
     except UnreadableDocument as exc:
         return Prepared(name, failed=exc.reason)
+    return _prepared(name, doc, options)
+
+
+def prepare_row(unit: RowUnit, options: PrepareOptions) -> Prepared:
+    """Normalise, chunk (and extract) one table row, as prepare_letter does a letter's text."""
+    doc = row_document(unit)
+    if len(doc.text) > options.limits.max_chars:
+        return Prepared(doc.path, failed=f"the row's text is over {len(doc.text):,} characters, more than the limit"
+                        f" of {options.limits.max_chars:,} (IMR_MAX_TEXT_CHARS)")
+    return _prepared(doc.path, doc, options, row_of=unit.table)
+
+
+def _prepared(name: str, doc: Document, options: PrepareOptions, row_of: str | None = None) -> Prepared:
     sections = split_sections(doc.text, doc.letter_format)
     chunks = chunk_sections(doc.doc_id, doc.text, sections, size=options.chunk_size, overlap=options.chunk_overlap)
     if len(chunks) > options.max_chunks:
         return Prepared(name, failed=f"{len(chunks):,} chunks, more than the limit of {options.max_chunks:,} "
                         "per document (IMR_MAX_CHUNKS_PER_DOCUMENT)")
-    prepared = Prepared(name, doc, [(c, text_hash(c.text)) for c in chunks], case_number_of(doc.text, doc.letter_format))
+    prepared = Prepared(name, doc, [(c, text_hash(c.text)) for c in chunks], case_number_of(doc.text, doc.letter_format),
+                        row_of=row_of)
     if options.extract == "rules":
         prepared.extraction = extract_rules(doc)
     return prepared
-
-
-def prepare_letters(items: list[tuple[Path, str | None]], options: PrepareOptions) -> list[Prepared]:
-    """prepare_letter over a few files (one task of a worker process)."""
-    return [prepare_letter(path, previous, options) for path, previous in items]
 
 
 class LexicalFeed:
