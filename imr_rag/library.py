@@ -20,6 +20,7 @@ from imr_rag.index.lexical import LexicalIndex
 from imr_rag.index.retrieval import SEARCH_MODES, Ranking
 from imr_rag.ingest.documents import iter_letter_files
 from imr_rag.ingest.pipeline import IngestReport, Progress, _no_progress, run_ingest
+from imr_rag.ingest.tabular import is_table, stored_rows
 from imr_rag.ingest.writelock import OnWait, _no_wait_notice, writer_lock
 from imr_rag.schema import ChunkRow, Hit, SearchFilters
 from imr_rag.settings import Settings
@@ -121,7 +122,9 @@ class Library:
         targets = []
         for path in iter_letter_files(paths):
             name = str(path)
-            if name not in failed and (doc_id := self.catalog.doc_for_path(name)):
+            if is_table(name):  # each row of a table is a document
+                targets.extend(stored_rows(name, self.catalog.has_document))
+            elif name not in failed and (doc_id := self.catalog.doc_for_path(name)):
                 targets.append((name, doc_id))
         return targets, list(failed.items())
 

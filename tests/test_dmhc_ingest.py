@@ -311,3 +311,13 @@ def test_the_row_checks_show_in_review(tmp_path: Path, capsys) -> None:
         row = catalog.db.execute("SELECT published_determination, needs_review FROM decisions"
                                  " WHERE case_number = 'MN24-10002'").fetchone()
         assert tuple(row) == ("upheld", 1)
+
+
+def test_extract_of_a_csv_extracts_its_rows(tmp_path: Path, capsys) -> None:
+    data, output = tmp_path / "data", tmp_path / "out.jsonl"
+    export = write_csv(tmp_path / "dmhc.csv", [a_row("MN24-10001"), a_row("MN24-10002", OVERTURNED), ["bad"]])
+    code, _, err = cli(capsys, data, "extract", "--backend", "rules", str(export), "--output", str(output))
+    assert code == 1 and f"FAILED {export} row 3" in err
+    lines = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [(Path(x["source"]).name, x["decision"] and x["decision"]["report_year"]) for x in lines] == [
+        ("dmhc.csv row 3", None), ("dmhc.csv#MN24-10001", 2024), ("dmhc.csv#MN24-10002", 2024)]

@@ -80,6 +80,19 @@ def table_rows(table: str, stored: Callable[[str], bool]) -> Iterator[RowUnit | 
         yield RowOutcome(table, failed=f"cannot read file: {exc.strerror or exc}")
 
 
+def stored_rows(table: str, stored: Callable[[str], bool]) -> Iterator[tuple[str, str]]:
+    """(row name, doc id) of each readable row of `table` whose version is stored (what `extract
+    FILE.csv` extracts after ingesting it), streamed; nothing for an unreadable table."""
+    try:
+        for read in read_rows(Path(table)):
+            if read.ok:
+                doc_id = doc_id_for(hashlib.sha256(read.text.encode("utf-8")).hexdigest())
+                if stored(doc_id):
+                    yield row_path(table, read.reference_id), doc_id
+    except (UnreadableDocument, OSError):  # reported by the ingest that ran first
+        return
+
+
 def row_document(unit: RowUnit) -> Document:
     """The document of one row: its rendered text, normalised as any letter's."""
     text = unit.read.text
