@@ -61,44 +61,12 @@ KNOWN_ENGINE_GAPS = {
         "a service described by a clause ('after ... authorized 4 sessions, the remaining sessions') is not read",
     "test_chat.py::test_offline_determination_questions[q10]":
         "'fall' describing the patient is refused as a possible season",
-    "test_chat.py::test_grouped_question_reports_rates":
-        "'Which specialties overturn most?' is not read as an overturn-share ranking by specialty",
-    "test_chat.py::test_passage_question_quotes_the_supporting_sentence":
-        "'Why did the IRO find X not medically necessary?' is read as a count, not a why",
     "test_chat.py::test_no_support_says_so":
         "a question about nothing in the library gets a different wording than the test expects",
     "test_chat.py::test_filters_narrow_the_answer":
         "a count question under an outcome filter asks which case is meant",
     "test_chat.py::test_offline_answers_every_dev_item":
         "some either/or outcome wordings of dev items are not answered",
-    "test_analyst_questions.py::test_count_in_a_month_keeps_the_date":
-        "the plan of a count in a month lacks the unit the test reads",
-    "test_analyst_questions.py::test_share_of_a_service":
-        "a share's counted rows are its part, not the whole denominator",
-    "test_analyst_questions.py::test_overturn_rate_by_specialty_names_the_highest":
-        "specialties are ranked one by one, the test expects the letters' full specialty strings",
-    "test_analyst_questions.py::test_compare_two_services":
-        "comparison labels are the linked words, not the services' names",
-    "test_analyst_questions.py::test_guideline_family_specialty_and_format_filters":
-        "'Texas IRO letters' is not read as the tx_iro format in a count",
-    "test_analyst_questions.py::test_partly_authorised_items":
-        "the already-authorised condition is refused outside one case",
-    "test_analyst_questions.py::test_long_lists_are_capped_with_and_more_and_counted_in_full":
-        "'List the disputed items' is refused (read as a ranking without a key)",
-    "test_analyst_questions.py::test_fields_of_a_case[When was case {case} decided?-<lambda>]":
-        "'When was case X decided?' asks which date instead of taking the decision date",
-    "test_analyst_questions.py::test_why_quotes_the_rationale_and_the_guideline":
-        "a why answer quotes the conclusion but not the guideline line",
-    "test_analyst_questions.py::test_cli_json_lists_every_counted_item_and_the_plan":
-        "'List the disputed items' is refused (read as a ranking without a key)",
-    "test_analyst_questions.py::test_app_shows_the_same_text_and_a_table_of_the_counted_items":
-        "a share's counted rows are its part, not the whole denominator",
-    "test_analyst_questions.py::test_an_item_missing_from_the_named_case_is_not_answered_with_the_case_list":
-        "an item the named case does not have is not said with the case's items",
-    "test_analyst_questions.py::test_differ_wording_is_the_comparison":
-        "'how do X and Y differ' is not read as a comparison",
-    "test_analyst_questions.py::test_comparison_without_an_outcome_word_compares_overturn_shares":
-        "comparison labels are the linked words, not the services' names",
     "test_attack_letter_text.py::test_did_you_mean_offers_a_close_item_without_answering_it":
         "'did you mean' is not offered for a service close to an item",
     "test_eval_cli.py::test_answers_suite_scores_offline_answers":

@@ -412,7 +412,8 @@ def test_llm_plan_with_a_date_range_is_executed_in_sql(llm_engine) -> None:
     assert len(chiro) > 0 and answer.value == pytest.approx(len(over) / len(chiro))
     assert first_line(answer).startswith(f"{len(over)} of {len(chiro)} ")
     assert {"field": "decision_date", "op": "between", "value": "2016-11-01", "value2": "2016-12-31"} in answer.plan["where"]
-    assert len(answer.counted) == len(over)
+    # a share's counted rows are its whole denominator, each with its outcome
+    assert len(answer.counted) == len(chiro) and sum(c.determination == "overturned" for c in answer.counted) == len(over)
     assert all("2016-11-01" <= c.decision_date <= "2016-12-31" for c in answer.counted)
     assert f"the newest decision is {newest().isoformat()}" in server.requests[0]["messages"][0]["content"]
 

@@ -61,7 +61,7 @@ def write(question: str, read_as: str, plan: Plan, result: Result, text_of: Call
     answer = b.answer(question, "decision" if plan.operation == "fact" else "count", mode)
     answer.reading = read_as
     answer.value = value
-    answer.plan = plan.model_dump(mode="json", exclude_defaults=True)
+    answer.plan = plan.shown()
     answer.counted = [_counted(r) for r in result.rows if r.item_index is not None]
     answer.counted_total = result.total if answer.counted else 0
     return answer
@@ -120,15 +120,18 @@ def _say_value(b: AnswerBuilder, plan: Plan, result: Result):
 def _say_groups(b: AnswerBuilder, plan: Plan, result: Result) -> list[dict]:
     share = plan.measure.aggregate == "share"
     ranked = [{"label": g.label, "value": g.value} for g in result.groups]
-    for g in result.groups:  # best first; groups with the same value say so
-        tied = plan.operation == "rank" and sum(1 for h in result.groups if h.value == g.value) > 1
+    for g in result.groups:  # best first, numbered by place; groups with the same value share it
+        rank = plan.operation == "rank"
+        tied = rank and sum(1 for h in result.groups if h.value == g.value) > 1
+        place = next(j for j, h in enumerate(result.groups) if h.value == g.value) + 1 if rank else None
         if g.value is None:
             shown = f"no matching {unit_word(plan, 2)}"
         elif share:
-            shown = f"{round(g.value * g.n)} of {g.n} ({100 * g.value:.1f}%)"
+            part = round(g.value * g.n)
+            shown = f"{100 * g.value:.1f}% of {g.n} ({part} {unit_word(plan, part)})"
         else:
             shown = _show(g.value)
-        b.say(f"- {g.label}: {shown}" + (" (tied)" if tied else ""))
+        b.say((f"{place}. " if place else "- ") + f"{g.label}: {shown}" + (" (tied)" if tied else ""))
     if result.tied:
         b.say("Tied at the last place shown: " + ", ".join(result.tied) + ".")
     if not result.groups:

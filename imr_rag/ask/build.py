@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from imr_rag.ask.fields import DATE_FIELDS, FIELDS
-from imr_rag.ask.lexicon import OUTCOMES
+from imr_rag.ask.lexicon import FORMAT_LABELS, OUTCOMES
 from imr_rag.ask.plan import Condition, GroupBy, Measure, Plan, Quantifier, Threshold
 from imr_rag.ask.reading import DATE_FIELD_CHOICES, Parts, Reading
 from imr_rag.ask.vocab import Vocabulary
@@ -39,7 +39,8 @@ def _filters(p: Parts, date_field: str, vocab: Vocabulary) -> tuple[list[Conditi
         said.append(f"{'not ' if neg else ''}reviewer licensed in {state}")
     for fmt, neg in p.formats:
         letters.append(Condition(field="letter_format", op="eq", value=fmt, negate=neg))
-        said.append(f"{'not ' if neg else ''}letter format {fmt}")
+        said.append(f"{'not ' if neg else ''}{FORMAT_LABELS.get(fmt, fmt)} letters"
+                    + ("" if fmt in vocab.letter_formats else " (the library holds none)"))
     for sex in p.sexes:
         letters.append(Condition(field="patient_sex", op="eq", value=sex))
         said.append(f"patient {sex}")
@@ -162,6 +163,8 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         if "count" in cues and (p.units or "items" in p.units):
             return done(Plan(operation="fact", case_number=case, fact="item_count"),
                         f"number of disputed items in case {case}")
+        if "date" in cues and _WHEN_DECIDED.search(text):  # 'when was case X decided': its decision date
+            return done(Plan(operation="fact", case_number=case, fact="decision_date"), f"decision date of case {case}")
         if "date" in cues:
             return Reading("clarify", None, f"a date of case {case}, field not named",
                            f"Which date of case {case}: decision, injury, UR denial, assigned or application received?",
@@ -192,8 +195,17 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
             raise ValueError("a passage question needs the words to look for")
         return done(Plan(operation="passage", search=" ".join(p.service_text), where=letters),
                     f"passages about {' '.join(p.service_text)}")
+    if "authorized_portion" in p.fields:  # 'items with part of the request already authorised'
+        items.append(Condition(field="authorized_portion", op="known", value=None))
+        said.append("part already authorised")
     where = items + letters
+    if ("why" in cues or intent == "why" and "count" not in cues) and p.services and not (p.units and "count" in cues):
+        # 'why did the IRO find X not medically necessary': each matching item's outcome and rationale
+        return done(Plan(operation="why", where=where, search=" ".join(p.service_text)),
+                    f"why, service ≈ {' '.join(p.service_text)}" + _s(said[len(p.services):]))
     # share
+    if oc and _OUTCOME_MOST.search(text) and getattr(_group(p, cues, text), "field", None) in _AGENTS:  # 'which specialties overturn most (often)'
+        cues = cues | {"share"}
     if "share" in cues:
         if not oc:
             raise ValueError("a rate needs the outcome whose share is wanted (overturned or upheld)")
@@ -261,13 +273,14 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         plan = Plan(operation="rank", unit=g_unit, where=where + oc, group_by=group, limit=n or (None if _FULL.search(text) else 1),
                     order="asc" if "min" in cues or _FEWEST.search(text) else "desc")
         return done(plan, f"number of {g_unit} {osaid[0]} by {_glabel(group)}" + (f", top {plan.limit}" if plan.limit else "") + _s(said))
-    if ("rank" in cues or intent == "rank" and "count" not in cues) and not group:
+    if ("rank" in cues or intent == "rank" and not {"count", "list"} & cues) and not group:
         raise ValueError("a ranking needs what to rank by (service, category, specialty, month ...)")
     if yes_no and p.quants[:1] == ["every"] and oc and not letter_word and not p.numbers:
         plan = Plan(unit="items", where=where, measure=Measure(aggregate="share", part=oc), yes_no=True)
         return done(plan, f"whether every matching item was {osaid[0]}" + _s(said))  # 'were all PT requests upheld'
     # quantifiers and thresholds (letters)
     quant = None
+    quant_said = None
     thr = None
     qmode = p.quants[0] if p.quants else None
     count_n = next((x for x in p.numbers if x.op), None)
@@ -280,6 +293,9 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
             quant = Quantifier(mode="some", where=[Condition(field="determination", op="eq", value="upheld")])
             thr = Threshold(op="ge", n=1, where=[Condition(field="determination", op="eq", value="overturned")])
             osaid = ["some upheld and some overturned"]
+        elif qmode == "every" and oc and items:  # 'every medication denied': no medication item decided otherwise
+            quant = Quantifier(mode="none", where=items + [c.model_copy(update={"negate": not c.negate}) for c in oc])
+            quant_said = f"every one of its items that matches {osaid[0]}"
         else:
             quant = Quantifier(mode=qmode, where=cond)
         unit, where = "letters", letters if qmode != "every" or not oc else letters + items
@@ -296,7 +312,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     for fld in other_fields:
         if fld in ("reviewer_licensure", "patient_sex", "priority", "reviewer_specialty", "patient_age"):
             continue
-        if fld in ("guideline", "category"):
+        if fld in ("guideline", "category", "authorized_portion"):
             continue
         raise ValueError(f"'{FIELDS[fld].label}' cannot be used as a filter here")
     if letter_word or quant or thr or not (items or oc or p.services) and not item_word:
@@ -310,13 +326,12 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     if not yes_no and not ({"count", "list"} & cues) and not letter_word and unsure("list"):
         return unsure("list")
     listing = not yes_no and "count" not in cues and ("list" in cues or intent == "list" or letter_word)
-    if listing:
-        unit = plan_unit = "letters"  # the answer is the case numbers
-        del plan_unit
+    if listing:  # the answer is the case numbers, or the items when items are what is listed
+        unit = "items" if item_word and not letter_word and not (quant or thr) and _LIST_ITEMS.match(text) else "letters"
     plan = Plan(unit=unit, where=where, quantifier=quant, threshold=thr,
                 measure=Measure(aggregate="list" if listing else "count"), yes_no=yes_no and not listing)
     head = "which " + unit if listing else ("whether any " if plan.yes_no else "number of ") + unit
-    extra = [osaid[0]] + ([f"{quant.mode} of its items {osaid[0] if oc else 'match'}"] if quant else []) \
+    extra = [osaid[0]] + ([quant_said or f"{quant.mode} of its items {osaid[0] if oc else 'match'}"] if quant else []) \
         + ([f"{thr.op} {thr.n} items"] if thr else []) + said + ([] if p.periods else ["all dates"])
     return done(plan, head + ", " + ", ".join(extra))
 
@@ -326,6 +341,18 @@ _SAID = {"count": "how many", "list": "which cases", "share": "what share", "ave
          "fact": "a fact of one case", "outcome": "the outcome of a case's requests", "why": "why it was decided so",
          "passage": "what the letters say", "yesno": "whether any"}
 """How a clarifying question names each intent ("Did you mean a ranking or how many?")."""
+
+_OUTCOME_MOST = re.compile(r"\b(overturn|overturns|uphold|upholds|approve|approves|deny|denies|reverse|reverses|"
+                           r"overturned|upheld|approved|denied|reversed)\s+(the\s+)?(most|least)(\s+often)?\s*[?.!]*$")
+"""An outcome verb followed by 'most' and nothing counted, the groups being who decides ('which
+specialties overturn most'): how often each decides so, a share; 'which service gets overturned
+the most' (the service is decided on) and 'overturned the most requests' count."""
+_AGENTS = ("reviewer_specialty", "reviewer_licensure")
+_LIST_ITEMS = re.compile(r"\s*(list|show|give|enumerate|name)\b(?!.*\b(cases?|letters?|claims?|files?|case numbers?)\b)")
+"""'List the disputed items': the items are the answer; 'which X requests ...', 'case numbers where
+...' ask for the cases, even when items are named."""
+_WHEN_DECIDED = re.compile(r"\bwhen\b.*\b(decided|ruled|determined|resolved|issued|decide|rule)\b")
+"""'When was it decided': the decision date (no other date is a deciding)."""
 
 _PERSON = re.compile(r"\b(patient|worker|claimant|employee|applicant|person|people)s?\b")
 

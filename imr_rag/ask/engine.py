@@ -19,7 +19,7 @@ from imr_rag.ask.describe import describe_plan
 from imr_rag.ask.execute import run_plan
 from imr_rag.ask.intent import IntentModel
 from imr_rag.ask.llm import NUMBER, LLMClient
-from imr_rag.ask.passages import conclusion_span, mention_sentences, mentioning_hits, quote, quote_hits, rationale_spans, squash
+from imr_rag.ask.passages import conclusion_span, guideline_spans, mention_sentences, mentioning_hits, quote, quote_hits, rationale_spans, squash
 from imr_rag.ask.plan import Condition, Plan
 from imr_rag.ask.reader import Reading, read_question
 from imr_rag.ask.result import Row
@@ -261,7 +261,7 @@ class Asker:
             return asked_back(question, reading.read_as,
                               "I found no passage in the letters that answers this.", status="refused")
         answer = b.answer(question, "passages")
-        answer.reading, answer.plan = reading.read_as, plan.model_dump(mode="json", exclude_defaults=True)
+        answer.reading, answer.plan = reading.read_as, plan.shown()
         return answer
 
     def item_outcomes(self, question: str, reading: Reading, plan: Plan, filters: AnswerFilters) -> Answer:
@@ -279,6 +279,8 @@ class Asker:
         items = [r for r in run_plan(self.library.catalog.db, named, filters, row_limit=self.row_limit).rows
                  if r.item_index is not None]
         items = head_items(items, plan)
+        if not items and plan.case_number:  # the case has no such item: say what it has, answer nothing
+            return self.not_in_case(question, reading, plan, filters)
         if not items:
             answer = asked_back(question, reading.read_as, "No: no disputed item matches.", status="answered")
             answer.value = False
@@ -307,11 +309,26 @@ class Asker:
         outcomes = [r.determination for r in items]
         answer.reading = reading.read_as
         answer.value = verdict if asked else (outcomes[0] if len(outcomes) == 1 else outcomes)
-        answer.plan = plan.model_dump(mode="json", exclude_defaults=True)
+        answer.plan = plan.shown()
         return answer
 
-    def say_items(self, b: AnswerBuilder, items: list[Row]) -> None:
-        """Each item's outcome (citing its outcome line) and its rationale's conclusion."""
+    def not_in_case(self, question: str, reading: Reading, plan: Plan, filters: AnswerFilters) -> Answer:
+        """A service the named case does not dispute: the case's own items, and no outcome."""
+        everything = Plan(unit="items", where=[Condition(field="case_number", op="eq", value=plan.case_number)],
+                          measure=plan.measure.model_copy(update={"aggregate": "list", "part": []}))
+        rows = [r for r in run_plan(self.library.catalog.db, everything, filters, row_limit=self.row_limit).rows
+                if r.item_index is not None]
+        asked = "; ".join(t for c in plan.where if c.field == "service" and not c.negate for t in c.value) or "it"
+        if not rows:
+            message = f"Case {plan.case_number} has no disputed item in the library, so no outcome for {asked}."
+        else:
+            message = (f'Case {plan.case_number} has no disputed item matching "{asked}"; its disputed items are: '
+                       + "; ".join(f"{r.service} ({r.determination.replace('_', ' ')})" for r in rows) + ".")
+        return asked_back(question, reading.read_as, message + " Which one do you mean?", status="clarify")
+
+    def say_items(self, b: AnswerBuilder, items: list[Row], *, guidelines: bool = False) -> None:
+        """Each item's outcome (citing its outcome line), its rationale's conclusion and, with
+        `guidelines`, the line citing the guidelines the reviewer relied on."""
         for row in items:
             text = self.text_of(row.doc_id)
             cites = [b.cite(row.doc_id, row.case_number, row.source, *row.span, "item")] if row.span else []
@@ -322,6 +339,10 @@ class Asker:
             if span is not None:
                 n = b.cite(row.doc_id, row.case_number, row.source, *span, "item")
                 b.say(f'The reviewer concluded: "{squash(text[span[0]:span[1]])}"', [n])
+            for start, end in guideline_spans(self.library.catalog.decision(row.doc_id), row.item_index, text) \
+                    if guidelines else []:
+                n = b.cite(row.doc_id, row.case_number, row.source, start, end, "item")
+                b.say(f'Guidelines relied on: "{squash(text[start:end])}"', [n])
 
     def why(self, question: str, reading: Reading, plan: Plan, filters: AnswerFilters) -> Answer:
         """Why an item was decided so: its outcome line and the conclusion of its own rationale."""
@@ -333,8 +354,8 @@ class Asker:
                               status="refused")
         b = AnswerBuilder(text_of=self.text_of)
         b.say(reading_line(reading.read_as))
-        self.say_items(b, items[:MAX_ITEMS])
+        self.say_items(b, items[:MAX_ITEMS], guidelines=True)
         answer = b.answer(question, "decision")
         answer.reading, answer.value = reading.read_as, [r.determination for r in items]
-        answer.plan = plan.model_dump(mode="json", exclude_defaults=True)
+        answer.plan = plan.shown()
         return answer

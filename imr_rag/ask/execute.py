@@ -4,7 +4,8 @@ the cut of a ranking) in Python. Returns a `Result`: the value and the rows it r
 Conventions (what the answer writer can rely on):
 - aggregate count/list: value = total = how many (items or letters); rows = the counted rows.
 - aggregate share: value = part / denominator (None when the denominator is 0), denominator = the
-  rows without the part, total = the part's rows, rows = the part's rows.
+  rows without the part, total = the part's rows, rows = the denominator's rows (each carries its
+  outcome: a reader checks the part against the whole).
 - avg/median/min/max/earliest/latest: computed per letter (every number and date field is a
   letter's, and so is a duration), whatever the unit; letters lacking the value (for a duration,
   either date) are skipped and a note says how many. total = letters with a value; rows = for
@@ -15,7 +16,7 @@ Conventions (what the answer writer can rely on):
   many groups there were before the cut; each of the first GROUPS_WITH_ROWS groups has
   GROUP_ROWS of its rows (a sample in catalog order, sorted by date).
 - compare: groups = one per segment, in the plan's order (label from segment_labels);
-  total = the number of segments.
+  total = the number of segments; rows = every segment's rows, in order.
 - fact: letter field: value = the field of the case's current decision (a list field as a Python
   list), rows = that letter. Item field: value = a list with one value per matching item, rows =
   the items (Row.value the item's value, a list field joined with ', ').
@@ -121,9 +122,8 @@ def _aggregate(db: sqlite3.Connection, plan: Plan, filters: AnswerFilters | None
     if m.aggregate in ("count", "list"):
         n, rows = _counted(db, sel, letters, row_limit)
         return Result(value=n, total=n, rows=rows)
-    denominator = _scalar(db, count_query(sel, letters))  # a share
-    part_sel = select(plan, filters, per_item=not letters, extra=[*extra, *m.part])
-    part, rows = _counted(db, part_sel, letters, row_limit)
+    denominator, rows = _counted(db, sel, letters, row_limit)  # a share
+    part = _scalar(db, count_query(select(plan, filters, per_item=not letters, extra=[*extra, *m.part]), letters))
     return Result(value=part / denominator if denominator else None, total=part, rows=rows, denominator=denominator)
 
 
@@ -179,12 +179,12 @@ def _rank(db: sqlite3.Connection, plan: Plan, filters: AnswerFilters | None, row
     per_item = not letters or FIELDS[plan.group_by.field].level == "item"
     sel = select(plan, filters, per_item=per_item)
     key = group_key(plan.group_by, sel.alias)
-    rows_sel, columns, where = sel, None, None
+    columns, where = None, None
     if m.aggregate in ("count", "list"):
         groups = {r["k"]: (r["label"], r["n"], r["n"]) for r in _fetch(db, group_count_query(sel, key, letters))}
     elif m.aggregate == "share":
-        rows_sel = select(plan, filters, per_item=per_item, extra=m.part)
-        parts = {r["k"]: r["n"] for r in _fetch(db, group_count_query(rows_sel, key, letters))}
+        part_sel = select(plan, filters, per_item=per_item, extra=m.part)
+        parts = {r["k"]: r["n"] for r in _fetch(db, group_count_query(part_sel, key, letters))}
         groups = {r["k"]: (r["label"], parts.get(r["k"], 0) / r["n"], r["n"])
                   for r in _fetch(db, group_count_query(sel, key, letters))}
     else:
@@ -197,7 +197,7 @@ def _rank(db: sqlite3.Connection, plan: Plan, filters: AnswerFilters | None, row
     per_group = min(GROUP_ROWS, row_limit) if row_limit is not None else GROUP_ROWS
     found: dict[str, list[Row]] = {}
     for k, _ in kept[:GROUPS_WITH_ROWS] if per_group > 0 else []:
-        query = group_rows_query(rows_sel, key, letters, k, per_group, columns=columns, where=where)
+        query = group_rows_query(sel, key, letters, k, per_group, columns=columns, where=where)
         found[k] = [_row(r) for r in _fetch(db, query)]
     out = [Group(label=str(label), value=_number(value) if isinstance(value, float) and m.aggregate != "share"
                  else value, n=n, rows=found.get(k, [])) for k, (label, value, n) in kept]
@@ -231,7 +231,7 @@ def _compare(db: sqlite3.Connection, plan: Plan, filters: AnswerFilters | None, 
         label = plan.segment_labels[k] if k < len(plan.segment_labels) else f"segment {k + 1}"
         n = r.denominator if plan.measure.aggregate == "share" else r.total
         groups.append(Group(label=label, value=r.value, n=n or 0, rows=r.rows))
-    return Result(value=None, total=len(groups), groups=groups)
+    return Result(value=None, total=len(groups), groups=groups, rows=[r for g in groups for r in g.rows])
 
 
 # -- one case ---------------------------------------------------------------------------------------

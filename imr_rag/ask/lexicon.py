@@ -105,6 +105,21 @@ SERVICE_ALIASES = {
 library's services hold every word of it (otherwise the word stays unknown)."""
 
 
+FORMAT_PHRASES = {
+    "texas iro": "tx_iro", "tx iro": "tx_iro", "iro letter": "tx_iro", "iro letters": "tx_iro",
+    "texas letter": "tx_iro", "texas letters": "tx_iro", "texas case": "tx_iro", "texas cases": "tx_iro",
+    "texas decisions": "tx_iro", "texas reviews": "tx_iro", "tx letters": "tx_iro", "tx cases": "tx_iro",
+    "california imr": "ca_dwc_imr", "dwc": "ca_dwc_imr", "dwc imr": "ca_dwc_imr", "workers comp": "ca_dwc_imr",
+    "workers' comp": "ca_dwc_imr", "workers compensation": "ca_dwc_imr", "maximus": "ca_dwc_imr",
+    "dmhc": "ca_dmhc_imr", "dmhc imr": "ca_dmhc_imr", "health plan": "ca_dmhc_imr", "health plans": "ca_dmhc_imr",
+    "managed health care": "ca_dmhc_imr", "managed care": "ca_dmhc_imr",
+}
+"""Words naming a letter format (a source): a condition on the letter's format, even when the
+library holds no letter of it (the answer is then 0, said as such, never an unread word)."""
+FORMAT_LABELS = {"tx_iro": "Texas IRO", "ca_dwc_imr": "California DWC IMR", "ca_dmhc_imr": "California DMHC IMR"}
+"""How a reading names each letter format."""
+
+
 def _add(table: dict, phrase: str, kind: str, value) -> None:
     key = tuple(phrase.split())
     table.setdefault(key, (kind, value))
@@ -153,11 +168,8 @@ def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]
     for outcome, words in OUTCOMES.items():
         for w in words.split():
             _add(t, w, "outcome", outcome)
-    for phrase, fmt in (("texas iro", "tx_iro"), ("tx iro", "tx_iro"), ("iro letter", "tx_iro"),
-                        ("texas letter", "tx_iro"), ("texas letters", "tx_iro"), ("texas case", "tx_iro"),
-                        ("texas cases", "tx_iro"), ("california imr", "ca_dwc_imr"), ("dwc", "ca_dwc_imr")):
-        if fmt in vocab.letter_formats:
-            _add(t, phrase, "format", fmt)
+    for phrase, fmt in FORMAT_PHRASES.items():  # every format the tool reads, present in the library or not
+        _add(t, phrase, "format", fmt)
     for phrase, expansion in SERVICE_ALIASES.items():  # linked only when the library has the words
         if all(w in vocab.service_words for w in expansion.split()):
             _add(t, phrase, "service", expansion)

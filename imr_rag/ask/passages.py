@@ -71,6 +71,38 @@ def rationale_spans(decision: Decision | None, item_index: int, text: str) -> li
             if not OUTCOME_LINE.search(text, a, e)]
 
 
+GUIDELINE_REACH = 3000
+"""Characters before an item's rationale searched for the line citing its guidelines."""
+
+
+def guideline_spans(decision: Decision | None, item_index: int, text: str) -> list[tuple[int, int]]:
+    """The lines of the letter that cite the item's reviewer guidelines ("MAXIMUS guideline:
+    Decision based on ODG ..."): each citation the record holds, found verbatim between the
+    item's outcome line (or a reach before its rationale) and the end of its rationale."""
+    if not decision or item_index >= len(decision.items):
+        return []
+    item = decision.items[item_index]
+    ev = item.evidence
+    anchor = ev.rationale or ev.determination
+    if anchor is None:
+        return []
+    lo = ev.determination.start if ev.determination else max(0, anchor.start - GUIDELINE_REACH)
+    hi = anchor.end
+    spans = []
+    for g in item.guidelines:
+        if g.cited_by != "reviewer" or not g.citation.strip():
+            continue
+        at = text.find(g.citation.strip(), lo, hi)
+        if at < 0:
+            continue
+        start = text.rfind("\n", lo, at) + 1 or lo
+        end = text.find("\n", at)
+        span = (max(start, lo), end if 0 <= end <= hi else at + len(g.citation.strip()))
+        if span not in spans:
+            spans.append(span)
+    return spans
+
+
 def conclusion_span(spans: list[tuple[int, int]], text: str, determination: str, service: str) -> tuple[int, int] | None:
     """The rationale's conclusion for the item: the last sentence that states necessity the way the
     outcome does, preferably one about the request; None when no sentence does (the last sentence

@@ -151,3 +151,11 @@ class Plan(BaseModel):
                                          or (self.case_number is None and FIELDS[self.fact].level == "letter")):
             raise ValueError("fact needs a field, and a case number for a fact of a letter")
         return self
+
+    def shown(self) -> dict:
+        """The plan as an answer carries it (JSON, defaults left out but for what every plan
+        says: its operation, its unit and its measure's aggregate)."""
+        shown = self.model_dump(mode="json", exclude_defaults=True)
+        shown.update(operation=self.operation, unit=self.unit)
+        shown.setdefault("measure", {})["aggregate"] = self.measure.aggregate
+        return shown

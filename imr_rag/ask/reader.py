@@ -128,6 +128,8 @@ def _inside_service(words: list[Word], i: int, size: int, vocab: Vocabulary) -> 
 def stems(word: str) -> list[str]:
     """The word and its plural-, possessive- and -ing-blind forms ('mri's', 'mris', 'screening')."""
     out = [word, plural_blind(word)]
+    if word.endswith("ies") and len(word) > 4:
+        out.append(word[:-3] + "y")  # 'specialties', 'therapies', 'injuries'
     for suffix in ("'s", "s", "es", "ing"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 2:
             out.append(word[: -len(suffix)])
@@ -228,7 +230,7 @@ def _collect(words: list[Word], vocab: Vocabulary) -> Parts:
         after = _next_content(words, words.index(nxt)) if nxt is not None else None
         if kind == "cue" and value == "by" and nxt is not None and (
                 nxt.text in AGENT_WORDS and not (after is not None and after.kind == "field")
-                or nxt.kind in ("specialty", "unit")):
+                or nxt.kind in ("specialty", "unit") or nxt.kind == "cue" and nxt.value == "context"):
             continue  # 'overturned by IMR', 'reviewed by a surgeon', '(by item)': not a grouping
         if kind == "cue" and value == "by":
             tgt = next((x for x in words[idx + 1:] if x.kind != "function" and not x.tail), None)
@@ -457,6 +459,11 @@ def _conditions(plan: Plan) -> list:
     return out
 
 
+_CONDITION_FIELDS = frozenset({"authorized_portion", "diagnoses", "item_count"})
+"""Fields that, when named, change which rows count or what is computed: a plan that does not use
+one answers another question."""
+
+
 def _unused_slots(p: Parts, plan: Plan) -> list[str]:
     """Numbers, periods and date fields the question names that the plan does not use."""
     conds = _conditions(plan)
@@ -473,7 +480,7 @@ def _unused_slots(p: Parts, plan: Plan) -> list[str]:
         return out
     given = {"guideline": p.guidelines, "category": p.categories}
     out += [f"the field '{FIELDS[f].label}'" for f in dict.fromkeys(p.fields)
-            if (FIELDS[f].kind == "date" or f in given and not given[f]) and f not in used]
+            if (FIELDS[f].kind == "date" or f in given and not given[f] or f in _CONDITION_FIELDS) and f not in used]
     return out
 
 

@@ -170,7 +170,7 @@ def _relative(m: re.Match, today: dt.date) -> tuple[dt.date, dt.date, str] | Non
     if g["today"]:
         d = today if g["today"] == "today" else today - dt.timedelta(days=1)
         return d, d, d.isoformat()
-    if g["this"]:
+    if g["this"] and g["this"] != "past":  # 'the past year' is the 12 months to today, below
         unit, which = g["unit2"], g["this"]
         back = which in ("last", "previous", "past")
         if unit == "year":
@@ -191,7 +191,7 @@ def _relative(m: re.Match, today: dt.date) -> tuple[dt.date, dt.date, str] | Non
         return start, start + dt.timedelta(days=6), f"week of {start.isoformat()}"
     n_raw = (g["n"] or "one").replace("couple of", "couple").strip()
     n = int(n_raw) if n_raw.isdigit() else _NUMBER_WORDS.get(n_raw, 1)
-    unit = g["unit"].rstrip("s")
+    unit = (g["unit"] or g["unit2"]).rstrip("s")
     days = {"day": 1, "week": 7}.get(unit)
     if days:
         start = today - dt.timedelta(days=n * days - 1)
