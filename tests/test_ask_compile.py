@@ -64,7 +64,10 @@ def count(db: sqlite3.Connection, **plan) -> int:
 
 
 def spec_parts(text: str | None) -> list[str]:
-    return [" ".join(p.replace("&", " and ").split()).lower() for p in (text or "").split(",") if p.strip()]
+    """A letter's specialties as the ranking keys them: split at commas, '&' = 'and', case-blind,
+    'Orthopaedic' = 'Orthopedic'."""
+    return [" ".join(p.replace("&", " and ").split()).lower().replace("orthopaedic", "orthopedic")
+            for p in (text or "").split(",") if p.strip()]
 
 
 def kept_with_ties(values: dict[str, float], limit: int) -> tuple[dict[str, float], set[str]]:

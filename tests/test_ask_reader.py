@@ -293,7 +293,7 @@ def test_a_letter_date_field_counts_letters(vocab, intents, q):
     assert r.status == "plan" and r.plan.unit == "letters"
 
 
-@pytest.mark.parametrize("q", ["median age of injured claimants in the 2017 decisions",
+@pytest.mark.parametrize("q", ["median age of claimants injured in the 2017 decisions",
                                "earliest date of injury among 2017 letters"])
 def test_a_period_far_from_its_date_field_asks_which_date(vocab, intents, q):
     r = read(q, vocab, intents)
@@ -430,3 +430,51 @@ def test_part_already_authorised_is_the_authorized_portion(vocab, intents):
 def test_decision_on_a_service_is_its_outcome(vocab, intents, q):
     r = read(q, vocab, intents)
     assert r.status == "plan" and (r.plan.yes_no or r.plan.fact == "determination") and r.plan.operation != "passage"
+
+
+# -- wordings met in the blind dev2 bank (2026-12-07) ---------------------------------------------
+
+@pytest.mark.parametrize("q,outcome", [("how many mri requests were green-lit", "overturned"),
+                                       ("# of drug requests flipped in the workers favor", "overturned"),
+                                       ("how many mri requests were knocked back", "upheld"),
+                                       ("how many injection requests stayed denied", "upheld")])
+def test_plain_words_for_who_won_are_outcomes(vocab, intents, q, outcome):
+    r = read(q, vocab, intents)
+    assert r.status == "plan" and outcome in r.read_as
+
+
+def test_an_unknown_word_where_an_outcome_stands_is_asked_not_counted_past(vocab, intents):
+    r = read("how many mri requests were blorped", vocab, intents)
+    assert r.status == "clarify" and "blorped" in r.read_as and "overturned" in r.choices
+
+
+def test_typos_and_shortenings_of_known_words_are_read_and_said(vocab, intents):
+    r = read("which cases had an mri reqeust", vocab, intents)
+    assert r.status == "plan" and ("reqeust", "request") in r.corrections and "'reqeust' -> request" in r.read_as
+    short = read("which cases included a chiro request", vocab, intents)
+    assert short.status == "plan" and any(a == "chiro" and b.startswith("chiropract") for a, b in short.corrections)
+    dental = read("how many dental claims were decided", vocab, intents)  # a short real word is no typo of 'denial'
+    assert not any(b == "denial" for _, b in dental.corrections)
+
+
+def test_on_or_after_includes_the_day_and_is_no_comparison(vocab, intents):
+    r = read("which cases were decided on or after feb 20 2017 but before 2018", vocab, intents)
+    assert r.status == "plan" and r.plan.operation == "aggregate"
+    bounds = {(c.op, c.value) for c in r.plan.where if c.field == "decision_date"}
+    assert ("ge", "2017-02-20") in bounds and ("le", "2017-12-31") in bounds
+
+
+def test_the_case_with_the_most_items_is_the_extreme_item_count(vocab, intents):
+    r = read("which case had the most disputed items", vocab, intents)
+    assert r.status == "plan" and r.plan.which and r.plan.measure.field == "item_count"
+    assert r.plan.measure.aggregate == "max"
+
+
+def test_months_group_by_the_date_named(vocab, intents):
+    r = read("month with the most UR denials", vocab, intents)
+    assert r.status == "plan" and r.plan.group_by.field == "ur_denial_date" and r.plan.group_by.part == "month"
+
+
+def test_the_past_year_is_the_twelve_months_to_today():
+    (slot,) = find_periods("injuries in the past year", dt.date(2017, 6, 30), [])
+    assert (slot.value.start, slot.value.end) == ("2016-07-01", "2017-06-30")

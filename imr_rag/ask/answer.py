@@ -152,7 +152,8 @@ def _cite_rows(b: AnswerBuilder, plan: Plan, rows: list[Row], total: int) -> Non
               + flag, cites)
     if len(rows) > MAX_CITED:
         b.say(f"... and {len(rows) - MAX_CITED} more (all of them in the counted table).")
-    elif total > len(rows) and plan.operation not in ("rank", "compare"):  # groups are counts, not rows
+    elif total > len(rows) and plan.operation not in ("rank", "compare") \
+            and plan.measure.aggregate in ("count", "list", "share"):  # groups are counts, not rows; an extreme lists its holders
         b.say(f"... and {total - len(rows)} more not listed.")
 
 

@@ -199,7 +199,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         items.append(Condition(field="authorized_portion", op="known", value=None))
         said.append("part already authorised")
     where = items + letters
-    if ("why" in cues or intent == "why" and "count" not in cues) and p.services and not (p.units and "count" in cues):
+    if "why" in cues and p.services and "count" not in cues:
         # 'why did the IRO find X not medically necessary': each matching item's outcome and rationale
         return done(Plan(operation="why", where=where, search=" ".join(p.service_text)),
                     f"why, service ≈ {' '.join(p.service_text)}" + _s(said[len(p.services):]))
@@ -207,6 +207,8 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     if oc and _OUTCOME_MOST.search(text) and getattr(_group(p, cues, text), "field", None) in _AGENTS:  # 'which specialties overturn most (often)'
         cues = cues | {"share"}
     if "share" in cues:
+        if unit == "letters" and not _LETTER_NOUN.search(text):
+            unit = "items"  # 'overturn rate for female patients': of their requests; letters only when named
         if not oc:
             raise ValueError("a rate needs the outcome whose share is wanted (overturned or upheld)")
         group = _group(p, cues, text)
@@ -240,7 +242,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     # durations and averages
     if duration:
         agg = "median" if "median" in cues else "max" if "max" in cues else "min" if "min" in cues else "avg"
-        if agg in ("max", "min") and intent in ("extreme", "list", "rank"):  # the case(s) holding the extreme
+        if agg in ("max", "min") and _WHICH_CASE.search(text):  # the case(s) holding the extreme
             plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, duration=pair), which=True)
             return done(plan, f"case with the {'longest' if agg == 'max' else 'shortest'} time from "
                         f"{FIELDS[pair[0]].label} to {FIELDS[pair[1]].label}" + _s(said))
@@ -263,12 +265,24 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field=fld))
         return done(plan, f"{agg} {FIELDS[fld].label}" + _s(said))
     # ranking
-    group = _group(p, cues, text)
+    try:
+        group = _group(p, cues, text)
+    except _MostItems:  # 'which case had the most disputed items': the letters holding the extreme count
+        if oc or items or p.services:
+            raise ValueError("ranking letters by how many of their items match is not supported") from None
+        agg = "min" if "min" in cues or _FEWEST.search(text) else "max"
+        plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field="item_count"), which=True)
+        return done(plan, f"case with the {'fewest' if agg == 'min' else 'most'} disputed items" + _s(said))
     if group and not ({"rank", "by"} & cues) and unsure("rank"):
         return unsure("rank")
     if group and ("rank" in cues or "by" in cues or intent == "rank"):
         g_unit = unit if (letter_word or item_word) else ("letters" if FIELDS[group.field].level == "letter"
                                                           and not p.outcomes and not items else "items")
+        if _COUNTS_LETTERS.search(text):  # 'services by number of cases they appear in', 'in the most letters'
+            g_unit = "letters"
+        elif letter_word and not _COUNTS_LETTERS.search(text) and re.search(r"\b(in|of|from)\s+(\S+\s+)?(letters|decisions|cases)\b", text) \
+                and FIELDS[group.field].level == "item":
+            g_unit = "items"  # 'top categories in 2017 decisions': the letters are the scope
         n = next((int(x.value) for x in p.numbers if x.op is None), None)
         plan = Plan(operation="rank", unit=g_unit, where=where + oc, group_by=group, limit=n or (None if _FULL.search(text) else 1),
                     order="asc" if "min" in cues or _FEWEST.search(text) else "desc")
@@ -348,6 +362,13 @@ _OUTCOME_MOST = re.compile(r"\b(overturn|overturns|uphold|upholds|approve|approv
 specialties overturn most'): how often each decides so, a share; 'which service gets overturned
 the most' (the service is decided on) and 'overturned the most requests' count."""
 _AGENTS = ("reviewer_specialty", "reviewer_licensure")
+_COUNTS_LETTERS = re.compile(r"\b(most|fewest|number of|# of|count of|how many|by)\s+(\w+\s+){0,2}?"
+                             r"(cases|letters|claims|files|decisions)\b")
+"""Letters are what is counted ('by number of cases', 'in the most letters')."""
+_WHICH_CASE = re.compile(r"\b(which|what|whose|name the|list the|show the)\s+(\w+\s+)?(case|cases|letter|letters|claim|"
+                         r"claims|file|files|worker|patient|claimant|one)\b")
+"""The question asks for the cases holding a value ('which case waited longest'), not the value."""
+_LETTER_NOUN = re.compile(r"\b(letters?|cases?|claims?|files?|decisions?|determinations?)\b")
 _LIST_ITEMS = re.compile(r"\s*(list|show|give|enumerate|name)\b(?!.*\b(cases?|letters?|claims?|files?|case numbers?)\b)")
 """'List the disputed items': the items are the answer; 'which X requests ...', 'case numbers where
 ...' ask for the cases, even when items are named."""
@@ -368,14 +389,19 @@ _FULL = re.compile(r"\b(rank|ranked|ranking|breakdown|distribution|by|per|each|b
 _FEWEST = re.compile(r"\b(fewest|least|lowest|smallest)\b")
 
 
+class _MostItems(Exception):
+    """The question ranks letters by their number of items."""
+
+
 def _group(p: Parts, cues: set[str], text: str = "") -> GroupBy | None:
     if "by" in cues and any(k == "cue" and v == "outcome_q" or k == "unit" and v == "decisions"
                             for k, v in p.by_targets):
         return GroupBy(field="determination")  # 'by outcome'
     for part in ("month", "quarter", "year"):
-        if part in cues:
-            return GroupBy(field="decision_date", part=part)
-    if "reviewer_specialty" in p.fields:
+        if part in cues:  # by the month of the date named ('month with the most UR denials'), else the decision's
+            named = [f for f in dict.fromkeys(p.fields) if f in DATE_FIELDS]
+            return GroupBy(field=named[0] if len(named) == 1 else "decision_date", part=part)
+    if "reviewer_specialty" in p.fields and not p.specialties:
         return GroupBy(field="reviewer_specialty")
     if "reviewer_licensure" in p.fields and not p.states:
         return GroupBy(field="reviewer_licensure")
@@ -387,7 +413,7 @@ def _group(p: Parts, cues: set[str], text: str = "") -> GroupBy | None:
         return GroupBy(field="guideline")
     if not p.services and ("rank" in cues or "by" in cues):
         if re.search(r"\b(which|what|the)\s+(letter|case|claim|file|decision)\b", text):
-            raise ValueError("ranking letters by their number of items is not supported")
+            raise _MostItems()
         if p.categories and "by" in cues:
             return GroupBy(field="category")
         return GroupBy(field="service_family")  # 'physical therapy' in all its wordings is one group
@@ -395,7 +421,11 @@ def _group(p: Parts, cues: set[str], text: str = "") -> GroupBy | None:
 
 
 def _glabel(g: GroupBy | None) -> str:
-    return "" if g is None else (g.part or FIELDS[g.field].label)
+    if g is None:
+        return ""
+    if g.part:
+        return g.part if g.field == "decision_date" else f"{g.part} of the {FIELDS[g.field].label}"
+    return FIELDS[g.field].label
 
 
 def _segments(p: Parts, plan: Plan, cues: set[str], text: str = "") -> bool:
@@ -412,9 +442,12 @@ def _segments(p: Parts, plan: Plan, cues: set[str], text: str = "") -> bool:
     if len(cats) >= 2:
         kinds.append(([[Condition(field="category", op="eq", value=v)] for v in cats], cats, ("category",)))
     periods = [x for x in p.periods if not x.negated]
+    scope = [x for x in periods if len(periods) > 2 and x.start and x.end and all(
+        y is x or (y.start and y.end and x.start <= y.start and y.end <= x.end) for y in periods)]
+    periods = [x for x in periods if x not in scope]  # 'in 2017, jan or feb': 2017 holds both, no third segment
     if len(periods) >= 2:
-        kinds.append(([[_period_cond(x, "decision_date")] for x in periods], [x.label for x in periods],
-                      ("decision_date",)))
+        kinds.append(([[_period_cond(x, "decision_date"), *(_period_cond(y, "decision_date") for y in scope)]
+                       for x in periods], [x.label for x in periods], ("decision_date",)))
     for values, fld in ((p.sexes, "patient_sex"), ([v for v, n in p.states if not n], "reviewer_licensure"),
                         ([v for v, n in p.priorities if not n], "priority")):
         values = list(dict.fromkeys(values))
@@ -431,9 +464,16 @@ def _segments(p: Parts, plan: Plan, cues: set[str], text: str = "") -> bool:
 
 
 def _compares(cues: set[str], text: str) -> bool:
-    """The question compares: 'vs', 'compare', or 'X or Y' with 'which' / 'more'."""
-    return "compare" in cues or bool(re.search(r"\bor\b", text) and re.search(r"\b(which|more|fewer)\b", text)) \
+    """The question compares: 'vs', 'compare', or 'X or Y' with a comparative ('which had more');
+    'on or after', 'or later', 'X or Y upheld' (either) are no comparison."""
+    text = _NOT_CHOICE.sub(" ", text)
+    return "compare" in cues or bool(re.search(r"\bor\b", text) and re.search(
+        r"\b(more|most|fewer|fewest|less|least|higher|highest|lower|lowest|better|worse)\b", text)) \
         or bool(re.search(r"\b(more|fewer|less)\b.*\bthan\b", text))
+
+
+_NOT_CHOICE = re.compile(r"\b(on or (after|before)|or (later|earlier|after|before|more|fewer|less|older|younger|so)|"
+                         r"more or less|(upheld|overturned|approved|denied) or (upheld|overturned|approved|denied))\b")
 
 
 def _period_cond(per, date_field: str) -> Condition:

@@ -21,7 +21,7 @@ from imr_rag.ask.intent import IntentModel
 from imr_rag.ask.llm import NUMBER, LLMClient
 from imr_rag.ask.passages import conclusion_span, guideline_spans, mention_sentences, mentioning_hits, quote, quote_hits, rationale_spans, squash
 from imr_rag.ask.plan import Condition, Plan
-from imr_rag.ask.reader import Reading, read_question
+from imr_rag.ask.reader import JOINING, Reading, read_question
 from imr_rag.ask.result import Row
 from imr_rag.ask.vocab import Vocabulary, load_vocabulary
 from imr_rag.errors import LLMUnavailable
@@ -215,7 +215,7 @@ class Asker:
             self.library.lexical.terms_near,
         )
         suggestions = f" Did you mean: {'; '.join(reading.suggestions)}?" if reading.suggestions else ""
-        if not hits and len(phrase.split()) > 3:
+        if not hits and len([w for w in phrase.split() if w not in JOINING]) > 3:
             # several words that may each be a service (a list): their absence together shows nothing
             return asked_back(question, reading.read_as, f'"{phrase}" is not one disputed service of the library.'
                               + (suggestions or " Name one service at a time."), status="clarify")

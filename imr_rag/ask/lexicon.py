@@ -17,6 +17,17 @@ OUTCOMES = {
     "partially_overturned": "partially partial partly modified",
 }
 OUTCOME_PHRASES = {"denial stands": "upheld", "denial stood": "upheld", "turned down": "upheld",
+                   # plain words for who won: the worker (the request is approved) or the payer
+                   "green lit": "overturned", "greenlit": "overturned", "okayed": "overturned", "ok'd": "overturned",
+                   "okd": "overturned", "success": "overturned", "successful": "overturned",
+                   "in the worker's favor": "overturned", "in the workers favor": "overturned",
+                   "in the worker's favour": "overturned", "in favor of the worker": "overturned",
+                   "worker's favor": "overturned", "workers favor": "overturned", "in the patient's favor": "overturned",
+                   "in the insurer's favor": "upheld", "in the carrier's favor": "upheld",
+                   "in the employer's favor": "upheld", "in favor of the insurer": "upheld",
+                   "knocked back": "upheld", "shot down": "upheld", "nixed": "upheld", "declined": "upheld",
+                   "refused": "upheld", "stayed denied": "upheld", "remained denied": "upheld", "kept denied": "upheld",
+                   "still denied": "upheld", "stayed upheld": "upheld", "unsuccessful": "upheld",
                    "not approved": "upheld", "partially overturned": "partially_overturned",
                    "partially approved": "partially_overturned", "got overturned": "overturned",
                    # the letters' own wording of the outcome ('is medically necessary' / 'is not ...')
@@ -29,7 +40,7 @@ UNITS = {
     "letters": "letter letters case cases appeals file files claim claims patient patients claimant claimants "
                "worker workers employee employees applicant applicants",
     "decisions": "decision decisions determination determinations imrs reviews review",
-    "items": "disputing at issue in dispute request requests item items treatment treatments service services dispute disputes issue issues "
+    "items": "disputing at issue in dispute request requests req reqs rqst rqsts item items treatment treatments service services dispute disputes issue issues "
              "disputed requested procedure procedures anything",
 }
 CATEGORY_WORDS = {
@@ -50,11 +61,12 @@ QUANTIFIERS = {
 }
 CUES = {
     "count": "how many number count total tally # how much quantity",
-    "list": "which list show cases with case numbers whose",
+    "list": "which list show cases with case numbers case number whose",
     "share": "rate rates % percent pct percentage share proportion fraction how often ratio likelihood chance odds portion",
     "avg": "average avg mean on average typical typically",
     "median": "median",
-    "duration": "how long days time turnaround took take takes elapsed gap lag delay wait waited waiting",
+    "duration": "how long days time turnaround took take takes elapsed gap lag delay wait waited waiting quickly "
+                "fast speed",
     "earliest": "earliest first oldest soonest",
     "latest": "latest most recent newest last recent",
     "min": "youngest minimum min lowest fastest quickest shortest least",
@@ -70,7 +82,8 @@ CUES = {
     "outcome_q": "outcome outcomes result results happened happen decide decided ruled ruling disposition",
     "period": "between after during since before until through within -> > among issued",
     "context": "cite cites cited citing citation citations relied relying rely imr reviewed so far over independent medical review maximus iro reviewer reviewers library database dataset all-time "
-               "overall altogether ever across injured worker "
+               "overall altogether ever across injured worker injured workers injured employee injured employees "
+               "injured claimant injured patient injured person "
                "person people doc doctor doctors physician physicians",
     "month": "month months monthly",
     "quarter": "quarter quarters quarterly",
@@ -152,6 +165,11 @@ def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]
     for phrase, key in (("assignment date", "date_assigned"), ("date of assignment", "date_assigned"),
                         ("came in", "application_received"), ("application date", "application_received"),
                         ("received date", "application_received"), ("date received", "application_received"),
+                        ("apply for imr", "application_received"), ("applied for imr", "application_received"),
+                        ("file for imr", "application_received"), ("filed for imr", "application_received"),
+                        ("apply for an imr", "application_received"), ("applied for an imr", "application_received"),
+                        ("request imr", "application_received"), ("requested imr", "application_received"),
+                        ("appealed to imr", "application_received"),
                         ("denied by utilization review", "ur_denial_date"), ("ur denied", "ur_denial_date"),
                         ("board cert", "reviewer_specialty"), ("what kind of doctor", "reviewer_specialty"),
                         ("kind of doctor", "reviewer_specialty"), ("type of doctor", "reviewer_specialty"),
@@ -234,7 +252,8 @@ def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]
 def _phrases(words: str) -> list[str]:
     """Cue lists hold multi-word phrases; known ones are kept whole."""
     multi = ("how many", "how much", "number", "on average", "how long", "how often", "most recent", "case numbers",
-             "broken down by", "split by", "broken down", "broken out", "break down", "in each", "so far", "at issue", "in dispute", "not counting", "for each", "injured worker", "independent medical review", "all-time")
+             "broken down by", "split by", "broken down", "broken out", "break down", "in each", "so far", "at issue", "in dispute", "not counting", "for each", "injured worker", "injured workers",
+             "injured employee", "injured employees", "injured claimant", "injured patient", "injured person", "case number", "independent medical review", "all-time")
     out, rest = [], f" {words} "
     for m in multi:
         if f" {m} " in rest:

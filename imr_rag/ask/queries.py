@@ -80,8 +80,9 @@ class GroupKey:
 
 def group_key(g: GroupBy, item: str | None) -> GroupKey:
     """The key of a group-by. A list field groups by each value it lists; reviewer_specialty by
-    each specialty it lists (split on commas, '&' read as 'and', case-blind), so a letter whose
-    reviewer is board certified in two specialties counts once for each."""
+    each specialty it lists (split on commas, '&' read as 'and', case-blind, so a letter whose
+    reviewer is board certified in two specialties counts once for each; 'Orthopaedic' is
+    'Orthopedic')."""
     f = FIELDS[g.field]
     col = column(g.field, item)
     if g.part is not None:
@@ -90,7 +91,10 @@ def group_key(g: GroupBy, item: str | None) -> GroupKey:
         key = DATE_PARTS[g.part].format(x=col)
         return GroupKey("", key, key)
     if g.field == "reviewer_specialty":
-        return GroupKey(f" JOIN json_each({specialty_array(col)}) g", "lower(trim(g.value))", "trim(g.value)")
+        # British and American spellings of one specialty are one group (Orthopaedic = Orthopedic)
+        return GroupKey(f" JOIN json_each({specialty_array(col)}) g",
+                        "replace(lower(trim(g.value)), 'orthopaedic', 'orthopedic')",
+                        "replace(trim(g.value), 'Orthopaedic', 'Orthopedic')")
     if f.kind == "list":
         return GroupKey(f" JOIN json_each({col}) g", "g.value", "g.value")
     if g.field == "service_family":  # one group per family, case-blind (families.py)

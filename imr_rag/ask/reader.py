@@ -10,6 +10,7 @@ with the slot evidence."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 
 from imr_rag.ask.build import build_plan
@@ -91,6 +92,42 @@ def tokenize(text: str, taken: list[Slot], vocab: Vocabulary, glued: tuple = ())
             w.kind, w.value = ("service", stem) if stem else ("unknown", None)
             i += 1
     return words
+
+
+_KNOWN_KINDS = ("unit", "outcome", "cue", "field", "quant", "category")
+_WORDS: dict[int, tuple[Vocabulary, frozenset]] = {}
+LEXICON_TYPO_MIN = 7
+"""A typo of a word the reader knows (not a service) is corrected from 7 letters: among shorter
+words one edit reaches other real words ('dental' / 'denial', 'denied' / 'denies')."""
+ABBREVIATION_MIN = 4
+"""Letters a shortened word must keep to be read as the one word it begins ('chiro', 'reqs')."""
+
+
+def _known_word(word: str, vocab: Vocabulary) -> tuple[str, tuple[str, object]] | None:
+    """The one word of the reader's vocabulary `word` is a typo of (the service words' rule, see
+    slots.correct_word) or the shortening of ('chiro' -> chiropractic): (that word, its (kind,
+    value)). None when no word or several meaning different things are close."""
+    lex = _lexicon(vocab)
+    cached = _WORDS.get(id(vocab))
+    if cached is None or cached[0] is not vocab:
+        single = frozenset(k[0] for k, v in lex.items() if len(k) == 1 and v[0] in _KNOWN_KINDS and len(k[0]) >= 4)
+        cached = (vocab, single)
+        _WORDS[id(vocab)] = cached
+    words = cached[1]
+    fix = correct_word(word, words) if len(word) >= LEXICON_TYPO_MIN else None
+    if fix is not None and fix.corrected:
+        return fix.corrected, lex[(fix.corrected,)]
+    stem = word[:-1] if word.endswith("s") else word
+    if len(stem) < ABBREVIATION_MIN or not stem.isalpha():
+        return None
+    longer = sorted(t for t in (*words, *vocab.service_words) if t.startswith(stem) and len(t) > len(stem) + 1)
+    meanings = {lex.get((t,), ("service", t)) for t in longer}
+    if len(meanings) == 1:  # every word it may shorten means the same thing
+        return longer[0], next(iter(meanings))
+    if longer and all(m[0] == "service" for m in meanings) and \
+            len(os.path.commonprefix(longer)) >= len(stem) + ABBREVIATION_MIN:  # chiropractic / chiropractor
+        return longer[0], ("service", longer[0])
+    return None
 
 
 def _service_ngrams(vocab: Vocabulary) -> frozenset[tuple[str, str]]:
@@ -199,6 +236,10 @@ def _collect(words: list[Word], vocab: Vocabulary) -> Parts:
             w.kind, w.value = "cue", "list"  # 'Name the guidelines ...': the imperative, not a person's name
         if w.kind == "unknown":
             fix = correct_word(w.text, vocab.service_words)
+            known = None if fix.corrected else _known_word(w.text, vocab)
+            if known is not None:  # 'reqeust' -> request, 'chiro' -> chiropractic: a word the reader knows
+                p.corrections.append((w.text, known[0]))
+                w.kind, w.value = known[1]
             if fix.corrected:
                 p.corrections.append((w.text, fix.corrected))
                 w.kind, w.value = "service", fix.corrected
@@ -277,6 +318,10 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
                   previous: Plan | None = None) -> Reading:
     """Read `question` into a plan, a question back or a refusal (see module docstring)."""
     text = normalise_question(question)
+    text = re.sub(r"\s+/\s+", " or ", text)  # 'the wheelchair / hospital bed case': either
+    text = re.sub(r"\b(every|each)\s+(single|last)\b", r"\1", text)  # emphasis, not the number one
+    if re.search(r"\b(age|aged|old|oldest|youngest|older|younger|sex|gender|male|female|born|diagnos\w*|dx)\b", text):
+        text = re.sub(r"\bpts?\b", "patient", text)  # 'age of pt': the patient, not physical therapy
     text = re.sub(r"'other'(\s+categor(y|ies))?", "other category", text)  # the category named in quotes
     if re.search(r"\b(board|certified|certification|speciali[sz]\w*)\b", text):
         text = re.sub(r"\b(field|area|discipline)s?\b", "specialty", text)  # 'in which field is he board certified'
@@ -326,8 +371,15 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
         return Reading("clarify", None, f"'{word}' is not a service of the library",
                        f"Did you mean {' or '.join(cands)}?", choices=list(cands), suggestions=list(cands),
                        corrections=fixes)
+    if p.unknown and (p.services or len(p.unknown) > 1) and not _one_phrase(p.unknown[0], words):
+        # a service was read and another phrase was not: it may be a word of the question, not a service
+        phrases = [" ".join(w.text for w in u) for u in p.unknown]
+        return Reading("clarify", None, "not read: " + "; ".join(phrases),
+                       f"I could not read {', '.join(repr(x) for x in phrases)}: it is no service of the library nor a "
+                       "word I know. Could you say it differently (e.g. overturned / upheld, a date, a service)?",
+                       unused=phrases, corrections=fixes)
     if p.unknown:
-        phrase = " ".join(w.text for w in p.unknown[0] if w.kind != "function" or True)
+        phrase = " ".join(w.text for w in _one_phrase(p.unknown[0], words) or p.unknown[0])
         sugg = sorted({t for w in p.unknown[0] for t in correct_word(w.text, vocab.service_words).candidates})
         return Reading("unknown_service", None, f"service ≈ {phrase} (not a service of the library)",
                        f"'{phrase}' names no disputed service in the library.", unknown_phrase=phrase,
@@ -353,6 +405,13 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
             return Reading("clarify", None, reading.read_as + " (no question word: count or list?)",
                            "Do you want how many, or which cases?", choices=["how many", "which cases"],
                            corrections=fixes)
+        verdict = [w for w in dict.fromkeys(p.unread) if not p.outcomes and re.search(
+            rf"\b(were|was|got|get|gets|getting|been|is|are|be|being)\s+(\w+\s+)?{re.escape(w)}\b", text)]
+        if verdict:  # 'requests were blorped': a word where an outcome stands may be one; never count past it
+            return Reading("clarify", None, reading.read_as + "; not read: " + ", ".join(verdict),
+                           f"I could not read {', '.join(repr(w) for w in verdict)}: if it is an outcome, do you mean "
+                           "overturned (approved) or upheld (denied)?", choices=["overturned", "upheld", "any outcome"],
+                           unused=verdict, corrections=fixes)
         if p.unread:  # descriptive words that change nothing counted: answered, and said
             unread = list(dict.fromkeys(p.unread))
             reading.read_as += "; not used: " + ", ".join(unread)
@@ -385,6 +444,26 @@ def _service_numbers(text: str, slots: list[Slot], words: list[Word], vocab: Voc
                      or not text[s.end:s.end + 1].isalnum()):
             out.add((s.start, s.end))
     return out
+
+
+def _one_phrase(unknown: list[Word], words: list[Word]) -> list[Word] | None:
+    """The words of one noun phrase around an unknown phrase when it runs into service words
+    through joining and category words only ('shockwave therapy for the shoulder'): the whole is
+    what the letters are searched for. None when no service word is joined to it."""
+    i, j = words.index(unknown[0]), words.index(unknown[-1])
+    glue = ("function", "category", "service", "unknown")
+    lo, hi = i, j
+    while lo > 0 and words[lo - 1].kind in glue and (words[lo - 1].kind != "function" or words[lo - 1].text in JOINING):
+        lo -= 1
+    while hi + 1 < len(words) and words[hi + 1].kind in glue and (
+            words[hi + 1].kind != "function" or words[hi + 1].text in JOINING):
+        hi += 1
+    run = words[lo:hi + 1]
+    while run and run[-1].kind == "function":
+        run.pop()
+    while run and run[0].kind == "function":
+        run.pop(0)
+    return run if any(w.kind == "service" for w in run) else None
 
 
 def _next_to_date(text: str, word: str, slots: list[Slot]) -> bool:
