@@ -257,27 +257,56 @@ def robustness(summary: dict, fixture) -> dict:
 
 
 # -- retrieval ---------------------------------------------------------------------------------
+GENERATED_QUERIES = "retrieval.jsonl"
+"""Per fixture set, the queries `evals/make_retrieval_queries.py` generates from the gold records
+(service, body part, date and reviewer wordings, no case numbers); reported apart from the small
+hand-made sets, under `generated:<set>` and `generated:all`, so the earlier figures stay comparable."""
+GENERATED = "generated:"
+
+
 def run_retrieval(lib: Library, sets: list[FixtureSet], k_values: tuple[int, ...], log: Log) -> dict:
-    """Per fixture set and mode: recall@k and MRR, letter-level and (for passage questions) passage-level."""
+    """Per fixture set and mode: recall@k and MRR, letter-level and (for passage questions) passage-level;
+    the small question sets first (and their pooled `all`), then the generated queries."""
+    out = _retrieval_over(lib, [(s.name, s.questions, False) for s in sets], k_values, log, ALL)
+    ingested = {name for s in sets for name in s.gold}
+    generated = [(f"{GENERATED}{s.name}", _generated_queries(s, ingested), True) for s in sets]
+    out.update(_retrieval_over(lib, generated, k_values, log, f"{GENERATED}{ALL}"))
+    return out
+
+
+def _generated_queries(fixture: FixtureSet, ingested: set[str]) -> list[Question]:
+    """The set's generated queries whose expected letters (of any set) were all ingested."""
+    from evals.cases import read_questions
+
+    path = fixture.root / GENERATED_QUERIES
+    if not path.is_file():
+        return []
+    return [q for q in read_questions(path) if set(q.expected_source_files) <= ingested]
+
+
+def _retrieval_over(lib: Library, groups: list[tuple[str, list[Question], bool]], k_values: tuple[int, ...],
+                    log: Log, pooled_name: str) -> dict:
+    """Score each (name, questions, any_quote) group; `any_quote`: every question with an expected
+    quote is also scored at passage level, whatever its kind. A pooled row when there are several."""
     depth = max(k_values)
     out: dict = {}
     pooled: dict[str, tuple[list, list]] = {mode: ([], []) for mode in SEARCH_MODES}
-    for fixture in sets:
-        if not fixture.questions:
+    for name, questions, any_quote in groups:
+        if not questions:
             continue
-        log(f"retrieval: {fixture.name} ({len(fixture.questions)} questions)")
-        per_mode, rows = {}, {q.id: {"id": q.id, "question": q.question, "kind": q.kind} for q in fixture.questions}
-        kinds = sorted({q.kind for q in fixture.questions})
+        log(f"retrieval: {name} ({len(questions)} questions)")
+        per_mode, rows = {}, {q.id: {"id": q.id, "question": q.question, "kind": q.kind} for q in questions}
+        kinds = sorted({q.kind for q in questions})
         for mode in SEARCH_MODES:
             ranks, passage_ranks = [], []
             by_kind: dict[str, tuple[list, list]] = {kind: ([], []) for kind in kinds}
-            for q in fixture.questions:
+            for q in questions:
                 hits = lib.search(q.question, k=depth, mode=mode)
                 rank = metrics.first_relevant_rank(hits, q)
                 ranks.append(rank)
                 by_kind[q.kind][0].append(rank)
                 rows[q.id][f"{mode}_rank"] = rank
-                if metrics.is_passage_question(q):
+                if metrics.is_passage_question(q) or (any_quote and q.expected_quote):
                     passage_rank = metrics.first_relevant_rank(hits, q, passage=True)
                     passage_ranks.append(passage_rank)
                     by_kind[q.kind][1].append(passage_rank)
@@ -290,9 +319,9 @@ def run_retrieval(lib: Library, sets: list[FixtureSet], k_values: tuple[int, ...
             pooled[mode][0].extend(ranks)
             pooled[mode][1].extend(passage_ranks)
         per_mode["per_question"] = list(rows.values())
-        out[fixture.name] = per_mode
+        out[name] = per_mode
     if len(out) > 1:
-        out[ALL] = {mode: retrieval_summary(r, p, k_values) for mode, (r, p) in pooled.items()}
+        out[pooled_name] = {mode: retrieval_summary(r, p, k_values) for mode, (r, p) in pooled.items()}
     return out
 
 
