@@ -321,3 +321,60 @@ def test_extract_of_a_csv_extracts_its_rows(tmp_path: Path, capsys) -> None:
     lines = [json.loads(line) for line in output.read_text().splitlines()]
     assert [(Path(x["source"]).name, x["decision"] and x["decision"]["report_year"]) for x in lines] == [
         ("dmhc.csv row 3", None), ("dmhc.csv#MN24-10001", 2024), ("dmhc.csv#MN24-10002", 2024)]
+
+
+# -- the LLM backend -------------------------------------------------------------------------------
+def row_answer(**overrides) -> dict:
+    """What a model reading MN99-90001 correctly answers: every quote copied from its findings."""
+    answer = {
+        "case_number": "MN99-90001", "priority": "Standard", "report_year": 2024, "review_type": "medical_necessity",
+        "diagnosis_category": "Digestive System/ GI", "diagnosis_subcategory": "Obesity",
+        "treatment_category": "Gen Surg Proc", "treatment_subcategory": "Bariatric Surgery", "age_range": "41 to 50",
+        "days_to_review": 21, "days_to_adopt": 3, "reviewer_count": 1, "reviewers_for_outcome": 1,
+        "published_determination": "overturned", "reviewer": {"specialty": "general surgery"},
+        "patient": {"sex": "female"},
+        "items": [{
+            "service": "endoscopic sleeve gastroplasty (ESG)", "category": "surgery", "determination": "overturned",
+            "medically_necessary": True, "service_quote": "endoscopic sleeve gastroplasty (ESG)",
+            "determination_quote": "Therefore, the Health Plan’s denial should be overturned.",
+            "rationale_quote": "The patient meets the criteria of the American Society for Metabolic and Bariatric Surgery.",
+        }],
+    }
+    return answer | overrides
+
+
+def test_the_llm_backend_extracts_the_row_fields_through_the_same_validation(tmp_path: Path) -> None:
+    from llm_server import scripted_llm_server
+
+    from imr_rag.extract.service import ExtractionService
+    from imr_rag.library import Library
+
+    with scripted_llm_server() as llm:
+        settings = make_settings(tmp_path / "data", llm_base_url=llm.base_url, llm_model="test-model")
+        with Library(settings) as lib:
+            lib.ingest([ROWS_CSV], embed=False)
+            doc = lib.catalog.resolve_document("MN99-90001")
+            wrong_item = {**row_answer()["items"][0], "determination": "upheld", "medically_necessary": False,
+                          "determination_quote": "Therefore, the Health Plan’s denial should be overturned."}
+            llm.enqueue(
+                row_answer(review_type="medical necessity"),  # not one of the three kinds: re-asked
+                row_answer(items=[{**row_answer()["items"][0], "determination_quote": "The denial is overturned."}]),
+                row_answer(items=[wrong_item]),  # valid, but says upheld where the findings overturn
+            )
+            service = ExtractionService(settings, lib.catalog, "llm")
+            (result,) = list(service.run(iter([lib.catalog.load_document(doc.doc_id)]), 1))
+            assert result.error is None and (result.llm_calls, result.llm_retries) == (3, 2)
+            first, second, third = llm.requests
+            assert first["tools"][0]["function"]["name"] == "LLMRowDecision"
+            assert "DMHC" in first["messages"][0]["content"] and "Reference ID: MN99-90001" in first["messages"][1]["content"]
+            assert "review_type" in second["messages"][-1]["content"]  # instructor's re-ask names the field
+            assert "quote not found" in third["messages"][-1]["content"]
+            decision = result.decision
+            assert {f: getattr(decision, f) for f in FIELDS if f != "imr_type"} == \
+                   {f: v for f, v in row_answer().items() if f in FIELDS}
+            # the format's checks run on the LLM's record as on the rules parser's
+            assert [f.check for f in decision.review_flags] == ["determination_backed", "determination_column"]
+            row = lib.catalog.db.execute(f"SELECT backend, {', '.join(FIELDS)} FROM decisions WHERE doc_id = ?",
+                                         (doc.doc_id,)).fetchone()
+            assert row["backend"] == "llm" and row["report_year"] == 2024 and row["imr_type"] == "Standard"
+            assert row["diagnosis_category"] == "Digestive System/ GI" and row["published_determination"] == "overturned"
