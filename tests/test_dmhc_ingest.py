@@ -378,3 +378,23 @@ def test_the_llm_backend_extracts_the_row_fields_through_the_same_validation(tmp
                                          (doc.doc_id,)).fetchone()
             assert row["backend"] == "llm" and row["report_year"] == 2024 and row["imr_type"] == "Standard"
             assert row["diagnosis_category"] == "Digestive System/ GI" and row["published_determination"] == "overturned"
+
+
+# -- the eval --------------------------------------------------------------------------------------
+def test_the_eval_scores_the_dmhc_rows_against_their_gold(tmp_path: Path) -> None:
+    from evals.cases import FIXTURES_DIR, resolve_fixture_sets, shared_dir
+    from evals.report import flatten_metrics
+    from evals.runner import EvalOptions, run_eval
+
+    assert resolve_fixture_sets(None, None)[0][0].name == "synthetic"  # letter-only callers get no table set
+    assert [s.name for s in resolve_fixture_sets(None, None, tables=True)[0]] == ["synthetic", "dmhc"]
+    sets, _ = resolve_fixture_sets([FIXTURES_DIR / "dmhc"], shared_dir(), tables=True)
+    (dmhc,) = sets
+    written = sum(1 for g in dmhc.gold.values() if g["source_csv"] == "rows.csv")
+    assert written == 14 and dmhc.tables[0] == ROWS_CSV.resolve()
+    report = run_eval(EvalOptions(sets=sets, suites=("extraction",)), make_settings(tmp_path / "data"))
+    summary = report["extraction"]["rules"]["dmhc"]
+    assert summary["letters"] == len(dmhc.letters) and summary["failed"] == 0
+    assert {name: c["accuracy"] for name, c in summary["row_fields"].items()} == {name: 1.0 for name in summary["row_fields"]}
+    assert summary["fields"]["determination"]["f1"] == 1.0 and summary["grounding_rate"] == 1.0
+    assert flatten_metrics(report)["extraction/rules/dmhc/row_fields/review_type/accuracy"] == 1.0
