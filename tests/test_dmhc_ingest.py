@@ -398,3 +398,65 @@ def test_the_eval_scores_the_dmhc_rows_against_their_gold(tmp_path: Path) -> Non
     assert {name: c["accuracy"] for name, c in summary["row_fields"].items()} == {name: 1.0 for name in summary["row_fields"]}
     assert summary["fields"]["determination"]["f1"] == 1.0 and summary["grounding_rate"] == 1.0
     assert flatten_metrics(report)["extraction/rules/dmhc/row_fields/review_type/accuracy"] == 1.0
+
+
+# -- the app's Decisions tab -----------------------------------------------------------------------
+def _decisions_handler(service):
+    """The Decisions tab's refresh handler of the real app (app.py), built over `service`."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("imr_rag_web_app_test", ROOT / "app.py")
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    demo = app.build_app(service)
+    return app, next(f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "on_decisions")
+
+
+def test_the_decisions_tab_shows_the_dmhc_columns_and_charts_only_with_dmhc_rows(tmp_path: Path) -> None:
+    from imr_rag.faces.app_service import AppService
+    from imr_rag.faces.tabular_view import outcomes_by
+
+    letter = ROOT / "evals" / "fixtures" / "synthetic" / "letters" / "dwc_cm99_0000001.txt"
+    with AppService(make_settings(tmp_path / "data"), seed=False) as service:
+        service.library.ingest([letter], embed=False, extract="rules")
+        app, on_decisions = _decisions_handler(service)
+        no_filters = ("any", "any", "", "", "", False)
+        out = on_decisions(*no_filters)
+        table, row, by_diagnosis = out[2], out[9], out[10]
+        assert list(table.value["headers"]) == app.HEADERS and row.visible is False
+        assert by_diagnosis.value["data"] == []
+
+        service.library.ingest([ROWS_CSV], embed=False, extract="rules")
+        out = on_decisions(*no_filters)
+        table, row, by_diagnosis, by_year = out[2], out[9], out[10], out[11]
+        assert row.visible is True
+        headers = list(table.value["headers"])
+        assert headers[: len(app.HEADERS)] == app.HEADERS and headers[len(app.HEADERS):] == [
+            "Year", "Review type", "Diagnosis category", "Treatment", "Published outcome"]
+        shown = {r[0]: r for r in table.value["data"]}
+        assert shown["MN99-90001"][len(app.HEADERS):] == [2024, "medical necessity", "Digestive System/ GI",
+                                                           "Bariatric Surgery", "overturned"]
+        assert shown["CM99-0000001"][len(app.HEADERS):] == ["", "", "", "", ""]  # a letter has none of them
+        items = service.item_rows()
+        assert sum(r[2] for r in by_diagnosis.value["data"]) == sum(e["items"] for e in outcomes_by(items, "diagnosis_category"))
+        assert sum(r[2] for r in by_year.value["data"]) == sum(1 for r in items if r["report_year"]) > 14
+        years = [r[0] for r in by_year.value["data"]]
+        assert years == sorted(years)
+        # A filter that leaves only letters hides them again.
+        out = on_decisions("ca_dwc_imr", "any", "", "", "", False)
+        assert out[9].visible is False and list(out[2].value["headers"]) == app.HEADERS
+
+
+def test_outcomes_by_counts_dmhc_rows_per_label_and_outcome() -> None:
+    from imr_rag.faces.tabular_view import has_table_rows, outcomes_by
+
+    rows = [{"report_year": 2024, "review_type": "medical_necessity", "diagnosis_category": "Mental", "determination": d}
+            for d in ("upheld", "overturned", "overturned")]
+    rows += [{"report_year": 2021, "review_type": "urgent_care", "diagnosis_category": None, "determination": "upheld"},
+             {"report_year": None, "review_type": None, "diagnosis_category": None, "determination": "upheld"}]
+    assert has_table_rows(rows) and not has_table_rows(rows[-1:])
+    assert outcomes_by(rows, "diagnosis_category") == [
+        {"diagnosis_category": "Mental", "outcome": "upheld", "items": 1},
+        {"diagnosis_category": "Mental", "outcome": "overturned", "items": 2},
+        {"diagnosis_category": "not stated", "outcome": "upheld", "items": 1}]
+    assert [e["report_year"] for e in outcomes_by(rows, "report_year")] == ["2021", "2024", "2024"]
