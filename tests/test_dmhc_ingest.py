@@ -148,6 +148,9 @@ def test_each_row_is_one_document_extracted_and_a_re_ingest_changes_nothing(tmp_
             " WHERE d.case_number = 'MN24-10002'").fetchone()
         assert tuple(row) == (2021, "overturned", "overturned", f"{export}#MN24-10002", str(export))
         assert catalog.case_conflicts() == [] and catalog.orphan_documents() == []
+        assert catalog.stats()["table_rows"] == 16
+    code, out, _ = cli(capsys, data, "stats")
+    assert "documents: 16 (0 paths, 16 rows of DMHC tables)" in out
     code, out, _ = cli(capsys, data, "search", "endoscopic sleeve gastroplasty", "--mode", "lexical", "-k", "1")
     assert code == 0 and "MN99-90001" in out
 
