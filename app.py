@@ -19,16 +19,27 @@ import pandas as pd  # noqa: E402
 from imr_rag.faces.app_service import (  # noqa: E402
     ANY,
     DETERMINATIONS,
+    OUTCOME_COLOURS,
     TABLE_COLUMNS,
     TABLE_HEADERS,
     TABLE_WIDTHS,
     AppService,
+    display_row,
     escape_markdown,
     filters_line,
     human_row,
     make_filters,
     outcome_bars_html,
     overview_html,
+)
+from imr_rag.faces.tabular_view import (  # noqa: E402
+    ROW_COLUMNS,
+    ROW_HEADERS,
+    ROW_WIDTHS,
+    has_table_rows,
+    label_order,
+    outcomes_by,
+    row_values,
 )
 from imr_rag.errors import InvalidFilter  # noqa: E402
 from imr_rag.filters import letter_formats  # noqa: E402
@@ -42,6 +53,10 @@ SCROLL_TO_ANCHOR = """() => { setTimeout(() => {
 }, 150); }"""
 EMPTY_TABLE_LETTER = "<p style='color:#666'>Click a row of the table to read its letter, every extracted span highlighted.</p>"
 HEADERS = [TABLE_HEADERS[c] for c in TABLE_COLUMNS]
+DMHC_HEADERS = HEADERS + [ROW_HEADERS[c] for c in ROW_COLUMNS]  # when the items hold DMHC table rows
+WIDTHS = [TABLE_WIDTHS[c] for c in TABLE_COLUMNS]
+DMHC_WIDTHS = WIDTHS + [ROW_WIDTHS[c] for c in ROW_COLUMNS]
+CHART_COLOURS = {k.replace("_", " "): v for k, v in OUTCOME_COLOURS.items()}
 SCROLL_TO_TABLE_LETTER = """() => { setTimeout(() => {
   const el = document.querySelector('#table-letter .letter-view');
   if (el) el.scrollIntoView({block: 'start'});
@@ -128,7 +143,7 @@ def build_app(service: AppService) -> gr.Blocks:
                     download_parquet = gr.DownloadButton("Download Parquet", size="sm", elem_id="download-parquet")
                 table = gr.Dataframe(
                     headers=HEADERS, interactive=False, wrap=True, max_height=480,
-                    column_widths=[TABLE_WIDTHS[c] for c in TABLE_COLUMNS],
+                    column_widths=WIDTHS,
                     label="Disputed items (click a header to sort, a row to read its letter)",
                     elem_id="decisions-table",
                 )
@@ -148,6 +163,17 @@ def build_app(service: AppService) -> gr.Blocks:
                 gr.Markdown("### Overturn rates", elem_id="overview-title")
                 overview = gr.HTML(elem_id="overview")
                 chart = gr.HTML(elem_id="outcome-chart")
+                with gr.Row(visible=False, elem_id="dmhc-charts") as dmhc_charts:  # shown when DMHC rows are
+                    by_diagnosis = gr.BarPlot(
+                        x="diagnosis_category", y="items", color="outcome", color_map=CHART_COLOURS, x_label_angle=-35,
+                        title="DMHC reviews by diagnosis category", x_title="diagnosis category", y_title="items",
+                        elem_id="dmhc-by-diagnosis",
+                    )
+                    by_year = gr.BarPlot(
+                        x="report_year", y="items", color="outcome", color_map=CHART_COLOURS,
+                        title="DMHC reviews by report year", x_title="report year", y_title="items",
+                        elem_id="dmhc-by-year",
+                    )
 
             with gr.Tab("Library", elem_id="tab-library"):
                 library_stats = gr.Markdown(elem_id="library-stats")
@@ -192,12 +218,18 @@ def build_app(service: AppService) -> gr.Blocks:
             *filter_values, review = values
             filters, problem = filters_or_error(*filter_values)
             if filters is None:  # a table of what the user did not ask for must not stay on screen
-                return (problem, "", pd.DataFrame(columns=HEADERS), "", "", EMPTY_TABLE_LETTER, None, None, None)
-            rows = service.decisions_table(filters, needs_review=review)
-            frame = pd.DataFrame([human_row(r) for r in rows], columns=HEADERS)
+                return (problem, "", pd.DataFrame(columns=HEADERS), "", "", EMPTY_TABLE_LETTER, None, None, None,
+                        *dmhc_views([]))
+            items = service.item_rows(filters, needs_review=review)
+            dmhc = has_table_rows(items)
+            frame = gr.Dataframe(
+                pd.DataFrame([human_row(display_row(r)) + (row_values(r) if dmhc else []) for r in items],
+                             columns=DMHC_HEADERS if dmhc else HEADERS),
+                column_widths=DMHC_WIDTHS if dmhc else WIDTHS,
+            )
             outcome_counts = service.outcome_counts(filters, needs_review=review)
             summary = (
-                f"**{len(rows)} disputed items{' that need review' if review else ''}:** "
+                f"**{len(items)} disputed items{' that need review' if review else ''}:** "
                 + " · ".join(f"{k.replace('_', ' ')} {v}" for k, v in outcome_counts.items())
                 + f" · **{service.needs_review_count(filters)} need review**"
                 + (f"  \n{escape_markdown(applied)}" if (applied := filters_line(filters)) else "")
@@ -211,13 +243,23 @@ def build_app(service: AppService) -> gr.Blocks:
                 str(service.export_file("csv", filters, needs_review=review)),
                 str(service.export_file("jsonl", filters, needs_review=review)),
                 str(service.export_file("parquet", filters, needs_review=review)),
+                *dmhc_views(items),
             )
+
+        def dmhc_views(items):
+            """The DMHC charts' row (shown only when the items hold table rows) and their two plots."""
+            plots = []
+            for column in ("diagnosis_category", "report_year"):
+                entries = outcomes_by(items, column)
+                frame = pd.DataFrame(entries, columns=[column, "outcome", "items"])
+                plots.append(gr.BarPlot(frame, sort=label_order(entries, column) or None))
+            return gr.Row(visible=has_table_rows(items)), *plots
 
         def on_row(evt: gr.SelectData):
             values = list(evt.row_value or [])
-            if len(values) != len(TABLE_COLUMNS):
+            if len(values) not in (len(TABLE_COLUMNS), len(DMHC_HEADERS)):
                 return EMPTY_TABLE_LETTER
-            row = dict(zip(TABLE_COLUMNS, values))
+            row = dict(zip(TABLE_COLUMNS, values))  # the DMHC columns, when shown, come after these
             try:
                 return service.letter_html(str(row["case_number"] or ""), str(row["file"] or ""))
             except KeyError:  # the table changed under the click (a new ingest): read it again
@@ -258,7 +300,7 @@ def build_app(service: AppService) -> gr.Blocks:
             return summary.message(), failures
 
         decision_outputs = [filter_note, counts, table, overview, chart, table_letter, download_csv, download_jsonl,
-                            download_parquet]
+                            download_parquet, dmhc_charts, by_diagnosis, by_year]
         ask_outputs = [answer, sources, cited, history, letter, filter_note]
         ask_inputs = [question, history, *filter_inputs]
         ask.click(on_ask, ask_inputs, ask_outputs)

@@ -1,7 +1,9 @@
 """Fixture sets as data: letters (paths) + gold records + optional questions.
 
 A fixture set is a folder holding gold JSON records (in `gold/` or directly in the folder), each
-naming its letter by `source_file`, and optionally `questions.jsonl`. Letters are looked up in
+naming its letter by `source_file`, and optionally `questions.jsonl`. A table set (`dmhc`) names
+rows instead: `source_csv` and `reference_id`, one gold record per row of a DMHC IMR determinations
+CSV; its `letters` are the rows' names (FILE.csv#REFERENCEID) and its `tables` the CSVs. Letters are looked up in
 the set's own `letters/` folder first, then under the letter roots (the shared folder): as
 `<root>/<set name>/<file>`, `<root>/corpus/<set name>/<file>` or `<root>/<file>`. So the committed
 synthetic set carries its letters, while `dwc-dev` and `seeds` point at the real letters in
@@ -22,6 +24,7 @@ FIXTURES_DIR = EVALS_DIR / "fixtures"
 REPO_ROOT = EVALS_DIR.parent
 DEFAULT_SET = "synthetic"
 SHARED_SETS = ("dwc-dev", "seeds")  # committed gold whose letters live in the shared folder
+TABLE_SETS = ("dmhc",)  # committed gold of table rows: written rows here, real rows in the shared folder
 
 
 class FixtureError(Exception):
@@ -65,15 +68,23 @@ class FixtureSet:
     gold: dict[str, dict] = field(default_factory=dict)  # letter file name -> gold record
     questions: list[Question] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # gold source files whose letter is absent
+    tables: list[Path] = field(default_factory=list)  # a table set's CSVs (its letters are their rows)
+
+    def ingest_paths(self) -> list[Path]:
+        """What to ingest for this set: its letters, or a table set's CSVs."""
+        return list(self.tables) if self.tables else list(self.letters)
 
     def describe(self) -> dict:
-        return {
+        out = {
             "name": self.name,
             "root": str(self.root),
             "letters": len(self.letters),
             "missing_letters": len(self.missing),
             "questions": len(self.questions),
         }
+        if self.tables:
+            out["tables"] = [str(t) for t in self.tables]
+        return out
 
 
 def shared_dir(environ: dict[str, str] | None = None) -> Path | None:
@@ -126,6 +137,27 @@ def _find_letter(name: str, set_folder: Path, set_name: str, letter_roots: list[
     return next((c.resolve() for c in candidates if c.is_file()), None)
 
 
+def _find_table(name: str, set_folder: Path, set_name: str, letter_roots: list[Path]) -> Path | None:
+    """A table set's CSV: in the set's folder (the written rows), else in the shared corpus."""
+    candidates = [set_folder / name, set_folder / "letters" / name]
+    for root in letter_roots:
+        candidates += [root / set_name / name, *sorted((root / "corpus").glob(f"*/{name}")), root / name]
+    return next((c.resolve() for c in candidates if c.is_file()), None)
+
+
+def _add_row(fixture: FixtureSet, record: dict, folder: Path, letter_roots: list[Path]) -> None:
+    name, reference = record["source_csv"], record["reference_id"]
+    table = _find_table(name, folder, fixture.name, letter_roots)
+    if table is None:
+        fixture.missing.append(f"{name}#{reference}")
+        return
+    if table not in fixture.tables:
+        fixture.tables.append(table)
+    row = Path(f"{table}#{reference}")  # the name ingest gives the row's document
+    fixture.letters.append(row)
+    fixture.gold[row.name] = record
+
+
 def load_fixture_set(folder: Path, letter_roots: list[Path]) -> FixtureSet:
     folder = folder.resolve()
     fixture = FixtureSet(name=folder.name, root=folder)
@@ -134,6 +166,9 @@ def load_fixture_set(folder: Path, letter_roots: list[Path]) -> FixtureSet:
             record = json.loads(path.read_text(encoding="utf-8"))
         except ValueError as exc:
             raise FixtureError(f"{path}: not valid JSON ({exc})") from exc
+        if isinstance(record, dict) and "source_csv" in record and "reference_id" in record:
+            _add_row(fixture, record, folder, letter_roots)
+            continue
         if not isinstance(record, dict) or "source_file" not in record:
             continue
         name = record["source_file"]
@@ -152,12 +187,16 @@ def load_fixture_set(folder: Path, letter_roots: list[Path]) -> FixtureSet:
     return fixture
 
 
-def resolve_fixture_sets(dirs: list[Path] | None, shared: Path | None) -> tuple[list[FixtureSet], list[str]]:
+def resolve_fixture_sets(
+    dirs: list[Path] | None, shared: Path | None, *, tables: bool = False
+) -> tuple[list[FixtureSet], list[str]]:
     """The fixture sets to evaluate, and notes on what was skipped.
 
-    No dirs: the synthetic set, plus dwc-dev and seeds when the shared folder is present. Each
-    given dir may be a fixture set, a folder of fixture sets, or a shared letters folder (which
-    brings in the committed dwc-dev and seeds gold with letters from there).
+    No dirs: the synthetic set, plus dwc-dev and seeds when the shared folder is present, plus
+    with `tables` the DMHC table set (its written rows, and its real rows when the shared folder
+    is present). Each given dir may be a fixture set, a folder of fixture sets, or a shared
+    letters folder (which brings in the committed dwc-dev and seeds gold with letters from there).
+    Without `tables` (callers that read letters only) table sets are left out.
     """
     letter_roots = [shared] if shared else []
     folders: list[Path] = []
@@ -165,6 +204,8 @@ def resolve_fixture_sets(dirs: list[Path] | None, shared: Path | None) -> tuple[
         folders.append(FIXTURES_DIR / DEFAULT_SET)
         if shared:
             folders += [FIXTURES_DIR / name for name in SHARED_SETS]
+        if tables:
+            folders += [FIXTURES_DIR / name for name in TABLE_SETS]
     for d in dirs or []:
         if not d.is_dir():
             raise FixtureError(f"no such fixtures folder: {d}")
@@ -187,6 +228,8 @@ def resolve_fixture_sets(dirs: list[Path] | None, shared: Path | None) -> tuple[
             continue
         seen.add(key)
         fixture = load_fixture_set(folder, letter_roots)
+        if fixture.tables and not tables:
+            continue
         if fixture.missing:
             notes.append(
                 f"{fixture.name}: {len(fixture.missing)} of {len(fixture.missing) + len(fixture.letters)}"

@@ -61,7 +61,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         except (OSError, ValueError) as exc:
             return _usage(f"cannot read baseline {args.baseline}: {exc}")
     try:
-        sets, set_notes = resolve_fixture_sets(args.fixtures, shared_dir())
+        sets, set_notes = resolve_fixture_sets(args.fixtures, shared_dir(), tables=True)
     except FixtureError as exc:
         return _usage(str(exc))
     notes += set_notes

@@ -31,6 +31,8 @@ def flatten_metrics(report: dict) -> dict[str, float]:
             out[f"{base}/grounding_rate"] = summary["grounding_rate"]
             if "flag_rate" in summary:
                 out[f"{base}/flag_rate"] = summary["flag_rate"]
+            for field_name, counts in (summary.get("row_fields") or {}).items():  # a table set's row fields
+                out[f"{base}/row_fields/{field_name}/accuracy"] = counts["accuracy"]
     for set_name, per_mode in (report.get("retrieval") or {}).items():
         for mode, summary in per_mode.items():
             if mode == "per_question":
@@ -177,6 +179,10 @@ def _extraction_md(extraction: dict) -> str:
                 f"\nExact-match rate per letter: {fmt(s['exact_match_rate'])}. "
                 f"Grounding rate: {fmt(s['grounding_rate'])} of {s['evidence_spans']} evidence spans."
             )
+            if s.get("row_fields"):
+                parts += ["", "Row fields (accuracy against the gold of each row):", ""]
+                parts.append(table(["field", "accuracy", "correct", "rows"],
+                                   [[n, c["accuracy"], c["correct"], c["rows"]] for n, c in s["row_fields"].items()]))
             if "flag_rate" in s:
                 parts.append(
                     f"\nFlagged for review: {s['flagged_letters']} of {s['letters']} letters ({fmt(s['flag_rate'])}),"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from evals import metrics
@@ -63,13 +63,15 @@ def run_eval(options: EvalOptions, settings: Settings, *, judge=None, log: Log =
         "notes": list(options.notes),
     }
     needs_dense = bool({"retrieval", "answers", "questions"} & set(options.suites))
+    # Table sets (DMHC rows) are scored by the extraction suite; the other suites read letters.
+    letter_options = replace(options, sets=[s for s in options.sets if not s.tables])
     with Library(settings) as lib:
-        letters = [p for s in options.sets for p in s.letters]
-        log(f"ingesting {len(letters)} letters{' (with embeddings)' if needs_dense else ''}")
+        letters = [p for s in options.sets for p in s.ingest_paths()]
+        log(f"ingesting {len(letters)} letters and tables{' (with embeddings)' if needs_dense else ''}")
         ingest = lib.ingest(letters, embed=needs_dense)
         report["ingest"] = {"letters": len(letters), "failed": [{"path": p, "reason": r} for p, r in ingest.failed],
                             "chunks": lib.catalog.stats()["chunks"], "seconds": ingest.as_dict()["seconds"]}
-        doc_ids = {str(p): lib.catalog.doc_for_path(str(p)) for p in letters}
+        doc_ids = {str(p): _doc_id(lib, s, p) for s in options.sets for p in s.letters}
         if {"extraction", "answers", "questions"} & set(options.suites):
             backends = options.backends if "extraction" in options.suites else options.backends[:1]
             report["extraction"], report["llm_usage"] = {}, {}
@@ -83,18 +85,46 @@ def run_eval(options: EvalOptions, settings: Settings, *, judge=None, log: Log =
             if "extraction" not in options.suites:
                 del report["extraction"], report["llm_usage"]  # run only to give the chat engine decisions
         if "retrieval" in options.suites:
-            report["retrieval"] = run_retrieval(lib, options.sets, options.k_values, log)
+            report["retrieval"] = run_retrieval(lib, letter_options.sets, options.k_values, log)
         if "answers" in options.suites:
-            report["answers"] = run_answers(lib, settings, options.sets, doc_ids, judge, log)
+            report["answers"] = run_answers(lib, settings, letter_options.sets, doc_ids, judge, log)
         if "questions" in options.suites:
-            report["questions"] = run_questions(lib, settings, options.sets, doc_ids, log)
+            report["questions"] = run_questions(lib, settings, letter_options.sets, doc_ids, log)
         if "perturbation" in options.suites:
-            report["perturbation"] = run_perturbation(lib, settings, options, log)
+            report["perturbation"] = run_perturbation(lib, settings, letter_options, log)
     report["seconds"] = round(time.perf_counter() - started, 2)
     return report
 
 
+def _doc_id(lib: Library, fixture: FixtureSet, path) -> str | None:
+    """The document of a letter (by its path) or of a table row (by its name, FILE.csv#ID)."""
+    if not fixture.tables:
+        return lib.catalog.doc_for_path(str(path))
+    stored = lib.catalog.resolve_document(str(path))
+    return stored.doc_id if stored and stored.path == str(path) else None
+
+
 # -- extraction --------------------------------------------------------------------------------
+ROW_FIELDS = ("priority", "report_year", "review_type", "diagnosis_category", "diagnosis_subcategory",
+              "treatment_category", "treatment_subcategory", "age_range", "days_to_review", "days_to_adopt",
+              "reviewer_count", "reviewers_for_outcome", "published_determination", "patient_sex")
+"""The fields of a table row's record scored by accuracy against its gold (the letter fields and
+items are scored as for letters)."""
+
+
+def row_field_hits(gold: dict, predicted: dict | None) -> dict[str, bool]:
+    """Per row field: whether the record has the gold value (a failed record has none)."""
+    def value(record: dict, name: str):
+        return (record.get("patient") or {}).get("sex") if name == "patient_sex" else record.get(name)
+
+    return {name: predicted is not None and value(predicted, name) == value(gold, name) for name in ROW_FIELDS}
+
+
+def row_field_accuracy(hits: list[dict[str, bool]]) -> dict:
+    return {name: {"correct": sum(h[name] for h in hits), "rows": len(hits),
+                   "accuracy": sum(h[name] for h in hits) / len(hits) if hits else 0.0} for name in ROW_FIELDS}
+
+
 def run_extraction(
     lib: Library, settings: Settings, sets: list[FixtureSet], doc_ids: dict[str, str | None],
     backend: str, price_per_1k_tokens: float | None,
@@ -108,9 +138,9 @@ def run_extraction(
     results = {r.doc_id: r for r in service.run(documents, len(wanted))}
     texts = {d: lib.catalog.document(d).text for d in wanted}
     per_set: dict = {}
-    every_score, every_grounding, rows_all = [], [], []
+    every_score, every_grounding, rows_all, usage_rows = [], [], [], []
     for fixture in sets:
-        scores, grounded, rows = [], [], []
+        scores, grounded, rows, hits = [], [], [], []
         for path in fixture.letters:
             gold = fixture.gold[path.name]
             doc_id = doc_ids.get(str(path))
@@ -121,20 +151,30 @@ def run_extraction(
             scores.append(score)
             grounded.append(spans)
             rows.append(_letter_row(path.name, gold, result, score, spans))
+            if fixture.tables:
+                hits.append(row_field_hits(gold, predicted))
+                rows[-1]["imperfect_fields"] += [name for name, ok in hits[-1].items() if not ok]
+                rows[-1]["exact"] = rows[-1]["exact"] and all(hits[-1].values())
         summary = metrics.summarize_letters(scores, grounded)
+        if fixture.tables:
+            summary["row_fields"] = row_field_accuracy(hits)
+            summary["exact_match_rate"] = sum(r["exact"] for r in rows) / len(rows) if rows else 0.0
         summary["failed"] = sum(1 for r in rows if r["error"])
         summary.update(flag_counts(rows))
         summary["per_letter"] = rows
         per_set[fixture.name] = summary
+        usage_rows += rows
+        if fixture.tables:  # the pooled row stays the letters' own (comparable with earlier reports)
+            continue
         every_score += scores
         every_grounding += grounded
         rows_all += rows
-    if len(sets) > 1:
+    if sum(1 for s in sets if not s.tables) > 1:
         pooled = metrics.summarize_letters(every_score, every_grounding)
         pooled["failed"] = sum(1 for r in rows_all if r["error"])
         pooled.update(flag_counts(rows_all))
         per_set[ALL] = pooled
-    return per_set, llm_usage(rows_all, price_per_1k_tokens)
+    return per_set, llm_usage(usage_rows, price_per_1k_tokens)
 
 
 def _letter_row(name: str, gold: dict, result, score: metrics.LetterScore, spans: tuple[int, int]) -> dict:
@@ -257,27 +297,56 @@ def robustness(summary: dict, fixture) -> dict:
 
 
 # -- retrieval ---------------------------------------------------------------------------------
+GENERATED_QUERIES = "retrieval.jsonl"
+"""Per fixture set, the queries `evals/make_retrieval_queries.py` generates from the gold records
+(service, body part, date and reviewer wordings, no case numbers); reported apart from the small
+hand-made sets, under `generated:<set>` and `generated:all`, so the earlier figures stay comparable."""
+GENERATED = "generated:"
+
+
 def run_retrieval(lib: Library, sets: list[FixtureSet], k_values: tuple[int, ...], log: Log) -> dict:
-    """Per fixture set and mode: recall@k and MRR, letter-level and (for passage questions) passage-level."""
+    """Per fixture set and mode: recall@k and MRR, letter-level and (for passage questions) passage-level;
+    the small question sets first (and their pooled `all`), then the generated queries."""
+    out = _retrieval_over(lib, [(s.name, s.questions, False) for s in sets], k_values, log, ALL)
+    ingested = {name for s in sets for name in s.gold}
+    generated = [(f"{GENERATED}{s.name}", _generated_queries(s, ingested), True) for s in sets]
+    out.update(_retrieval_over(lib, generated, k_values, log, f"{GENERATED}{ALL}"))
+    return out
+
+
+def _generated_queries(fixture: FixtureSet, ingested: set[str]) -> list[Question]:
+    """The set's generated queries whose expected letters (of any set) were all ingested."""
+    from evals.cases import read_questions
+
+    path = fixture.root / GENERATED_QUERIES
+    if not path.is_file():
+        return []
+    return [q for q in read_questions(path) if set(q.expected_source_files) <= ingested]
+
+
+def _retrieval_over(lib: Library, groups: list[tuple[str, list[Question], bool]], k_values: tuple[int, ...],
+                    log: Log, pooled_name: str) -> dict:
+    """Score each (name, questions, any_quote) group; `any_quote`: every question with an expected
+    quote is also scored at passage level, whatever its kind. A pooled row when there are several."""
     depth = max(k_values)
     out: dict = {}
     pooled: dict[str, tuple[list, list]] = {mode: ([], []) for mode in SEARCH_MODES}
-    for fixture in sets:
-        if not fixture.questions:
+    for name, questions, any_quote in groups:
+        if not questions:
             continue
-        log(f"retrieval: {fixture.name} ({len(fixture.questions)} questions)")
-        per_mode, rows = {}, {q.id: {"id": q.id, "question": q.question, "kind": q.kind} for q in fixture.questions}
-        kinds = sorted({q.kind for q in fixture.questions})
+        log(f"retrieval: {name} ({len(questions)} questions)")
+        per_mode, rows = {}, {q.id: {"id": q.id, "question": q.question, "kind": q.kind} for q in questions}
+        kinds = sorted({q.kind for q in questions})
         for mode in SEARCH_MODES:
             ranks, passage_ranks = [], []
             by_kind: dict[str, tuple[list, list]] = {kind: ([], []) for kind in kinds}
-            for q in fixture.questions:
+            for q in questions:
                 hits = lib.search(q.question, k=depth, mode=mode)
                 rank = metrics.first_relevant_rank(hits, q)
                 ranks.append(rank)
                 by_kind[q.kind][0].append(rank)
                 rows[q.id][f"{mode}_rank"] = rank
-                if metrics.is_passage_question(q):
+                if metrics.is_passage_question(q) or (any_quote and q.expected_quote):
                     passage_rank = metrics.first_relevant_rank(hits, q, passage=True)
                     passage_ranks.append(passage_rank)
                     by_kind[q.kind][1].append(passage_rank)
@@ -290,9 +359,9 @@ def run_retrieval(lib: Library, sets: list[FixtureSet], k_values: tuple[int, ...
             pooled[mode][0].extend(ranks)
             pooled[mode][1].extend(passage_ranks)
         per_mode["per_question"] = list(rows.values())
-        out[fixture.name] = per_mode
+        out[name] = per_mode
     if len(out) > 1:
-        out[ALL] = {mode: retrieval_summary(r, p, k_values) for mode, (r, p) in pooled.items()}
+        out[pooled_name] = {mode: retrieval_summary(r, p, k_values) for mode, (r, p) in pooled.items()}
     return out
 
 

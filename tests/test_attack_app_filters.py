@@ -74,10 +74,11 @@ def test_the_app_api_answers_an_impossible_date_with_an_error_not_an_answer(serv
     assert answer == note and note.startswith("**Filter not applied, nothing shown:**")
     assert "disputed items" not in answer and sources["choices"] == []  # nothing was counted or cited
 
-    note, summary, table, overview, chart, _letter, *downloads = event_data(call_api(url, "on_decisions", [
-        "any", "any", *dates, "", False]))
+    note, summary, table, overview, chart, _letter, *downloads, dmhc_charts, by_diagnosis, by_year = event_data(
+        call_api(url, "on_decisions", ["any", "any", *dates, "", False]))
     assert note.startswith("**Filter not applied, nothing shown:**")
     assert summary == overview == chart == "" and table["data"] == [] and downloads == [None, None, None]
+    assert dmhc_charts["visible"] is False and by_diagnosis["value"]["data"] == by_year["value"]["data"] == []
 
 
 @pytest.mark.slow

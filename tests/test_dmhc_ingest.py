@@ -148,6 +148,9 @@ def test_each_row_is_one_document_extracted_and_a_re_ingest_changes_nothing(tmp_
             " WHERE d.case_number = 'MN24-10002'").fetchone()
         assert tuple(row) == (2021, "overturned", "overturned", f"{export}#MN24-10002", str(export))
         assert catalog.case_conflicts() == [] and catalog.orphan_documents() == []
+        assert catalog.stats()["table_rows"] == 16
+    code, out, _ = cli(capsys, data, "stats")
+    assert "documents: 16 (0 paths, 16 rows of DMHC tables)" in out
     code, out, _ = cli(capsys, data, "search", "endoscopic sleeve gastroplasty", "--mode", "lexical", "-k", "1")
     assert code == 0 and "MN99-90001" in out
 
@@ -321,3 +324,142 @@ def test_extract_of_a_csv_extracts_its_rows(tmp_path: Path, capsys) -> None:
     lines = [json.loads(line) for line in output.read_text().splitlines()]
     assert [(Path(x["source"]).name, x["decision"] and x["decision"]["report_year"]) for x in lines] == [
         ("dmhc.csv row 3", None), ("dmhc.csv#MN24-10001", 2024), ("dmhc.csv#MN24-10002", 2024)]
+
+
+# -- the LLM backend -------------------------------------------------------------------------------
+def row_answer(**overrides) -> dict:
+    """What a model reading MN99-90001 correctly answers: every quote copied from its findings."""
+    answer = {
+        "case_number": "MN99-90001", "priority": "Standard", "report_year": 2024, "review_type": "medical_necessity",
+        "diagnosis_category": "Digestive System/ GI", "diagnosis_subcategory": "Obesity",
+        "treatment_category": "Gen Surg Proc", "treatment_subcategory": "Bariatric Surgery", "age_range": "41 to 50",
+        "days_to_review": 21, "days_to_adopt": 3, "reviewer_count": 1, "reviewers_for_outcome": 1,
+        "published_determination": "overturned", "reviewer": {"specialty": "general surgery"},
+        "patient": {"sex": "female"},
+        "items": [{
+            "service": "endoscopic sleeve gastroplasty (ESG)", "category": "surgery", "determination": "overturned",
+            "medically_necessary": True, "service_quote": "endoscopic sleeve gastroplasty (ESG)",
+            "determination_quote": "Therefore, the Health Plan’s denial should be overturned.",
+            "rationale_quote": "The patient meets the criteria of the American Society for Metabolic and Bariatric Surgery.",
+        }],
+    }
+    return answer | overrides
+
+
+def test_the_llm_backend_extracts_the_row_fields_through_the_same_validation(tmp_path: Path) -> None:
+    from llm_server import scripted_llm_server
+
+    from imr_rag.extract.service import ExtractionService
+    from imr_rag.library import Library
+
+    with scripted_llm_server() as llm:
+        settings = make_settings(tmp_path / "data", llm_base_url=llm.base_url, llm_model="test-model")
+        with Library(settings) as lib:
+            lib.ingest([ROWS_CSV], embed=False)
+            doc = lib.catalog.resolve_document("MN99-90001")
+            wrong_item = {**row_answer()["items"][0], "determination": "upheld", "medically_necessary": False,
+                          "determination_quote": "Therefore, the Health Plan’s denial should be overturned."}
+            llm.enqueue(
+                row_answer(review_type="medical necessity"),  # not one of the three kinds: re-asked
+                row_answer(items=[{**row_answer()["items"][0], "determination_quote": "The denial is overturned."}]),
+                row_answer(items=[wrong_item]),  # valid, but says upheld where the findings overturn
+            )
+            service = ExtractionService(settings, lib.catalog, "llm")
+            (result,) = list(service.run(iter([lib.catalog.load_document(doc.doc_id)]), 1))
+            assert result.error is None and (result.llm_calls, result.llm_retries) == (3, 2)
+            first, second, third = llm.requests
+            assert first["tools"][0]["function"]["name"] == "LLMRowDecision"
+            assert "DMHC" in first["messages"][0]["content"] and "Reference ID: MN99-90001" in first["messages"][1]["content"]
+            assert "review_type" in second["messages"][-1]["content"]  # instructor's re-ask names the field
+            assert "quote not found" in third["messages"][-1]["content"]
+            decision = result.decision
+            assert {f: getattr(decision, f) for f in FIELDS if f != "imr_type"} == \
+                   {f: v for f, v in row_answer().items() if f in FIELDS}
+            # the format's checks run on the LLM's record as on the rules parser's
+            assert [f.check for f in decision.review_flags] == ["determination_backed", "determination_column"]
+            row = lib.catalog.db.execute(f"SELECT backend, {', '.join(FIELDS)} FROM decisions WHERE doc_id = ?",
+                                         (doc.doc_id,)).fetchone()
+            assert row["backend"] == "llm" and row["report_year"] == 2024 and row["imr_type"] == "Standard"
+            assert row["diagnosis_category"] == "Digestive System/ GI" and row["published_determination"] == "overturned"
+
+
+# -- the eval --------------------------------------------------------------------------------------
+def test_the_eval_scores_the_dmhc_rows_against_their_gold(tmp_path: Path) -> None:
+    from evals.cases import FIXTURES_DIR, resolve_fixture_sets, shared_dir
+    from evals.report import flatten_metrics
+    from evals.runner import EvalOptions, run_eval
+
+    assert resolve_fixture_sets(None, None)[0][0].name == "synthetic"  # letter-only callers get no table set
+    assert [s.name for s in resolve_fixture_sets(None, None, tables=True)[0]] == ["synthetic", "dmhc"]
+    sets, _ = resolve_fixture_sets([FIXTURES_DIR / "dmhc"], shared_dir(), tables=True)
+    (dmhc,) = sets
+    written = sum(1 for g in dmhc.gold.values() if g["source_csv"] == "rows.csv")
+    assert written == 14 and dmhc.tables[0] == ROWS_CSV.resolve()
+    report = run_eval(EvalOptions(sets=sets, suites=("extraction",)), make_settings(tmp_path / "data"))
+    summary = report["extraction"]["rules"]["dmhc"]
+    assert summary["letters"] == len(dmhc.letters) and summary["failed"] == 0
+    assert {name: c["accuracy"] for name, c in summary["row_fields"].items()} == {name: 1.0 for name in summary["row_fields"]}
+    assert summary["fields"]["determination"]["f1"] == 1.0 and summary["grounding_rate"] == 1.0
+    assert flatten_metrics(report)["extraction/rules/dmhc/row_fields/review_type/accuracy"] == 1.0
+
+
+# -- the app's Decisions tab -----------------------------------------------------------------------
+def _decisions_handler(service):
+    """The Decisions tab's refresh handler of the real app (app.py), built over `service`."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("imr_rag_web_app_test", ROOT / "app.py")
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    demo = app.build_app(service)
+    return app, next(f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "on_decisions")
+
+
+def test_the_decisions_tab_shows_the_dmhc_columns_and_charts_only_with_dmhc_rows(tmp_path: Path) -> None:
+    from imr_rag.faces.app_service import AppService
+    from imr_rag.faces.tabular_view import outcomes_by
+
+    letter = ROOT / "evals" / "fixtures" / "synthetic" / "letters" / "dwc_cm99_0000001.txt"
+    with AppService(make_settings(tmp_path / "data"), seed=False) as service:
+        service.library.ingest([letter], embed=False, extract="rules")
+        app, on_decisions = _decisions_handler(service)
+        no_filters = ("any", "any", "", "", "", False)
+        out = on_decisions(*no_filters)
+        table, row, by_diagnosis = out[2], out[9], out[10]
+        assert list(table.value["headers"]) == app.HEADERS and row.visible is False
+        assert by_diagnosis.value["data"] == []
+
+        service.library.ingest([ROWS_CSV], embed=False, extract="rules")
+        out = on_decisions(*no_filters)
+        table, row, by_diagnosis, by_year = out[2], out[9], out[10], out[11]
+        assert row.visible is True
+        headers = list(table.value["headers"])
+        assert headers[: len(app.HEADERS)] == app.HEADERS and headers[len(app.HEADERS):] == [
+            "Year", "Review type", "Diagnosis category", "Treatment", "Published outcome"]
+        shown = {r[0]: r for r in table.value["data"]}
+        assert shown["MN99-90001"][len(app.HEADERS):] == [2024, "medical necessity", "Digestive System/ GI",
+                                                           "Bariatric Surgery", "overturned"]
+        assert shown["CM99-0000001"][len(app.HEADERS):] == ["", "", "", "", ""]  # a letter has none of them
+        items = service.item_rows()
+        assert sum(r[2] for r in by_diagnosis.value["data"]) == sum(e["items"] for e in outcomes_by(items, "diagnosis_category"))
+        assert sum(r[2] for r in by_year.value["data"]) == sum(1 for r in items if r["report_year"]) > 14
+        years = [r[0] for r in by_year.value["data"]]
+        assert years == sorted(years)
+        # A filter that leaves only letters hides them again.
+        out = on_decisions("ca_dwc_imr", "any", "", "", "", False)
+        assert out[9].visible is False and list(out[2].value["headers"]) == app.HEADERS
+
+
+def test_outcomes_by_counts_dmhc_rows_per_label_and_outcome() -> None:
+    from imr_rag.faces.tabular_view import has_table_rows, outcomes_by
+
+    rows = [{"report_year": 2024, "review_type": "medical_necessity", "diagnosis_category": "Mental", "determination": d}
+            for d in ("upheld", "overturned", "overturned")]
+    rows += [{"report_year": 2021, "review_type": "urgent_care", "diagnosis_category": None, "determination": "upheld"},
+             {"report_year": None, "review_type": None, "diagnosis_category": None, "determination": "upheld"}]
+    assert has_table_rows(rows) and not has_table_rows(rows[-1:])
+    assert outcomes_by(rows, "diagnosis_category") == [
+        {"diagnosis_category": "Mental", "outcome": "upheld", "items": 1},
+        {"diagnosis_category": "Mental", "outcome": "overturned", "items": 2},
+        {"diagnosis_category": "not stated", "outcome": "upheld", "items": 1}]
+    assert [e["report_year"] for e in outcomes_by(rows, "report_year")] == ["2021", "2024", "2024"]

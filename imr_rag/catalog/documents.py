@@ -97,12 +97,13 @@ class DocumentRecords:
 
     def add_row_document(
         self, *, doc_id: str, file_hash: str, path: str, row_of: str, letter_format: str, case_number: str | None,
-        text: str, source_text: str, offsets: np.ndarray, ends: np.ndarray, chunks: list[tuple[Chunk, str]],
+        text: str, blobs: tuple[bytes, bytes], chunks: list[tuple[Chunk, str]],
     ) -> bool:
         """Insert one row of a published table (`row_of`: the export it was read from) with its
-        chunks. A row has no entry in `sources`: it is identified by its content, never replaced
-        by a path, and a later export without it leaves it in place. Returns True when the case
-        already had a row: this one is the publisher's revision of it, and counts from now on."""
+        chunks; `blobs` are its source text (zlib) and its offset maps (`pack_offsets`). A row has
+        no entry in `sources`: it is identified by its content, never replaced by a path, and a
+        later export without it leaves it in place. Returns True when the case already had a row:
+        this one is the publisher's revision of it, and counts from now on."""
         with self.transaction() as db:
             earlier = case_number is not None and db.execute(
                 "SELECT 1 FROM documents WHERE case_number = ? AND row_of IS NOT NULL LIMIT 1", (case_number,)
@@ -110,10 +111,7 @@ class DocumentRecords:
             db.execute(
                 "INSERT INTO documents (doc_id, file_hash, path, letter_format, case_number, pages, chars, text,"
                 " source_text, offsets, ingested_at, row_of) VALUES (?,?,?,?,?,1,?,?,?,?,?,?)",
-                (
-                    doc_id, file_hash, path, letter_format, case_number, len(text), text,
-                    zlib.compress(source_text.encode("utf-8")), pack_offsets(offsets, ends), time.time(), row_of,
-                ),
+                (doc_id, file_hash, path, letter_format, case_number, len(text), text, *blobs, time.time(), row_of),
             )
             db.executemany(
                 "INSERT INTO chunks (chunk_id, doc_id, ordinal, section, item_index, start, end, text,"
@@ -123,7 +121,6 @@ class DocumentRecords:
                     for n, (c, h) in enumerate(chunks)
                 ],
             )
-            db.execute("DELETE FROM failures WHERE path = ?", (path,))
             _bump_generation(db)
             if earlier:
                 _settle_versions(db, case_number)

@@ -18,6 +18,7 @@ class CatalogStats:
         return {
             "documents": one("SELECT COUNT(*) FROM documents"),
             "paths": one("SELECT COUNT(*) FROM sources"),
+            "table_rows": one("SELECT COUNT(*) FROM documents WHERE row_of IS NOT NULL"),
             "chunks": one("SELECT COUNT(*) FROM chunks"),
             "chunks_embedded": one("SELECT COUNT(*) FROM chunks WHERE embedded = 1"),
             "unique_chunk_texts": one("SELECT COUNT(DISTINCT text_hash) FROM chunks"),

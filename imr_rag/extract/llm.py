@@ -1,8 +1,9 @@
 """Extract a Decision from a letter with an OpenAI-compatible chat model, through instructor.
 
-The model answers an LLM-facing record (`LLMDecision`) whose items carry verbatim quotes instead
-of spans. Validators check every quote against the letter (`align_quote`); a quote that is not
-there makes instructor re-ask, up to `llm_max_retries`. Accepted quotes become Evidence spans.
+The model answers an LLM-facing record (`LLMDecision`, `LLMRowDecision` for a DMHC table row:
+`imr_rag.extract.llm_record`) whose items carry verbatim quotes instead of spans. Validators check
+every quote against the letter (`align_quote`); a quote that is not there makes instructor re-ask,
+up to `llm_max_retries`. Accepted quotes become Evidence spans.
 
 Three limits apply per letter: validation re-asks (`llm_max_retries`), HTTP retries with
 exponential backoff on 429/5xx/timeouts/connection errors (`llm_http_retries`), and a token
@@ -16,7 +17,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
 import instructor
 import openai
@@ -25,30 +26,25 @@ from instructor.core import Hooks, IncompleteOutputException, InstructorError, R
 from instructor.processing.response import handle_response_model, process_response
 from instructor.templating import handle_templating
 from openai.types.chat import ChatCompletion
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo
+from pydantic import BaseModel
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
 from imr_rag.schema import Document
 from imr_rag.errors import ExtractionFailed, ImrError, LLMUnavailable, redact
-from imr_rag.extract.align import align_quote
-from imr_rag.prompts import jinja_literal, prompt_hash, render_messages
-from imr_rag.schema import (
-    SCHEMA_VERSION,
-    Category,
-    Decision,
-    Determination,
-    DisputedItem,
-    Evidence,
-    Guideline,
-    ItemEvidence,
-    Patient,
-    Reviewer,
-    SourceRef,
+from imr_rag.extract.llm_record import (  # noqa: F401  (LLMDecision, to_decision: used by batch and tests)
+    LLMDecision,
+    LLMRowDecision,
+    prompt_for,
+    response_model_for,
+    to_decision,
 )
+from imr_rag.prompts import jinja_literal, prompt_hash, render_messages
+from imr_rag.schema import SCHEMA_VERSION
 from imr_rag.settings import Settings
 
 PROMPT_NAME = "extract_decision"
+"""The letters' prompt; a table row's is `llm_record.prompt_for(its format)`."""
 MODES = {
     "tools": instructor.Mode.TOOLS,
     "json": instructor.Mode.JSON,
@@ -59,79 +55,6 @@ MODES = {
 _REASKABLE = (pydantic.ValidationError, json.JSONDecodeError, ResponseParsingError)
 _TRANSIENT_STATUS = {408, 409, 429}
 _LETTER_REJECTED_STATUS = {400, 413, 422}  # this request is refused; the endpoint itself works
-
-
-# -- the record the model fills ---------------------------------------------------------------
-
-
-def _described(model: type[BaseModel], name: str) -> str | None:
-    """Reuse the schema's field description so the prompt and the data model cannot drift."""
-    return model.model_fields[name].description
-
-
-def _quote_in_letter(value: str, info: ValidationInfo) -> str:
-    text = (info.context or {}).get("text")
-    if text is None:
-        return value
-    if align_quote(text, value) is None:
-        raise ValueError(
-            f"quote not found in the letter: {value!r}. Copy the passage verbatim from the letter."
-        )
-    return value
-
-
-# A string the letter must contain (checked against validation context {"text": letter text}).
-VerbatimQuote = Annotated[str, AfterValidator(_quote_in_letter)]
-
-
-class LLMDisputedItem(BaseModel):
-    """One disputed service, its outcome, and verbatim quotes that ground them."""
-
-    service: str = Field(description=_described(DisputedItem, "service"))
-    original_request: str | None = Field(
-        default=None, description=_described(DisputedItem, "original_request")
-    )
-    authorized_portion: str | None = Field(
-        default=None, description=_described(DisputedItem, "authorized_portion")
-    )
-    category: Category = Field(default=Category.other, description=_described(DisputedItem, "category"))
-    determination: Determination = Field(description=_described(DisputedItem, "determination"))
-    medically_necessary: bool | None = Field(
-        default=None, description=_described(DisputedItem, "medically_necessary")
-    )
-    guidelines: list[Guideline] = Field(
-        default_factory=list, description=_described(DisputedItem, "guidelines")
-    )
-    service_quote: VerbatimQuote = Field(
-        description="Verbatim passage of the letter naming the service."
-    )
-    determination_quote: VerbatimQuote = Field(
-        description="Verbatim passage of the letter stating the outcome for this item."
-    )
-    rationale_quote: VerbatimQuote | None = Field(
-        default=None,
-        description="Verbatim sentence(s) of the reviewer's rationale for this item, or null.",
-    )
-
-
-class LLMDecision(BaseModel):
-    """The decision letter as a record: every Decision field the letter states, items quoted."""
-
-    case_number: str | None = Field(default=None, description=_described(Decision, "case_number"))
-    decision_date: str | None = Field(default=None, description=_described(Decision, "decision_date"))
-    date_of_injury: str | None = Field(default=None, description=_described(Decision, "date_of_injury"))
-    date_assigned: str | None = Field(default=None, description=_described(Decision, "date_assigned"))
-    ur_denial_date: str | None = Field(default=None, description=_described(Decision, "ur_denial_date"))
-    application_received: str | None = Field(
-        default=None, description=_described(Decision, "application_received")
-    )
-    priority: str | None = Field(default=None, description=_described(Decision, "priority"))
-    reviewer: Reviewer = Field(default_factory=Reviewer, description=_described(Decision, "reviewer"))
-    patient: Patient = Field(default_factory=Patient, description=_described(Decision, "patient"))
-    diagnoses: list[str] = Field(default_factory=list, description=_described(Decision, "diagnoses"))
-    items: list[LLMDisputedItem] = Field(
-        default_factory=list, description="Every disputed item, in the order the letter lists them."
-    )
 
 
 # -- the request and the answer, shared by the live path and the Batch API file -------------
@@ -146,7 +69,8 @@ def extraction_messages(document: Document) -> list[dict[str, str]]:
     `{#` from being read as template code (unescaped, `{{ x }}` in a letter reached the model as
     an empty string).
     """
-    messages = render_messages(PROMPT_NAME, letter=document.text, letter_format=document.letter_format)
+    messages = render_messages(prompt_for(document.letter_format), letter=document.text,
+                               letter_format=document.letter_format)
     return [m | {"content": jinja_literal(m["content"])} for m in messages]
 
 
@@ -164,7 +88,7 @@ def chat_request_body(settings: Settings, document: Document) -> dict[str, Any]:
     """
     mode = MODES[settings.llm_mode]
     system, user = extraction_messages(document)
-    body = json.loads(_request_shape(settings.llm_mode, settings.llm_model))
+    body = json.loads(_request_shape(settings.llm_mode, settings.llm_model, document.letter_format))
     for message in body["messages"]:
         if isinstance(message.get("content"), str):
             message["content"] = (message["content"].replace(_SYSTEM_SLOT, system["content"])
@@ -177,20 +101,20 @@ _USER_SLOT = "\x00imr-rag letter\x00"
 
 
 @functools.lru_cache(maxsize=8)
-def _request_shape(mode: str, model: str) -> str:
+def _request_shape(mode: str, model: str, letter_format: str) -> str:
     """instructor's request for a placeholder prompt, as JSON: building the schema costs ~40 ms,
     an hour or two of a year's request file if done per letter; only the prompt differs."""
     _, body = handle_response_model(
-        LLMDecision, mode=MODES[mode], model=model,
+        response_model_for(letter_format), mode=MODES[mode], model=model,
         messages=[{"role": "system", "content": _SYSTEM_SLOT}, {"role": "user", "content": _USER_SLOT}],
     )
     return json.dumps(body)
 
 
 @functools.lru_cache(maxsize=8)
-def _prepared_model(mode: str) -> type[BaseModel]:
+def _prepared_model(mode: str, letter_format: str) -> type[BaseModel]:
     """The response model as instructor prepares it for `mode` (building it costs a schema)."""
-    prepared, _ = handle_response_model(LLMDecision, mode=MODES[mode])
+    prepared, _ = handle_response_model(response_model_for(letter_format), mode=MODES[mode])
     return prepared
 
 
@@ -205,7 +129,7 @@ def parse_chat_completion(settings: Settings, body: dict[str, Any], document: Do
         completion = ChatCompletion.model_validate(body)
     except pydantic.ValidationError as exc:
         raise ExtractionFailed(document.path, f"result is not a chat completion: {describe_failure(exc)}") from exc
-    response_model = _prepared_model(settings.llm_mode)
+    response_model = _prepared_model(settings.llm_mode, document.letter_format)
     try:
         return process_response(
             completion, response_model=response_model, stream=False,
@@ -231,54 +155,6 @@ def usage_of(body: dict[str, Any]) -> TokenUsage:
         int(usage.get("completion_tokens") or 0),
         int(usage.get("total_tokens") or 0),
     )
-
-
-# -- from the model's answer to the schema record ---------------------------------------------
-
-
-def to_decision(answer: LLMDecision, document: Document) -> Decision:
-    """Turn a validated answer into a Decision whose evidence spans slice `document.text`."""
-    items: list[DisputedItem] = []
-    cursor = 0
-    for item in answer.items:
-        converted = _to_item(item, document, cursor)
-        items.append(converted)
-        cursor = max(ev.end for ev in _spans(converted.evidence))
-    letter_fields = answer.model_dump(exclude={"items", "reviewer", "patient"})
-    return Decision(
-        **letter_fields,
-        reviewer=answer.reviewer,
-        patient=answer.patient,
-        letter_format=document.letter_format,
-        items=items,
-        source=SourceRef(path=document.path, doc_id=document.doc_id),
-    )
-
-
-def _to_item(item: LLMDisputedItem, document: Document, cursor: int) -> DisputedItem:
-    """Align the quotes; items are listed in order, so each is looked for after the previous."""
-    determination = _align(document, item.determination_quote, cursor)
-    service = _align(document, item.service_quote, determination.start)
-    rationale = (
-        _align(document, item.rationale_quote, determination.end) if item.rationale_quote else None
-    )
-    fields = item.model_dump(exclude={"service_quote", "determination_quote", "rationale_quote"})
-    return DisputedItem(
-        **fields,
-        rationale=rationale.quote if rationale else None,
-        evidence=ItemEvidence(service=service, determination=determination, rationale=rationale),
-    )
-
-
-def _align(document: Document, quote: str, hint: int) -> Evidence:
-    evidence = align_quote(document.text, quote, hint=hint)
-    if evidence is None:  # validators passed, so only a context-less validation gets here
-        raise ExtractionFailed(document.path, f"quote not found in the letter: {quote!r}")
-    return evidence
-
-
-def _spans(evidence: ItemEvidence) -> list[Evidence]:
-    return [ev for ev in (evidence.service, evidence.determination, evidence.rationale) if ev]
 
 
 # -- accounting --------------------------------------------------------------------------------
@@ -397,6 +273,7 @@ class LLMExtractor:
         self.backoff_base = backoff_base
         self.max_backoff = max_backoff
         self.prompt_hash = prompt_hash(PROMPT_NAME)
+        self._prompt_hashes = {PROMPT_NAME: self.prompt_hash}
         self.client = instructor.from_openai(
             openai.OpenAI(
                 base_url=settings.llm_base_url,
@@ -407,19 +284,26 @@ class LLMExtractor:
             mode=MODES[settings.llm_mode],
         )
 
-    def cache_fingerprint(self) -> str:
+    def cache_fingerprint(self, letter_format: str | None = None) -> str:
         """sha256 over everything but the letter that decides the answer; see cache_parts."""
-        return hashlib.sha256(json.dumps(self.cache_parts(), sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(json.dumps(self.cache_parts(letter_format), sort_keys=True).encode()).hexdigest()
 
-    def cache_parts(self) -> dict[str, str]:
+    def cache_parts(self, letter_format: str | None = None) -> dict[str, str]:
+        """What the answer for a letter (or a document of `letter_format`) depends on besides it."""
+        model = response_model_for(letter_format or "")
         return {
             "schema_version": SCHEMA_VERSION,
-            "response_model": response_model_hash(),
-            "prompt": self.prompt_hash,
+            "response_model": response_model_hash(model),
+            "prompt": self._prompt_hash(prompt_for(letter_format or "")),
             "model": self.settings.llm_model,
             "endpoint": self.endpoint,  # one model name can mean different models on two servers
             "mode": self.settings.llm_mode,
         }
+
+    def _prompt_hash(self, name: str) -> str:
+        if name not in self._prompt_hashes:
+            self._prompt_hashes[name] = prompt_hash(name)
+        return self._prompt_hashes[name]
 
     def extract(self, document: Document) -> LLMResult:
         """One Decision for `document`, or ExtractionFailed / LLMUnavailable."""
@@ -438,7 +322,7 @@ class LLMExtractor:
             retries=meter.reasks,
             http_retries=meter.http_retries,
             seconds=time.monotonic() - started,
-            fingerprint=self.cache_fingerprint(),
+            fingerprint=self.cache_fingerprint(document.letter_format),
         )
 
     def _ask_with_backoff(
@@ -475,7 +359,7 @@ class LLMExtractor:
         try:
             return self.client.create(
                 model=self.settings.llm_model,
-                response_model=LLMDecision,
+                response_model=response_model_for(document.letter_format),
                 messages=messages,
                 max_retries=self._reask_policy(meter),
                 context=validation_context(document),
@@ -526,9 +410,9 @@ class LLMExtractor:
         return LLMUnavailable(f"LLM endpoint {self.endpoint}: {error}")
 
 
-def response_model_hash() -> str:
+def response_model_hash(model: type[BaseModel] = LLMDecision) -> str:
     """sha256 of the JSON schema the model is asked to fill (its descriptions are prompt too)."""
-    schema = json.dumps(LLMDecision.model_json_schema(), sort_keys=True)
+    schema = json.dumps(model.model_json_schema(), sort_keys=True)
     return hashlib.sha256(schema.encode()).hexdigest()
 
 

@@ -102,7 +102,7 @@ class LLMBackend:
     def cache_key(self, document: Document) -> str:
         """Document hash + everything else the answer depends on (schema version, response
         model, prompt hash, model, endpoint, mode: see LLMExtractor.cache_parts)."""
-        parts = [document.file_hash, self.extractor.cache_fingerprint()]
+        parts = [document.file_hash, self.extractor.cache_fingerprint(document.letter_format)]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
     def extract(self, document: Document, result: Extraction) -> Decision:

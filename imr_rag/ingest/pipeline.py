@@ -16,14 +16,17 @@ from __future__ import annotations
 import gc
 import hashlib
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from imr_rag.catalog import Catalog
+import numpy as np
+
+from imr_rag.catalog import Catalog, pack_offsets
 from imr_rag.errors import StoreUnavailable, UnreadableDocument
 from imr_rag.extract.service import Extraction, extract_rules, store_extraction
 from imr_rag.formats import case_number_of, split_sections
@@ -307,8 +310,7 @@ def store_row(catalog: Catalog, p: Prepared, report: IngestReport, feed: Lexical
     catalog.begin_batch()
     revised = catalog.add_row_document(
         doc_id=doc.doc_id, file_hash=doc.file_hash, path=p.path, row_of=p.row_of, letter_format=doc.letter_format,
-        case_number=p.case_number, text=doc.text, source_text=doc.source_text, offsets=doc.offsets, ends=doc.ends,
-        chunks=p.chunks,
+        case_number=p.case_number, text=doc.text, blobs=p.blobs, chunks=p.chunks,
     )
     feed.added(doc.doc_id)
     _store_extraction(catalog, p, report)
@@ -345,6 +347,8 @@ class Prepared:
     failed: str | None = None
     row_of: str | None = None
     """The table (CSV path) a row came from; None for a letter."""
+    blobs: tuple[bytes, bytes] | None = None
+    """A row's source text and offset maps as the catalog stores them (documents.source_text, .offsets)."""
 
 
 def prepare_letter(path: Path, previous: str | None, options: PrepareOptions) -> Prepared:
@@ -364,12 +368,21 @@ def prepare_letter(path: Path, previous: str | None, options: PrepareOptions) ->
 
 
 def prepare_row(unit: RowUnit, options: PrepareOptions) -> Prepared:
-    """Normalise, chunk (and extract) one table row, as prepare_letter does a letter's text."""
+    """Normalise, chunk (and extract) one table row, as prepare_letter does a letter's text. The
+    catalog's blobs of the row (its source text, its offset maps) are made here too, so that a
+    worker process sends them packed, a few hundred bytes instead of the maps' tens of KB."""
     doc = row_document(unit)
     if len(doc.text) > options.limits.max_chars:
         return Prepared(doc.path, failed=f"the row's text is over {len(doc.text):,} characters, more than the limit"
                         f" of {options.limits.max_chars:,} (IMR_MAX_TEXT_CHARS)")
-    return _prepared(doc.path, doc, options, row_of=unit.table)
+    prepared = _prepared(doc.path, doc, options, row_of=unit.table)
+    if prepared.doc is not None:
+        prepared.blobs = (zlib.compress(doc.source_text.encode("utf-8")), pack_offsets(doc.offsets, doc.ends))
+        prepared.doc = replace(doc, source_text="", offsets=_NO_OFFSETS, ends=_NO_OFFSETS)
+    return prepared
+
+
+_NO_OFFSETS = np.empty(0, dtype=np.int64)
 
 
 def _prepared(name: str, doc: Document, options: PrepareOptions, row_of: str | None = None) -> Prepared:

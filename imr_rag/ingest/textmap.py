@@ -26,6 +26,7 @@ _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,
 _MD_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
 _MD_BOLD = re.compile(r"\*\*")
 _INVISIBLE_INSIDE_WORD = re.compile(f"(?<=\\S)[{INVISIBLE}]+(?=\\S)")
+_INVISIBLE_CHAR = re.compile(f"[{INVISIBLE}]")
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,8 @@ def _strip_lines(m: MappedText, starts: set[int]) -> MappedText:
 def _join_hyphenated(m: MappedText) -> MappedText:
     """A word hyphenated across a line break: the break goes; the hyphen goes too when the letter
     spells the word without it elsewhere (and never with it), else it may be real and stays."""
+    if "-\n" not in m.text or not _HYPHEN_BREAK.search(m.text):  # most texts: no words to collect
+        return m
     words = {w.lower() for w in re.findall(r"[A-Za-z]+", m.text)}
     hyphenated = {w.lower() for w in re.findall(r"[A-Za-z]+-[A-Za-z]+", m.text)}
 
@@ -188,7 +191,10 @@ def _join_hyphenated(m: MappedText) -> MappedText:
             return ""
         return "-"
 
-    return m.sub(re.compile(r"(?<=[A-Za-z])-\n(?=[a-z])"), join)
+    return m.sub(_HYPHEN_BREAK, join)
+
+
+_HYPHEN_BREAK = re.compile(r"(?<=[A-Za-z])-\n(?=[a-z])")
 
 
 def normalise(source: str, *, html_input: bool | None = None) -> MappedText:
@@ -202,7 +208,8 @@ def normalise(source: str, *, html_input: bool | None = None) -> MappedText:
     m = MappedText.identity(source)
     m = m.sub(re.compile(r"\r\n?|\v|\u2028|\u2029"), "\n")
     m = _strip_lines(m, _page_furniture(m.text))
-    m = m.sub(re.compile(r"\n?\f"), "\n")  # a page break ends a line; it does not make a blank one
+    if "\f" in m.text:  # (each `in` test skips a regex scan of the whole text that would find nothing)
+        m = m.sub(re.compile(r"\n?\f"), "\n")  # a page break ends a line; it does not make a blank one
     m = m.sub(_LIGATURE, lambda match: folded(match.group(0)))
     if html_input if html_input is not None else looks_like_html(source):
         m = m.sub(_HTML_DROPPED, "")
@@ -214,13 +221,18 @@ def normalise(source: str, *, html_input: bool | None = None) -> MappedText:
     m = m.sub(_MD_BOLD, "")
     # An invisible character inside a word is dropped: a zero-width space in "CM16-02325\u200b43"
     # would otherwise split the case number (between words it is a blank, below).
-    m = m.sub(_INVISIBLE_INSIDE_WORD, "")
+    if _INVISIBLE_CHAR.search(m.text):
+        m = m.sub(_INVISIBLE_INSIDE_WORD, "")
     # Runs of blanks become one space; a lone space (most of them) is left alone, not matched.
-    m = m.sub(re.compile(r"(?: (?=[ \t\u00a0\u200b])|[\t\u00a0\u200b])[ \t\u00a0\u200b]*"), " ")
-    m = m.sub(re.compile(r" +(?=\n)|(?<=\n) +|^ +| +$"), "")
+    if any(blank in m.text for blank in ("  ", "\t", "\u00a0", "\u200b")):
+        m = m.sub(re.compile(r"(?: (?=[ \t\u00a0\u200b])|[\t\u00a0\u200b])[ \t\u00a0\u200b]*"), " ")
+    if " \n" in m.text or "\n " in m.text or m.text[:1] == " " or m.text[-1:] == " ":
+        m = m.sub(re.compile(r" +(?=\n)|(?<=\n) +|^ +| +$"), "")
     if _is_double_spaced(m.text):
         m = m.sub(re.compile(r"\n{2,}"), _collapse_blank_runs)
     else:
         m = m.sub(re.compile(r"\n{3,}"), "\n\n")
     m = _join_hyphenated(m)
-    return m.sub(re.compile(r"^\n+|\n+$"), "")
+    if m.text[:1] == "\n" or m.text[-1:] == "\n":
+        m = m.sub(re.compile(r"^\n+|\n+$"), "")
+    return m
