@@ -25,6 +25,7 @@ from imr_rag.ask.reader import JOINING, Reading, read_question
 from imr_rag.ask.result import Row
 from imr_rag.ask.vocab import Vocabulary, load_vocabulary
 from imr_rag.errors import LLMUnavailable
+from imr_rag.index.embeddings import ONNX_MODEL_NAME
 from imr_rag.extract.align import align_quote
 from imr_rag.library import Library
 from imr_rag.schema import Answer, AnswerFilters
@@ -96,8 +97,10 @@ class Asker:
 
     @property
     def intents(self) -> IntentModel:
-        if self._intents is None:  # the library's MiniLM when it embeds with it: loaded once
-            shared = self.library.embedder if self.settings.embedding_backend == "onnx" else None
+        if self._intents is None:  # the library's all-MiniLM-L6 when it embeds with it: loaded once
+            # the exemplar bank and its margin were calibrated with all-MiniLM-L6-v2, whatever encoder embeds the letters
+            same = self.settings.embedding_backend == "onnx" and self.settings.embedding_onnx_model == ONNX_MODEL_NAME
+            shared = self.library.embedder if same else None
             self._intents = IntentModel(shared)
         return self._intents
 
