@@ -9,7 +9,7 @@ from imr_rag.ask.fields import DATE_FIELDS, FIELDS
 from imr_rag.ask.lexicon import FORMAT_LABELS, OUTCOMES
 from imr_rag.ask.plan import Condition, GroupBy, Measure, Plan, Quantifier, Threshold
 from imr_rag.ask.reading import DATE_FIELD_CHOICES, Parts, Reading
-from imr_rag.ask.vocab import Vocabulary
+from imr_rag.ask.vocab import TABLE_FIELDS, Vocabulary
 
 
 def _service_cond(phrases: list[tuple[list[str], bool]]) -> list[Condition]:
@@ -41,6 +41,9 @@ def _filters(p: Parts, date_field: str, vocab: Vocabulary) -> tuple[list[Conditi
         letters.append(Condition(field="letter_format", op="eq", value=fmt, negate=neg))
         said.append(f"{'not ' if neg else ''}{FORMAT_LABELS.get(fmt, fmt)} letters"
                     + ("" if fmt in vocab.letter_formats else " (the library holds none)"))
+    for (fld, value), neg in p.values:  # a published determination's field ('Mental Disorder')
+        letters.append(Condition(field=fld, op="eq", value=value, negate=neg))
+        said.append(f"{'not ' if neg else ''}{FIELDS[fld].label} {value}")
     for sex in p.sexes:
         letters.append(Condition(field="patient_sex", op="eq", value=sex))
         said.append(f"patient {sex}")
@@ -137,6 +140,8 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
             _, letter_conds, said = _filters(p, "decision_date", vocab)
             plan = Plan(unit="letters", where=in_case + letter_conds, yes_no=True)
             return done(plan, f"whether case {case} is: " + ", ".join(said))
+        if either and not svc and not date_fields:  # 'was case X upheld or overturned': each item's outcome
+            return done(Plan(operation="fact", case_number=case, fact="determination"), f"outcome of every request in case {case}")
         if yes_no and p.outcomes and not svc and not date_fields and not other_fields:
             if "every" not in p.quants:
                 return Reading("clarify", None, f"case {case}, whether {p.outcomes[0][0]}",
@@ -326,7 +331,8 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     for fld in other_fields:
         if fld in ("reviewer_licensure", "patient_sex", "priority", "reviewer_specialty", "patient_age"):
             continue
-        if fld in ("guideline", "category", "authorized_portion"):
+        if fld in ("guideline", "category", "authorized_portion") or fld in TABLE_FIELDS and any(
+                f == fld for (f, _), _n in p.values):
             continue
         raise ValueError(f"'{FIELDS[fld].label}' cannot be used as a filter here")
     if letter_word or quant or thr or not (items or oc or p.services) and not item_word:
@@ -405,6 +411,9 @@ def _group(p: Parts, cues: set[str], text: str = "") -> GroupBy | None:
         return GroupBy(field="reviewer_specialty")
     if "reviewer_licensure" in p.fields and not p.states:
         return GroupBy(field="reviewer_licensure")
+    for fld in TABLE_FIELDS:
+        if fld in p.fields and not any(f == fld for (f, _), _n in p.values):
+            return GroupBy(field=fld)
     if "diagnoses" in p.fields:
         return GroupBy(field="diagnoses")
     if any(w for w in ("category",) if w in p.fields) or "kind" in cues:

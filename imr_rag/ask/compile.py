@@ -165,9 +165,28 @@ def condition(c: Condition, item: str | None) -> Frag:
         sql, params = f"{col} BETWEEN ? AND ?", [_typed(f, c.value), _typed(f, c.value2)]
     else:
         sql, params = f"{col} {COMPARE[c.op]} ?", [_typed(f, c.value)]
+    years = _whole_years(c) if c.field == "decision_date" else None
+    if years is not None:  # a published determination has a report year, no decision date: whole years hold it
+        doc = f"{item}.doc_id" if item else "d.doc_id"
+        sql = (f"({sql}) OR ({col} IS NULL AND {doc} IN "
+               "(SELECT doc_id FROM decisions WHERE report_year BETWEEN ? AND ?))")
+        params = [*params, *years]
     if c.negate:
         sql = f"IFNULL(({sql}), 0) = 0"
     return sql, params
+
+
+def _whole_years(c: Condition) -> tuple[int, int] | None:
+    """(first, last) year of a decision-date condition made of whole calendar years ('in 2020',
+    'since 2020', '2019-2021'); None for any other period (a month, 'last 90 days'): rows that have
+    only a report year are then not counted by it."""
+    lo = str(c.value) if c.op in ("between", "ge") else None
+    hi = str(c.value2 if c.op == "between" else c.value) if c.op in ("between", "le") else None
+    if (lo is not None and not lo.endswith("-01-01")) or (hi is not None and not hi.endswith("-12-31")):
+        return None
+    if lo is None and hi is None:
+        return None
+    return int(lo[:4]) if lo else 0, int(hi[:4]) if hi else 9999
 
 
 def all_of(frags: Sequence[Frag]) -> Frag:

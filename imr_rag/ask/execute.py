@@ -201,7 +201,16 @@ def _rank(db: sqlite3.Connection, plan: Plan, filters: AnswerFilters | None, row
         found[k] = [_row(r) for r in _fetch(db, query)]
     out = [Group(label=str(label), value=_number(value) if isinstance(value, float) and m.aggregate != "share"
                  else value, n=n, rows=found.get(k, [])) for k, (label, value, n) in kept]
-    return Result(value=None, total=len(ordered), groups=out, tied=tied)
+    notes = []
+    if plan.group_by.field == "decision_date" and plan.group_by.part in ("month", "quarter"):
+        undated = select(plan, filters, per_item=per_item, extra=[
+            Condition(field="decision_date", op="known", negate=True), Condition(field="report_year", op="known")])
+        n = _scalar(db, count_query(undated, letters))
+        if n:
+            notes.append(f"{n} {'letters' if letters else 'items'} of published determinations (DMHC rows) have a "
+                         f"report year but no decision date: a {plan.group_by.part} does not apply to them and they "
+                         "are not counted; group them by year.")
+    return Result(value=None, total=len(ordered), groups=out, tied=tied, notes=notes)
 
 
 def _group_values(db: sqlite3.Connection, sel: Selection, key: GroupKey, expr: str, aggregate: str) -> dict:

@@ -4,6 +4,8 @@ quantifiers and the intent cues. Built once per vocabulary; matched longest phra
 
 from __future__ import annotations
 
+import re
+
 from imr_rag.ask.fields import FIELDS
 from imr_rag.ask.function_words import FUNCTION_WORDS
 from imr_rag.ask.vocab import Vocabulary
@@ -246,7 +248,36 @@ def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]
             _add(t, phrase, "cue", cue)
     for w in FUNCTION_WORDS:
         _add(t, w, "function", None)
+    for fld, values in vocab.table_values.items():  # last: words with another meaning keep it
+        for value in values:
+            for phrase in _value_phrases(value):
+                _add(t, phrase, "value", (fld, value))
+    for phrase, value in REVIEW_TYPE_WORDS.items():
+        if value in vocab.table_values.get("review_type", ()):
+            _add(t, phrase, "value", ("review_type", value))
     return t
+
+
+REVIEW_TYPE_WORDS = {"experimental": "experimental_investigational", "investigational": "experimental_investigational",
+                     "experimental or investigational": "experimental_investigational",
+                     "e i": "experimental_investigational", "medical necessity": "medical_necessity",
+                     "urgent care": "urgent_care"}
+"""Words naming a DMHC review type (the catalog's values of the published 'Medical Necessity',
+'Experimental/Investigational', 'Urgent Care')."""
+
+
+def _value_phrases(value: str) -> list[str]:
+    """How a question may name a published value: all its words ('orth musculoskeletal'), and
+    each part of a value joined by '/' when it is a word of 6+ letters or several words
+    ('musculoskeletal', 'digestive system')."""
+    words = " ".join(re.findall(r"[a-z0-9]+", value.lower()))
+    out = [words] if words else []
+    if "/" in value:
+        for part in value.split("/"):
+            part = " ".join(re.findall(r"[a-z0-9]+", part.lower()))
+            if len(part) >= 6 or " " in part:
+                out.append(part)
+    return out
 
 
 def _phrases(words: str) -> list[str]:

@@ -89,6 +89,10 @@ def group_key(g: GroupBy, item: str | None) -> GroupKey:
         if f.kind != "date":
             raise UnsupportedPlan(f"the {f.label} is not a date: no {g.part} to group by")
         key = DATE_PARTS[g.part].format(x=col)
+        if g.field == "decision_date" and g.part == "year":  # a published determination's year is its report year
+            doc = f"{item}.doc_id" if item else "d.doc_id"
+            key = (f"COALESCE({key}, (SELECT CAST(r.report_year AS TEXT) FROM decisions r WHERE r.doc_id = {doc}"
+                   " AND r.superseded_by IS NULL))")
         return GroupKey("", key, key)
     if g.field == "reviewer_specialty":
         # British and American spellings of one specialty are one group (Orthopaedic = Orthopedic)

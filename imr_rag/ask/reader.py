@@ -40,7 +40,7 @@ JOINING = {"of", "the", "for", "with", "to", "and", "in", "on", "at"}
 
 # Where each kind of word the lexicon knows is collected in Parts: with its negation, or plain.
 NEGATABLE = {"outcome": "outcomes", "category": "categories", "guideline": "guidelines", "specialty": "specialties",
-             "state": "states", "format": "formats", "priority": "priorities"}
+             "state": "states", "format": "formats", "priority": "priorities", "value": "values"}
 PLAIN = {"field": "fields", "unit": "units", "sex": "sexes", "quant": "quants"}
 
 
@@ -288,7 +288,7 @@ def _collect(words: list[Word], vocab: Vocabulary) -> Parts:
             p.cues.add(value)
         if kind in ("unit", "cue", "outcome") and value not in ("or",):
             negated = negated and kind in ("unit",)
-        elif kind in ("category", "guideline", "specialty", "state", "format", "priority", "sex"):
+        elif kind in ("category", "guideline", "specialty", "state", "format", "priority", "sex", "value"):
             negated = False  # 'non-expedited overturns': the negation was this word's
     flush()
     return p

@@ -59,6 +59,9 @@ class Parts:
     formats: list[tuple[str, bool]] = field(default_factory=list)
     sexes: list[str] = field(default_factory=list)
     priorities: list[tuple[str, bool]] = field(default_factory=list)
+    values: list[tuple[tuple[str, str], bool]] = field(default_factory=list)
+    """((field, value), negated) of the tabular fields of published determinations (DMHC rows):
+    diagnosis and treatment category, review type, age range."""
     quants: list[str] = field(default_factory=list)
     cues: set[str] = field(default_factory=set)
     services: list[tuple[list[str], bool]] = field(default_factory=list)  # phrases (linked words), negated

@@ -41,6 +41,8 @@ class Vocabulary:
     states: tuple[str, ...]
     """States of licensure named in the letters."""
     priorities: tuple[str, ...]
+    table_values: dict[str, tuple[str, ...]]
+    """Values of the published determinations' fields (TABLE_FIELDS) present in the catalog."""
     newest_decision_date: str | None
 
     def is_service_word(self, token: str) -> bool:
@@ -50,6 +52,11 @@ class Vocabulary:
         """The catalog's full specialty strings that hold `specialty` as one of their parts."""
         want = _norm_specialty(specialty)
         return [s for s in self.specialty_strings if want in {_norm_specialty(p) for p in s.split(",")}]
+
+
+TABLE_FIELDS = ("diagnosis_category", "diagnosis_subcategory", "treatment_category", "treatment_subcategory",
+                "review_type", "age_range")
+"""Fields of a published determination whose values a question may name ('Mental Disorder')."""
 
 
 def _norm_specialty(text: str) -> str:
@@ -104,5 +111,8 @@ def load_vocabulary(db: sqlite3.Connection) -> Vocabulary:
         letter_formats=tuple(r[0] for r in db.execute("SELECT DISTINCT letter_format FROM decisions ORDER BY 1")),
         states=tuple(sorted(states)),
         priorities=tuple(sorted(priorities)),
+        table_values={f: tuple(r[0] for r in db.execute(
+            f"SELECT DISTINCT {f} FROM decisions WHERE {f} IS NOT NULL AND superseded_by IS NULL ORDER BY 1"))
+            for f in TABLE_FIELDS},
         newest_decision_date=db.execute("SELECT MAX(decision_date) FROM decisions").fetchone()[0],
     )
