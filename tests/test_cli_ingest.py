@@ -48,7 +48,9 @@ def test_ingest_of_the_dev_corpus(first_ingest: subprocess.CompletedProcess, wor
     report = json.loads(first_ingest.stdout)
     assert len(report["ingested"]) == 25
     assert report["failed"] == [] and report["replaced"] == [] and report["unchanged"] == []
-    assert report["chunks_embedded"] == report["chunks_added"] > 25
+    # One chunk per letter, "IMR ISSUES, DECISIONS AND RATIONALES ...", is boilerplate with nothing of
+    # its own: left to BM25, not embedded (docs/embedders.md).
+    assert report["chunks_embedded"] == report["chunks_added"] - 25 > 25
     assert 0 < report["vectors_computed"] <= report["chunks_embedded"]
     assert (workspace["data"] / "catalog.sqlite").exists()
     assert not (workspace["cwd"] / "imr-data").exists(), "IMR_DATA_DIR was ignored"
@@ -104,7 +106,7 @@ def test_stats(first_ingest, workspace) -> None:
     stats = json.loads(result.stdout)
     assert stats["documents"] == 25 and stats["paths"] == 25
     assert stats["formats"] == {"ca_dwc_imr": 25}
-    assert stats["chunks"] == stats["chunks_embedded"]
+    assert stats["chunks"] == stats["chunks_embedded"] + 25  # the boilerplate left to BM25, one per letter
     assert stats["failures"] == []
 
 

@@ -36,7 +36,7 @@ def test_ingest_and_search_through_a_chroma_server(chroma_url: str, synthetic_pa
         report = lib.ingest(list(synthetic_paths))
         assert not report.failed and len(report.ingested) == len(synthetic_paths)
         assert lib.dense.location == chroma_url
-        assert lib.dense.count() == lib.stats()["chunks"] == report.chunks_embedded
+        assert lib.dense.count() == lib.stats()["chunks_embedded"] == report.chunks_embedded
         assert lib.stats()["dense_store"] == chroma_url
         # The embedded store was not used: nothing was written under the data dir's chroma folder.
         assert not settings.chroma_path.exists()
@@ -49,7 +49,7 @@ def test_ingest_and_search_through_a_chroma_server(chroma_url: str, synthetic_pa
 
         again = lib.ingest(list(synthetic_paths))
         assert len(again.unchanged) == len(synthetic_paths) and again.chunks_embedded == 0
-        assert lib.dense.count() == lib.stats()["chunks"]
+        assert lib.dense.count() == lib.stats()["chunks_embedded"]
 
     # A second client (another process, say) sees the same vectors on the server.
     with Library(settings) as other:
