@@ -368,7 +368,8 @@ _OUTCOME_MOST = re.compile(r"\b(overturn|overturns|uphold|upholds|approve|approv
 specialties overturn most'): how often each decides so, a share; 'which service gets overturned
 the most' (the service is decided on) and 'overturned the most requests' count."""
 _AGENTS = ("reviewer_specialty", "reviewer_licensure")
-_COUNTS_LETTERS = re.compile(r"\b(most|fewest|number of|# of|count of|how many|by)\s+(\w+\s+){0,2}?"
+_COUNTS_LETTERS = re.compile(r"\b(most|fewest|number of|# of|count of|how many|by)\s+"
+                             r"((?!in\b|of\b|from\b|for\b|among\b|across\b|within\b)\w+\s+){0,2}?"
                              r"(cases|letters|claims|files|decisions)\b")
 """Letters are what is counted ('by number of cases', 'in the most letters')."""
 _WHICH_CASE = re.compile(r"\b(which|what|whose|name the|list the|show the)\s+(\w+\s+)?(case|cases|letter|letters|claim|"

@@ -94,7 +94,8 @@ FIELDS: dict[str, FieldDef] = {f.key: f for f in (
     FieldDef("guideline", "item", "list", "i.guideline_sources", "guidelines cited by the reviewer",
              ("guideline", "guidelines", "cited", "citing", "criteria", "mtus", "odg", "acoem")),
     FieldDef("authorized_portion", "item", "text", "i.authorized_portion", "portion already authorised",
-             ("authorized portion", "partly authorized", "partially certified", "modified")),
+             ("authorized portion", "partly authorized", "partially certified", "modified", "modification",
+              "modifications", "modified request", "partially approved by ur")),
 )}
 
 DATE_FIELDS = tuple(k for k, f in FIELDS.items() if f.kind == "date")

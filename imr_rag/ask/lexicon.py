@@ -16,7 +16,7 @@ OUTCOMES = {
                   "authorised overruled",
     "upheld": "upheld uphold upholds upholding denied deny denials denial rejected reject affirmed affirm sustained "
               "non-certified noncertified lost stood stands",
-    "partially_overturned": "partially partial partly modified",
+    "partially_overturned": "partially partial partly",
 }
 OUTCOME_PHRASES = {"denial stands": "upheld", "denial stood": "upheld", "turned down": "upheld",
                    # plain words for who won: the worker (the request is approved) or the payer
@@ -53,7 +53,8 @@ CATEGORY_WORDS = {
     "injection": "injection injections shots",
     "DME": "dme equipment",
 }
-GUIDELINE_WORDS = {"MTUS": "mtus ca mtus", "ODG": "odg official disability guidelines", "ACOEM": "acoem"}
+GUIDELINE_PHRASES = {"MTUS": ("mtus", "ca mtus"), "ODG": ("odg", "official disability guidelines"), "ACOEM": ("acoem",)}
+"""The phrases naming each guideline family (a bare 'ca' is California, not the MTUS)."""
 NEGATION = "don't doesn't didn't not counting except excluding exclude excludes other than not without besides but not aside from minus apart from non"
 QUANTIFIERS = {
     "every": "every all everything each entirely fully wholly",
@@ -74,14 +75,16 @@ CUES = {
     "min": "youngest minimum min lowest fastest quickest shortest least",
     "max": "maximum max highest longest slowest",
     "rank": "volume most top rank ranked ranking common frequent frequently often busiest breakdown popular leading "
-            "biggest fewest distribution",
+            "biggest fewest distribution leads lead tops",
     "by": "by per each for each in each broken down by broken down broken out break down split by wise",
     "compare": "vs vs. versus compare compared comparison against more or less difference differ differs differed",
     "why": "why reason reasons rationale reasoning basis explain explanation justification justify grounds",
-    "passage": "say said says write wrote written quote passage passages text paragraph discuss discussed "
+    "passage": "say said says write wrote written quote quotes passage passages text paragraph discuss discussed "
+               "words "
                "language wording",
     "date": "date dates when day dated",
-    "outcome_q": "outcome outcomes result results happened happen decide decided ruled ruling disposition",
+    "outcome_q": "outcome outcomes result results happened happen decide decided ruled ruling disposition "
+                 "come out came out turn out turned out ended up end up fare fared",
     "period": "between after during since before until through within -> > among issued",
     "context": "cite cites cited citing citation citations relied relying rely imr reviewed so far over independent medical review maximus iro reviewer reviewers library database dataset all-time "
                "overall altogether ever across injured worker injured workers injured employee injured employees "
@@ -124,7 +127,8 @@ FORMAT_PHRASES = {
     "texas iro": "tx_iro", "tx iro": "tx_iro", "iro letter": "tx_iro", "iro letters": "tx_iro",
     "texas letter": "tx_iro", "texas letters": "tx_iro", "texas case": "tx_iro", "texas cases": "tx_iro",
     "texas decisions": "tx_iro", "texas reviews": "tx_iro", "tx letters": "tx_iro", "tx cases": "tx_iro",
-    "california imr": "ca_dwc_imr", "dwc": "ca_dwc_imr", "dwc imr": "ca_dwc_imr", "workers comp": "ca_dwc_imr",
+    "california imr": "ca_dwc_imr", "dwc": "ca_dwc_imr", "ca dwc": "ca_dwc_imr", "california dwc": "ca_dwc_imr",
+    "ca cases": "ca_dwc_imr", "ca letters": "ca_dwc_imr", "ca decisions": "ca_dwc_imr", "dwc imr": "ca_dwc_imr", "workers comp": "ca_dwc_imr",
     "workers' comp": "ca_dwc_imr", "workers compensation": "ca_dwc_imr", "maximus": "ca_dwc_imr",
     "dmhc": "ca_dmhc_imr", "dmhc imr": "ca_dmhc_imr", "health plan": "ca_dmhc_imr", "health plans": "ca_dmhc_imr",
     "managed health care": "ca_dmhc_imr", "managed care": "ca_dmhc_imr",
@@ -149,8 +153,10 @@ def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]
     skip = {"decision", "decided", "service", "treatment", "request", "item", "procedure", "medication", "drug",
             "determination", "outcome", "result", "upheld", "overturned", "approved", "denied", "kind", "old",
             "man", "woman", "men", "women", "male", "female", "standard", "expedited", "urgent", "rush",
-            "condition", "states", "filed", "reviewer", "cited", "citing", "mtus", "odg", "acoem", "decision on", "modified", "ruled", "ruling", "assignment"}
+            "condition", "states", "filed", "reviewer", "cited", "citing", "mtus", "odg", "acoem", "decision on", "ruled", "ruling", "assignment"}
     for key, f in FIELDS.items():
+        if key in vocab.table_values and not vocab.table_values[key]:
+            continue  # a published determination's field: named only when the library holds such rows
         for noun in f.nouns:
             if noun not in skip and key not in ("service", "determination", "case_number"):
                 _add(t, noun, "field", key)
@@ -219,15 +225,13 @@ def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]
                         ("ortho surgeon", "Orthopedic Surgery"), ("pain medicine", "Pain Medicine")):
         if spec in vocab.specialties:
             _add(t, alias, "specialty", spec)
-    for family, words in GUIDELINE_WORDS.items():
-        for phrase in words.split(" ") if family != "ODG" else ("odg", "official disability guidelines"):
+    for family, phrases in GUIDELINE_PHRASES.items():
+        for phrase in phrases:
             _add(t, phrase, "guideline", family)
-    _add(t, "ca mtus", "guideline", "MTUS")
     _add(t, "california mtus", "guideline", "MTUS")
-    for cat, words in CATEGORY_WORDS.items():
-        if cat in vocab.categories or True:
-            for w in words.split():
-                _add(t, w, "category", cat)
+    for cat, words in CATEGORY_WORDS.items():  # known whether or not the library has the category (then 0)
+        for w in words.split():
+            _add(t, w, "category", cat)
     for unit, words in UNITS.items():
         for w in _phrases(words):  # 'at issue', 'in dispute' whole: a bare 'in' or 'at' is no unit
             _add(t, w, "unit", unit)
@@ -283,7 +287,7 @@ def _value_phrases(value: str) -> list[str]:
 def _phrases(words: str) -> list[str]:
     """Cue lists hold multi-word phrases; known ones are kept whole."""
     multi = ("how many", "how much", "number", "on average", "how long", "how often", "most recent", "case numbers",
-             "broken down by", "split by", "broken down", "broken out", "break down", "in each", "so far", "at issue", "in dispute", "not counting", "for each", "injured worker", "injured workers",
+             "broken down by", "split by", "broken down", "broken out", "break down", "in each", "so far", "at issue", "in dispute", "come out", "came out", "turn out", "turned out", "ended up", "end up", "not counting", "for each", "injured worker", "injured workers",
              "injured employee", "injured employees", "injured claimant", "injured patient", "injured person", "case number", "independent medical review", "all-time")
     out, rest = [], f" {words} "
     for m in multi:

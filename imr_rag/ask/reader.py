@@ -21,6 +21,7 @@ from imr_rag.ask.lexicon import MEANING_WORDS, build_lexicon
 from imr_rag.ask.plan import Plan
 from imr_rag.ask.reading import Parts, Reading, Word
 from imr_rag.ask.slots import (
+    Correction,
     Slot,
     correct_word,
     find_cases,
@@ -94,7 +95,9 @@ def tokenize(text: str, taken: list[Slot], vocab: Vocabulary, glued: tuple = ())
     return words
 
 
-_KNOWN_KINDS = ("unit", "outcome", "cue", "field", "quant", "category")
+_KNOWN_KINDS = ("unit", "outcome")
+"""Kinds of word a typo or a shortening may be read as: a wrong cue or field word ('topical' ->
+'typical', an average) would change the question, so those are never guessed."""
 _WORDS: dict[int, tuple[Vocabulary, frozenset]] = {}
 LEXICON_TYPO_MIN = 7
 """A typo of a word the reader knows (not a service) is corrected from 7 letters: among shorter
@@ -236,6 +239,8 @@ def _collect(words: list[Word], vocab: Vocabulary) -> Parts:
             w.kind, w.value = "cue", "list"  # 'Name the guidelines ...': the imperative, not a person's name
         if w.kind == "unknown":
             fix = correct_word(w.text, vocab.service_words)
+            if fix.corrected and _lexicon(vocab).get((fix.corrected,), ("",))[0] in _KNOWN_KINDS:
+                fix = Correction(w.text, None)  # 'reqeust' -> request: the unit word, though a service names it
             known = None if fix.corrected else _known_word(w.text, vocab)
             if known is not None:  # 'reqeust' -> request, 'chiro' -> chiropractic: a word the reader knows
                 p.corrections.append((w.text, known[0]))
@@ -538,7 +543,8 @@ def _conditions(plan: Plan) -> list:
     return out
 
 
-_CONDITION_FIELDS = frozenset({"authorized_portion", "diagnoses", "item_count"})
+_CONDITION_FIELDS = frozenset({"authorized_portion", "diagnoses", "item_count", "patient_age", "patient_sex",
+                               "reviewer_licensure"})
 """Fields that, when named, change which rows count or what is computed: a plan that does not use
 one answers another question."""
 
