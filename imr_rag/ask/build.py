@@ -304,8 +304,11 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     qmode = p.quants[0] if p.quants else None
     count_n = next((x for x in p.numbers if x.op), None)
     if count_n and (item_word or items) and "patient_age" not in other_fields:
-        thr = Threshold(op=count_n.op, n=int(count_n.value), where=items + oc)
+        both = qmode in ("every", "none") and bool(oc)  # 'all requests upheld and at least 3 items': two conditions
+        thr = Threshold(op=count_n.op, n=int(count_n.value), where=items + ([] if both else oc))
         unit, where = "letters", letters
+        if both:
+            quant = Quantifier(mode=qmode, where=oc)
     elif qmode in ("every", "none", "mix") and (oc or items) and (letter_word or "list" == intent or qmode):
         cond = oc or items
         if qmode == "mix":

@@ -55,12 +55,15 @@ CATEGORY_WORDS = {
 }
 GUIDELINE_PHRASES = {"MTUS": ("mtus", "ca mtus"), "ODG": ("odg", "official disability guidelines"), "ACOEM": ("acoem",)}
 """The phrases naming each guideline family (a bare 'ca' is California, not the MTUS)."""
-NEGATION = "don't doesn't didn't not counting except excluding exclude excludes other than not without besides but not aside from minus apart from non"
+NEGATION = "don't doesn't didn't not except excluding exclude excludes without besides minus non"
+NEGATION_PHRASES = ("other than", "but not", "aside from", "apart from", "not counting", "leaving out", "leave out")
+"""Negation: single words, and phrases read whole (a bare 'from', 'but' or 'than' negates nothing:
+'transportation to/from appointments', 'after May but before June')."""
 QUANTIFIERS = {
     "every": "every all everything each entirely fully wholly",
     "none": "none no nothing zero",
-    "some": "any some at least one one or more",
-    "mix": "mix mixed split both some and some",
+    "some": "any some",
+    "mix": "mix mixed split both",
 }
 CUES = {
     "count": "how many number count total tally # how much quantity",
@@ -77,7 +80,7 @@ CUES = {
     "rank": "volume most top rank ranked ranking common frequent frequently often busiest breakdown popular leading "
             "biggest fewest distribution leads lead tops",
     "by": "by per each for each in each broken down by broken down broken out break down split by wise",
-    "compare": "vs vs. versus compare compared comparison against more or less difference differ differs differed",
+    "compare": "vs vs. versus compare compared comparison against more less difference differ differs differed",
     "why": "why reason reasons rationale reasoning basis explain explanation justification justify grounds",
     "passage": "say said says write wrote written quote quotes passage passages text paragraph discuss discussed "
                "words "
@@ -235,14 +238,13 @@ def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]
     for unit, words in UNITS.items():
         for w in _phrases(words):  # 'at issue', 'in dispute' whole: a bare 'in' or 'at' is no unit
             _add(t, w, "unit", unit)
-    for phrase in ("other than", "but not", "aside from", "apart from"):
+    for phrase in NEGATION_PHRASES:
         _add(t, phrase, "neg", True)
     _add(t, "other category", "category", "other")  # the catalog's category 'other' ('other' quoted, too)
     _add(t, "category other", "category", "other")
-    for w in NEGATION.split():
-        if w != "other":  # bare 'other' ('other services'): the category or 'the rest'? -> MEANING_WORDS
-            _add(t, w, "neg", True)
-    for mode in ("some and some", "at least one", "one or more"):
+    for w in NEGATION.split():  # a bare 'other' ('other services': the category or the rest?) is a MEANING_WORD
+        _add(t, w, "neg", True)
+    for mode in ("some and some", "at least one", "one or more"):  # phrases: a bare 'and', 'or', 'one' is no quantifier
         _add(t, mode, "quant", "mix" if mode == "some and some" else "some")
     for mode, words in QUANTIFIERS.items():
         for w in words.split():

@@ -76,7 +76,7 @@ def tokenize(text: str, taken: list[Slot], vocab: Vocabulary, glued: tuple = ())
                     w.kind, w.value = "service", w.text  # 'mri ... without contrast': the service's own words
                     i += 1
                     break
-                if hit[0] in ("category", "unit", "outcome") and _inside_service(words, i, size, vocab):
+                if hit[0] in ("category", "unit", "outcome", "quant") and _inside_service(words, i, size, vocab):
                     continue  # 'therapy' of 'physical therapy', 'drug' of 'urine drug screen': one service
                 for w in words[i:i + size]:
                     w.kind, w.value, w.tail = hit[0], hit[1], w is not words[i]
@@ -294,7 +294,12 @@ def _collect(words: list[Word], vocab: Vocabulary) -> Parts:
         if kind in ("unit", "cue", "outcome") and value not in ("or",):
             negated = negated and kind in ("unit",)
         elif kind in ("category", "guideline", "specialty", "state", "format", "priority", "sex", "value"):
-            negated = False  # 'non-expedited overturns': the negation was this word's
+            # 'non-expedited overturns': the negation was this word's, unless a list of its kind goes on
+            # ('minus medications and imaging')
+            j = idx + 1
+            while j < len(words) and (words[j].tail or words[j].text in ("and", "or", "nor")):
+                j += 1
+            negated = negated and j > idx + 1 and j < len(words) and words[j].kind == kind
     flush()
     return p
 
