@@ -113,6 +113,10 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         if outcome_of:
             return done(Plan(operation="fact", case_number=case, fact="determination", where=svc),
                         f"outcome of {' '.join(p.service_text)} in case {case}")
+        if "guideline" in other_fields and not p.guidelines and not p.outcomes and not {"why", "passage"} & cues:
+            # 'which guideline for the X in CM...': the guidelines of the case's matching items
+            return done(Plan(operation="fact", case_number=case, fact="guideline", where=svc),
+                        f"guidelines cited for {' '.join(p.service_text) or 'every request'} in case {case}")
         if "why" in cues or intent == "why":
             return done(Plan(operation="why", case_number=case, where=svc, search=" ".join(p.service_text) or None),
                         f"why, case {case}" + (f", service ≈ {' '.join(p.service_text)}" if svc else ""))
@@ -142,6 +146,10 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
             return done(plan, f"whether case {case} is: " + ", ".join(said))
         if either and not svc and not date_fields:  # 'was case X upheld or overturned': each item's outcome
             return done(Plan(operation="fact", case_number=case, fact="determination"), f"outcome of every request in case {case}")
+        if yes_no and p.guidelines and not p.outcomes and not date_fields:  # 'did the reviewer use ODG in CM...'
+            conds, _, said = _filters(p, "decision_date", vocab)
+            return done(Plan(unit="items", where=in_case + conds, yes_no=True),
+                        f"whether any item of case {case} " + ", ".join(said))
         if yes_no and p.outcomes and not svc and not date_fields and not other_fields:
             if "every" not in p.quants:
                 return Reading("clarify", None, f"case {case}, whether {p.outcomes[0][0]}",
@@ -214,6 +222,11 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     if "share" in cues:
         if unit == "letters" and not _LETTER_NOUN.search(text):
             unit = "items"  # 'overturn rate for female patients': of their requests; letters only when named
+        cited = [c for c in items if c.field == "guideline" and not c.negate]
+        if not oc and cited:  # 'share of items citing the MTUS': the part is the guideline named
+            oc, osaid = cited, ["citing " + ", ".join(str(c.value) for c in cited)]
+            where = [c for c in where if c not in cited]
+            said = [x for x in said if not x.startswith("cites ")]
         if not oc:
             raise ValueError("a rate needs the outcome whose share is wanted (overturned or upheld)")
         group = _group(p, cues, text)

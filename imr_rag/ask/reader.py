@@ -36,7 +36,8 @@ from imr_rag.textutil import plural_blind, service_tokens
 _TOKEN = re.compile(r"[a-z0-9]+(?:['&][a-z0-9]+)*|%|#|->|>=|<=|[<>]")
 _LEXICONS: dict[int, tuple[Vocabulary, dict]] = {}
 _NGRAMS: dict[int, tuple[Vocabulary, frozenset]] = {}
-JOINING = {"of", "the", "for", "with", "to", "and", "in", "on", "at"}
+JOINING = {"of", "the", "for", "with", "to", "in", "on", "at"}
+"""Words that may stand inside one service name ('MRI of the lumbar spine'); 'and' / 'or' separate two."""
 
 
 # Where each kind of word the lexicon knows is collected in Parts: with its negation, or plain.
@@ -270,8 +271,10 @@ def _collect(words: list[Word], vocab: Vocabulary) -> Parts:
             continue  # the tail of a multi-word phrase
         kind, value = w.kind, w.value
         nxt = _next_content(words, idx)
-        if kind == "neg":
-            negated = True
+        if kind == "neg" or (kind == "quant" and value == "none" and w.text == "no" and nxt is not None
+                             and nxt.kind in ("service", "unknown", "category") and idx > 0
+                             and any(x.kind in ("service", "category") for x in words[:idx])):
+            negated = True  # 'letters with an MRI but no x-ray': the x-ray is excluded, the MRI stays
             continue
         after = _next_content(words, words.index(nxt)) if nxt is not None else None
         if kind == "cue" and value == "by" and nxt is not None and (
