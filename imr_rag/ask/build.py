@@ -282,6 +282,11 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         fld = date_fields[0] if date_fields else "decision_date"
         plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field=fld))
         return done(plan, f"{agg} {FIELDS[fld].label}" + _s(said))
+    if _WHAT_HAPPENED.search(text) and not oc and not yes_no and not date_fields \
+            and not {"count", "share", "list", "rank", "by", "compare"} & cues:
+        # 'what happened to the MRI requests': how they were decided, outcome by outcome
+        plan = Plan(operation="rank", unit=unit, where=where, group_by=GroupBy(field="determination"))
+        return done(plan, f"number of {unit} by outcome" + _s(said))
     # ranking
     try:
         group = _group(p, cues, text)
@@ -517,6 +522,11 @@ _AGGREGATING = {"count", "list", "share", "avg", "median", "min", "max", "rank",
                 "compare", "duration", "month", "quarter", "year"}
 
 
+_WHAT_HAPPENED = re.compile(r"\b(happen\w*|come out|came out|turn\w* out|end\w* up|fared?|outcomes?|results?)\b")
+"""Asking how things were decided ('what happened to the MRI requests'), not which were ('decided in 2023')."""
+_ONE_REQUEST = re.compile(r"\bthe\s+(\w+\s+){0,3}?(request|item|treatment|service|procedure|prescription)\b(?!s)")
+
+
 def _needs_case(p: Parts, text: str) -> bool:
     """A question about one case that names none ('how old was the patient', 'was it overturned'):
     no unit, no aggregating word, and it points at a case or asks a case's fact."""
@@ -524,6 +534,8 @@ def _needs_case(p: Parts, text: str) -> bool:
         return False
     if _PRONOUN.search(text):
         return True
+    if "outcome_q" in p.cues and _ONE_REQUEST.search(text):
+        return True  # 'what happened to the medication request': one request, of a case not named
     if p.numbers:
         return False
     if p.units:

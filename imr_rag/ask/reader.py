@@ -338,6 +338,10 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
     text = re.sub(r"'other'(\s+categor(y|ies))?", "other category", text)  # the category named in quotes
     if re.search(r"\b(board|certified|certification|speciali[sz]\w*)\b", text):
         text = re.sub(r"\b(field|area|discipline)s?\b", "specialty", text)  # 'in which field is he board certified'
+    if _FOLLOW_UP.search(text):
+        return Reading("clarify", None, "a follow-up of an earlier question",
+                       "This reads as a follow-up ('them', 'the same', 'the other one'); each question is answered on "
+                       "its own, so please ask it whole, naming what it is about.")
     slots = find_cases(text)
     slots += find_periods(text, today, [(s.start, s.end) for s in slots])
     slots += find_numbers(text, [(s.start, s.end) for s in slots])
@@ -431,6 +435,10 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
             reading.unused = unread
     return reading
 
+
+_FOLLOW_UP = re.compile(r"^\s*(and\s+(the\s+)?(other|rest|same)|(the\s+)?same\s+(question|thing|for)|what\s+about\s+(it|them|that|those)|"
+                        r"how\s+about\s+(it|them|that|those)|compare\s+them|and\s+(it|them|those|that)\b|the\s+other\s+one)\b")
+"""A question that only makes sense after another one ('compare them', 'same question for 2016')."""
 
 _DESCRIBED = re.compile(r"\b(?:(?:for|of|in)\s+(?:the|a|this|that|her|his|our)\s+(?:patient|worker|claimant|employee|"
                         r"applicant|man|woman)\s+with|(?:after|following)\s+(?:the|a|an|his|her|their))"
