@@ -576,3 +576,12 @@ def test_relative_dates_count_from_today_and_the_reading_says_which_dates(engine
     expected = items(lambda letter, item: monday <= letter.decided <= monday + dt.timedelta(days=6)
                      and item.outcome == "Overturned")
     assert answer.value == len(expected)
+
+
+def test_the_guideline_an_item_of_a_case_cites(engine: Asker) -> None:
+    letter = next(x for x in CURRENT if any(i.service.startswith("MRI") for i in x.items))
+    item = next(i for i in letter.items if i.service.startswith("MRI"))
+    answer = engine.answer(f"which guideline was cited for the MRI in case {letter.case}?")
+    assert answer.status == "answered" and answer.plan["fact"] == "guideline"
+    assert answer.value == [item.guideline] and answer.citations
+    assert_cited(engine, answer)

@@ -478,3 +478,28 @@ def test_months_group_by_the_date_named(vocab, intents):
 def test_the_past_year_is_the_twelve_months_to_today():
     (slot,) = find_periods("injuries in the past year", dt.date(2017, 6, 30), [])
     assert (slot.value.start, slot.value.end) == ("2016-07-01", "2017-06-30")
+
+
+@pytest.mark.parametrize("q", ["compare them", "same question for last year's letters", "and the other one"])
+def test_a_follow_up_is_asked_back(vocab, intents, q):
+    assert read(q, vocab, intents).status == "clarify"
+
+
+def test_what_happened_answers_outcome_by_outcome_and_one_request_asks_which_case(vocab, intents):
+    r = read("what happened to the mri requests", vocab, intents)
+    assert r.status == "plan" and r.plan.operation == "rank" and r.plan.group_by.field == "determination"
+    one = read("what happened to the medication request", vocab, intents)
+    assert one.status == "clarify" and "case" in one.message.lower()
+    dated = read("cases where the injury happened before 2020", vocab, intents)
+    assert dated.status == "plan" and dated.plan.operation == "aggregate"
+
+
+def test_the_case_with_the_most_matching_items_ranks_cases(vocab, intents):
+    r = read("which letter had the most overturned items", vocab, intents)
+    assert r.status == "plan" and r.plan.group_by.field == "case_number" and r.plan.limit == 1
+
+
+def test_fastest_case_is_a_duration_extreme(vocab, intents):
+    r = read("fastest case ur denial -> decision", vocab, intents)
+    assert r.status == "plan" and r.plan.measure.aggregate == "min" and r.plan.which
+    assert r.plan.measure.duration == ("ur_denial_date", "decision_date")

@@ -136,6 +136,8 @@ def _say_groups(b: AnswerBuilder, plan: Plan, result: Result) -> list[dict]:
         b.say("Tied at the last place shown: " + ", ".join(result.tied) + ".")
     if not result.groups:
         b.say(f"No {unit_word(plan, 2)} match.")
+    if plan.group_by is not None and plan.group_by.field == "case_number":
+        return [g.label for g in result.groups]  # 'which case had the most ...': the cases are the answer
     return ranked
 
 

@@ -80,7 +80,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     if outcome_of:  # 'was X upheld or overturned', 'what was decided for X': the outcome of the named items
         p.outcomes = []
     yes_no = not outcome_of and bool(re.match(r"(was|were|did|does|do|is|are|has|have|had|any)\b", text)) or (_outcome_asked(text) and "count" not in cues)
-    duration = len(date_fields) >= 2 or ("duration" in cues and date_fields)
+    duration = len(date_fields) >= 2 or (("duration" in cues or _SPEED.search(text)) and bool(date_fields))
     fixes = p.corrections
     read = [f"'{a}' -> {b}" for a, b in fixes]
 
@@ -291,8 +291,10 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     try:
         group = _group(p, cues, text)
     except _MostItems:  # 'which case had the most disputed items': the letters holding the extreme count
-        if oc or items or p.services:
-            raise ValueError("ranking letters by how many of their items match is not supported") from None
+        if oc or items or p.services:  # 'which letter had the most overturned items': items counted per case
+            plan = Plan(operation="rank", unit="items", where=where + oc, group_by=GroupBy(field="case_number"),
+                        limit=1, order="asc" if _FEWEST.search(text) else "desc")
+            return done(plan, f"number of items {osaid[0]} by case, top 1" + _s(said))
         agg = "min" if "min" in cues or _FEWEST.search(text) else "max"
         plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field="item_count"), which=True)
         return done(plan, f"case with the {'fewest' if agg == 'min' else 'most'} disputed items" + _s(said))
@@ -393,8 +395,8 @@ _COUNTS_LETTERS = re.compile(r"\b(most|fewest|number of|# of|count of|how many|b
                              r"((?!in\b|of\b|from\b|for\b|among\b|across\b|within\b)\w+\s+){0,2}?"
                              r"(cases|letters|claims|files|decisions)\b")
 """Letters are what is counted ('by number of cases', 'in the most letters')."""
-_WHICH_CASE = re.compile(r"\b(which|what|whose|name the|list the|show the)\s+(\w+\s+)?(case|cases|letter|letters|claim|"
-                         r"claims|file|files|worker|patient|claimant|one)\b")
+_WHICH_CASE = re.compile(r"\b(which|what|whose|name the|list the|show the|fastest|quickest|slowest|longest|shortest)\s+"
+                         r"(\w+\s+)?(case|cases|letter|letters|claim|claims|file|files|worker|patient|claimant|one)\b")
 """The question asks for the cases holding a value ('which case waited longest'), not the value."""
 _LETTER_NOUN = re.compile(r"\b(letters?|cases?|claims?|files?|decisions?|determinations?)\b")
 _LIST_ITEMS = re.compile(r"\s*(list|show|give|enumerate|name)\b(?!.*\b(cases?|letters?|claims?|files?|case numbers?)\b)")
@@ -522,6 +524,8 @@ _AGGREGATING = {"count", "list", "share", "avg", "median", "min", "max", "rank",
                 "compare", "duration", "month", "quarter", "year"}
 
 
+_SPEED = re.compile(r"\b(fastest|quickest|slowest|soonest|longest|shortest)\b")
+"""With a date field: the time between it and the decision ('fastest case UR denial -> decision')."""
 _WHAT_HAPPENED = re.compile(r"\b(happen\w*|come out|came out|turn\w* out|end\w* up|fared?|outcomes?|results?)\b")
 """Asking how things were decided ('what happened to the MRI requests'), not which were ('decided in 2023')."""
 _ONE_REQUEST = re.compile(r"\bthe\s+(\w+\s+){0,3}?(request|item|treatment|service|procedure|prescription)\b(?!s)")

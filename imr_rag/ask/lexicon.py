@@ -89,7 +89,7 @@ CUES = {
     "outcome_q": "outcome outcomes result results happened happen decide decided ruled ruling disposition "
                  "come out came out turn out turned out ended up end up fare fared",
     "period": "between after during since before until through within -> > among issued",
-    "context": "cite cites cited citing citation citations relied relying rely imr reviewed so far over independent medical review maximus iro reviewer reviewers library database dataset all-time "
+    "context": "cite cites cited citing citation citations relied relying rely imr reviewed so far over independent medical review maximus iro reviewer reviewers library database dataset set corpus collection all-time "
                "overall altogether ever across use used uses using injured worker injured workers injured employee injured employees "
                "injured claimant injured patient injured person "
                "person people doc doctor doctors physician physicians",
