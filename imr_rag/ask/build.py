@@ -104,6 +104,10 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
             pair = (pair[0], "decision_date")
         pair = tuple(sorted(pair, key=lambda f: _ORDER.index(f)))
     case = p.cases[0] if p.cases else None
+    left_out = None
+    if case and re.search(r"\b(excluding|except|other than|not counting|besides|without|minus|leaving out)\s+(the\s+)?"
+                          r"(case\s+)?(number\s+)?" + re.escape(case.lower()), text):
+        left_out, case = case, None  # 'excluding CM16-0248698, how many ...': the library without that case
     # -- one case ---------------------------------------------------------------------------
     if outcome_of and not case:  # the engine answers each matching item with its outcome and rationale
         plan = Plan(unit="items", where=_service_cond(p.services), yes_no=True)
@@ -128,9 +132,6 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
                         measure=Measure(aggregate="avg", duration=pair))
             return done(plan, f"days from {FIELDS[pair[0]].label} to {FIELDS[pair[1]].label}, case {case}")
         in_case = [Condition(field="case_number", op="eq", value=case)]
-        if re.search(r"\b(excluding|except|other than|not counting|besides|without)\s+(case\s+)?(number\s+)?"
-                     + re.escape(case.lower()), text):
-            raise ValueError(f"leaving one case out (case {case}) is not supported")
         portion = "authorized_portion" in p.fields
         if ("count" in cues or "item_count" in p.fields) and (p.outcomes or p.categories or p.guidelines or portion):
             # 'how many medication requests were upheld in CM...', '... had part already authorized'
@@ -195,6 +196,9 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
                        "assigned or application received?", choices=DATE_FIELD_CHOICES, corrections=fixes)
     date_field = date_fields[0] if len(date_fields) == 1 and not duration else "decision_date"
     items, letters, said = _filters(p, date_field, vocab)
+    if left_out:
+        letters.append(Condition(field="case_number", op="eq", value=left_out, negate=True))
+        said.append(f"not case {left_out}")
     oc, osaid = _outcome_conds(p)
     letter_word = "letters" in p.units or ("decisions" in p.units and not p.outcomes)
     item_word = "items" in p.units
@@ -312,7 +316,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         plan = Plan(operation="rank", unit=g_unit, where=where + oc, group_by=group, limit=n or (None if _FULL.search(text) else 1),
                     order="asc" if "min" in cues or _FEWEST.search(text) else "desc")
         return done(plan, f"number of {g_unit} {osaid[0]} by {_glabel(group)}" + (f", top {plan.limit}" if plan.limit else "") + _s(said))
-    if ("rank" in cues or intent == "rank" and not {"count", "list"} & cues) and not group:
+    if "rank" in cues and not group:
         raise ValueError("a ranking needs what to rank by (service, category, specialty, month ...)")
     if yes_no and p.quants[:1] == ["every"] and oc and not letter_word and not p.numbers:
         plan = Plan(unit="items", where=where, measure=Measure(aggregate="share", part=oc), yes_no=True)
@@ -341,6 +345,11 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         else:
             quant = Quantifier(mode=qmode, where=cond)
         unit, where = "letters", letters if qmode != "every" or not oc else letters + items
+    elif any(n for _, n in p.services) and letter_word and oc:  # 'cases with an overturn but not on an MRI'
+        quant = Quantifier(mode="some", where=oc + _service_cond([(w, True) for w, n in p.services if n]))
+        quant_said = f"some item {osaid[0]} that is not " + ", ".join(" ".join(w) for w, n in p.services if n)
+        where = letters + _service_cond([(w, n) for w, n in p.services if not n])
+        unit = "letters"
     elif any(n for _, n in p.services) and letter_word:
         quant = Quantifier(mode="none", where=_service_cond([(w, False) for w, n in p.services if n]))
         where = letters + _service_cond([(w, n) for w, n in p.services if not n])
