@@ -84,14 +84,7 @@ class DocumentRecords:
                     zlib.compress(source_text.encode("utf-8")), pack_offsets(offsets, ends), time.time(),
                 ),
             )
-            db.executemany(
-                "INSERT INTO chunks (chunk_id, doc_id, ordinal, section, item_index, start, end, text,"
-                " text_hash) VALUES (?,?,?,?,?,?,?,?,?)",
-                [
-                    (c.chunk_id, doc_id, n, c.section, c.item_index, c.start, c.end, c.text, h)
-                    for n, (c, h) in enumerate(chunks)
-                ],
-            )
+            _insert_chunks(db, doc_id, chunks)
             _bump_generation(db)
             return _point_path(db, path, doc_id)
 
@@ -113,14 +106,7 @@ class DocumentRecords:
                 " source_text, offsets, ingested_at, row_of) VALUES (?,?,?,?,?,1,?,?,?,?,?,?)",
                 (doc_id, file_hash, path, letter_format, case_number, len(text), text, *blobs, time.time(), row_of),
             )
-            db.executemany(
-                "INSERT INTO chunks (chunk_id, doc_id, ordinal, section, item_index, start, end, text,"
-                " text_hash) VALUES (?,?,?,?,?,?,?,?,?)",
-                [
-                    (c.chunk_id, doc_id, n, c.section, c.item_index, c.start, c.end, c.text, h)
-                    for n, (c, h) in enumerate(chunks)
-                ],
-            )
+            _insert_chunks(db, doc_id, chunks)
             _bump_generation(db)
             if earlier:
                 _settle_versions(db, case_number)
@@ -256,3 +242,12 @@ def _point_path(db: sqlite3.Connection, path: str, doc_id: str) -> str | None:
         return None
     _delete_document(db, previous)
     return previous
+
+
+def _insert_chunks(db, doc_id: str, chunks) -> None:
+    """Store a document's chunks, numbered in order, each with the hash of its text."""
+    db.executemany(
+        "INSERT INTO chunks (chunk_id, doc_id, ordinal, section, item_index, start, end, text,"
+        " text_hash) VALUES (?,?,?,?,?,?,?,?,?)",
+        [(c.chunk_id, doc_id, n, c.section, c.item_index, c.start, c.end, c.text, h) for n, (c, h) in enumerate(chunks)],
+    )
