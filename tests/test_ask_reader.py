@@ -313,10 +313,15 @@ def test_ranking_letters_by_items_is_refused_not_ranked_by_service(vocab, intent
     assert r.status != "plan" or r.plan.group_by is None or r.plan.group_by.field != "service_family"
 
 
-@pytest.mark.parametrize("q", ["how many california cases"])
+@pytest.mark.parametrize("q", ["how many overturned in california", "upheld items from texas"])
 def test_a_state_without_a_licence_word_is_asked_back(vocab, intents, q):
     r = read(q, vocab, intents)  # the reviewer's licence or the letter's state?
     assert r.status == "clarify"
+
+
+def test_california_letters_are_the_dwc_format_when_no_dmhc_rows_are_there(vocab, intents):
+    r = read("how many california cases", vocab, intents)  # this library: DWC and Texas letters only
+    assert r.status == "plan" and any(c.field == "letter_format" and c.value == "ca_dwc_imr" for c in r.plan.where)
 
 
 def test_in_and_at_are_no_unit_words(vocab, intents):

@@ -138,6 +138,9 @@ FORMAT_PHRASES = {
 }
 """Words naming a letter format (a source): a condition on the letter's format, even when the
 library holds no letter of it (the answer is then 0, said as such, never an unread word)."""
+CALIFORNIA_PHRASES = ("california letters", "california cases", "california ones", "california decisions",
+                      "ca cases", "ca letters", "ca decisions", "ca ones")
+"""The California letters: the DWC format when the library holds no DMHC rows (else asked back)."""
 FORMAT_LABELS = {"tx_iro": "Texas IRO", "ca_dwc_imr": "California DWC IMR", "ca_dmhc_imr": "California DMHC IMR"}
 """How a reading names each letter format."""
 
@@ -203,6 +206,9 @@ def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]
             _add(t, w, "outcome", outcome)
     for phrase, fmt in FORMAT_PHRASES.items():  # every format the tool reads, present in the library or not
         _add(t, phrase, "format", fmt)
+    if "ca_dmhc_imr" not in vocab.letter_formats:  # California letters are the DWC's unless DMHC rows are there too
+        for phrase in CALIFORNIA_PHRASES:
+            _add(t, phrase, "format", "ca_dwc_imr")
     for phrase, expansion in SERVICE_ALIASES.items():  # linked only when the library has the words
         if all(w in vocab.service_words for w in expansion.split()):
             _add(t, phrase, "service", expansion)
