@@ -35,7 +35,6 @@ def open_engine(data_dir: Path) -> Callable[[str], dict]:
     asker = Asker(Library(settings), settings)
 
     def ask(question: str) -> dict:
-        asker.previous = None  # each bank question stands alone
         out = asker.answer(question).model_dump(mode="json")
         out["answer"] = out["text"]
         return out

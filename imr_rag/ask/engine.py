@@ -85,7 +85,6 @@ class Asker:
         self._vocab: tuple[int, Vocabulary] | None = None
         self._intents: IntentModel | None = None
         self._texts: dict[str, str] = {}
-        self.previous: Plan | None = None  # the last plan answered: a follow-up may build on it
 
     # -- what the reader needs -------------------------------------------------------------
     def vocabulary(self) -> Vocabulary:
@@ -138,11 +137,8 @@ class Asker:
     def offline_answer(self, question: str, filters: AnswerFilters) -> Answer:
         # a case number is read however it was typed: look-alike letters, dashes, invisible characters
         reading = read_question(fold_look_alikes(strip_invisible(question)), self.vocabulary(), today=self.today,
-                                intents=self.intents, previous=self.previous)
-        answer = self.answer_reading(question, reading, filters)
-        if answer.status == "answered" and reading.plan is not None:
-            self.previous = reading.plan
-        return answer
+                                intents=self.intents)
+        return self.answer_reading(question, reading, filters)
 
     # -- with an LLM -------------------------------------------------------------------------
     def llm_answer(self, question: str, history: list[tuple[str, str]], filters: AnswerFilters) -> Answer:

@@ -327,8 +327,7 @@ def _mask(text: str, slots: list[Slot], words: list[Word]) -> str:
     return " ".join("".join(out).split())
 
 
-def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: IntentModel,
-                  previous: Plan | None = None) -> Reading:
+def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: IntentModel) -> Reading:
     """Read `question` into a plan, a question back or a refusal (see module docstring)."""
     text = normalise_question(question)
     text = re.sub(r"\s+/\s+", " or ", text)  # 'the wheelchair / hospital bed case': either
