@@ -71,11 +71,15 @@ def value_query(sel: Selection, expr: str) -> Query:
 
 @dataclass(frozen=True)
 class GroupKey:
-    """How rows are grouped: an extra FROM term (a json_each), the key and the label shown."""
+    """How rows are grouped: an extra FROM term (a json_each over the column `split`, the one
+    value the rows' list or specialties are read from), the key and the label shown."""
 
     join: str
     key: str
     label: str
+    split: str | None = None
+    letter_value: bool = False
+    """True when `split` is a letter's value (one per letter, copied to its items)."""
 
 
 def group_key(g: GroupBy, item: str | None) -> GroupKey:
@@ -98,29 +102,44 @@ def group_key(g: GroupBy, item: str | None) -> GroupKey:
         # British and American spellings of one specialty are one group (Orthopaedic = Orthopedic)
         return GroupKey(f" JOIN json_each({specialty_array(col)}) g",
                         "replace(lower(trim(g.value)), 'orthopaedic', 'orthopedic')",
-                        "replace(trim(g.value), 'Orthopaedic', 'Orthopedic')")
+                        "replace(trim(g.value), 'Orthopaedic', 'Orthopedic')", col, True)
     if f.kind == "list":
-        return GroupKey(f" JOIN json_each({col}) g", "g.value", "g.value")
+        return GroupKey(f" JOIN json_each({col}) g", "g.value", "g.value", col, f.level == "letter")
     if g.field == "service_family":  # one group per family, case-blind (families.py)
         return GroupKey("", col.replace("service_family(", "service_family_key("), col)
     return GroupKey("", col, col)
 
 
 def group_count_query(sel: Selection, key: GroupKey, letters: bool) -> Query:
-    """(key, label, n) per group: items, or distinct letters, counted once per group."""
+    """(key, label, n) per group: items, or distinct letters, counted once per group.
+
+    A split key (a list or the specialties of one column) counts the rows per distinct value of
+    the column first, then splits those few values: splitting every row's value cost 0.9 s on
+    42,700 rows. Exact when each counted row has one value of the column (an item; a letter's own
+    value, which its items copy), and a value naming one group twice counts once (grouped by value
+    and key before the sum). Letters counted through an item's list (a letter may hold several
+    values) are split row by row."""
+    if key.split is not None and (key.letter_value or not (letters and sel.per_item)):
+        counted = f"COUNT(DISTINCT {sel.doc})" if letters and sel.per_item else "COUNT(*)"
+        split = key.join.replace(key.split, "raw.v")
+        per_value = (f"SELECT {key.split} AS v, {counted} AS n FROM {sel.source(key.split)} WHERE {sel.where}"
+                     f" AND NULLIF({key.split}, '') IS NOT NULL GROUP BY v")
+        per_key = (f"SELECT {key.key} AS k, MIN({key.label}) AS label, raw.n AS n FROM ({per_value}) raw{split}"
+                   f" WHERE NULLIF({key.key}, '') IS NOT NULL GROUP BY raw.v, k")
+        return Query(f"SELECT k, MIN(label) AS label, SUM(n) AS n FROM ({per_key}) GROUP BY k", sel.params)
     if letters:
         counted = f"COUNT(DISTINCT {sel.doc})" if sel.per_item or key.join else "COUNT(*)"
     else:
         counted = "COUNT(DISTINCT i.rowid)" if key.join else "COUNT(*)"
     return Query(f"SELECT {key.key} AS k, MIN({key.label}) AS label, {counted} AS n"
-                 f" FROM {sel.source(key.key)}{key.join} WHERE {sel.where} AND NULLIF({key.key}, '') IS NOT NULL"
+                 f" FROM {sel.source(key.key, key.join)}{key.join} WHERE {sel.where} AND NULLIF({key.key}, '') IS NOT NULL"
                  f" GROUP BY k", sel.params)
 
 
 def group_value_query(sel: Selection, key: GroupKey, expr: str) -> Query:
     """(key, label, doc, value) per group and letter with the value."""
     return Query(f"SELECT DISTINCT {key.key} AS k, {key.label} AS label, {sel.doc} AS doc, {expr} AS v"
-                 f" FROM {sel.source(key.key, expr)}{key.join} WHERE {sel.where}"
+                 f" FROM {sel.source(key.key, key.join, expr)}{key.join} WHERE {sel.where}"
                  f" AND NULLIF({key.key}, '') IS NOT NULL AND ({expr}) IS NOT NULL", sel.params)
 
 
@@ -132,7 +151,7 @@ def group_rows_query(sel: Selection, key: GroupKey, letters: bool, value: str, p
     more, params = where or ("1", [])
     if letters and not sel.per_item and key.join:
         group = "d.doc_id"
-    sql = (f"SELECT {cols} FROM {sel.source(cols, key.key, more)}{key.join} WHERE {sel.where} AND ({more})"
+    sql = (f"SELECT {cols} FROM {sel.source(cols, key.key, key.join, more)}{key.join} WHERE {sel.where} AND ({more})"
            f" AND {key.key} = ?{f' GROUP BY {group}' if group else ''} LIMIT ?")
     order = ", ".join(f"r.{c}" for c in ROW_ORDER.split(", "))
     return Query(SOURCE.format(rows=sql, order=order), (*sel.params, *params, value, per_group))
