@@ -178,8 +178,9 @@ def build_app(service: AppService) -> gr.Blocks:
             with gr.Tab("Library", elem_id="tab-library"):
                 library_stats = gr.Markdown(elem_id="library-stats")
                 files = gr.File(
-                    file_count="multiple", file_types=[".pdf", ".txt", ".md", ".html", ".htm"],
-                    label="Letters to add (PDF, txt, md, html)", elem_id="upload-files",
+                    file_count="multiple", file_types=[".pdf", ".txt", ".md", ".html", ".htm", ".csv"],
+                    label="Letters to add (PDF, txt, md, html), or a DMHC IMR determinations CSV (one case per row)",
+                    elem_id="upload-files",
                 )
                 add = gr.Button("Ingest and extract", variant="primary", elem_id="upload-run")
                 upload_summary = gr.Markdown(elem_id="upload-summary")

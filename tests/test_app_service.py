@@ -15,6 +15,7 @@ from imr_rag.faces.app_service import (
     TABLE_COLUMNS,
     AppService,
     bind_problem,
+    escape_markdown,
     is_loopback,
     make_filters,
     parse_auth,
@@ -400,3 +401,113 @@ def test_a_cited_passage_over_other_marks_is_one_outlined_element() -> None:
     assert page.count('class="passage"') == 1  # one outline around the whole span, last character included
     assert 'id="anchor">' in page and page.index('class="passage"') < page.index('class="service"')
     assert "Overturned</mark></mark>." in page
+
+
+# -- a DMHC IMR determinations CSV through the Library tab ----------------------------------------
+DMHC_ROWS = Path(__file__).resolve().parents[1] / "evals" / "fixtures" / "dmhc" / "rows.csv"
+
+
+def dmhc_rows() -> tuple[list[str], list[list[str]]]:
+    """The header and the rows of the DMHC fixture (rows written in the published layout)."""
+    with DMHC_ROWS.open(encoding="utf-8", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    return header, rows
+
+
+def write_dmhc(path: Path, header: list[str], rows: list[list[str]], *, extra: str = "") -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        fh.write(extra)
+    return path
+
+
+def test_throttled_progress_keeps_each_stage_s_first_and_last_call() -> None:
+    from imr_rag.faces.app_service import throttled
+
+    calls: list[tuple[str, int, int]] = []
+    report = throttled(lambda *a: calls.append(a), seconds=60)
+    for n in range(1, 42_701):
+        report("parse", n, 42_700)
+    report("embed", 0, 10)
+    report("embed", 10, 10)
+    assert calls == [("parse", 1, 42_700), ("parse", 42_700, 42_700), ("embed", 0, 10), ("embed", 10, 10)]
+
+
+def test_upload_of_a_dmhc_csv_counts_rows_and_lists_each_failed_row(tmp_path: Path) -> None:
+    from imr_rag.faces.app_service import TableTally
+
+    header, rows = dmhc_rows()
+    refs = [r[header.index("ReferenceID")] for r in rows]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    # The fixture's rows, then a row with columns missing and a row with empty findings.
+    bad = (f"MN24-70001,2024,Orth/Musculoskeletal,Back Pain\r\n"
+           + ",".join(["MN24-70002", "2024", *["x"] * (len(header) - 3), '"  "']) + "\r\n")
+    export = write_dmhc(inbox / "dmhc-2024.csv", header, rows, extra=bad)
+    calls: list[tuple[str, int, int]] = []
+    settings = make_settings(tmp_path / "data")
+    with AppService(settings, seed=False) as svc:
+        summary = svc.upload([export], upload_root=inbox, progress=lambda *a: calls.append(a))
+        assert summary.tables == [TableTally("dmhc-2024.csv", added=len(rows), failed=2)]
+        assert summary.ingested == [] and summary.rows_extracted == len(rows)
+        n = len(rows)
+        assert summary.failures == [
+            (f"dmhc-2024.csv row {n + 1}", "ingest",
+             "missing columns: " + ", ".join(header[4:]) + f" (line {_line_of(export, 'MN24-70001')}, MN24-70001)"),
+            (f"dmhc-2024.csv row {n + 2}", "ingest", f"empty findings (line {_line_of(export, 'MN24-70002')}, MN24-70002)"),
+        ]
+        assert summary.message().split("  \n") == [
+            f"{escape_markdown('dmhc-2024.csv')}: {n} rows added, 0 already present, 0 revised, 2 failed",
+            f"extracted {n} rows"]  # the name as Markdown text: it reads as typed
+        # Progress came as the rows were read, counted against every row of the file.
+        parse = [(done, total) for stage, done, total in calls if stage == "parse"]
+        assert parse[0][1] == n + 2 and parse[-1] == (n + 2, n + 2)
+        assert {stage for stage, _, _ in calls} >= {"parse", "embed"}
+        # Every row is a case of the decisions table, and the export is kept as what they were read from.
+        assert {r["case_number"] for r in svc.decisions_table()} == set(refs)
+        assert [p.name for p in (settings.data_dir / "uploads").rglob("*.csv")] == ["dmhc-2024.csv"]
+
+        # The same export again: every row already present; a newer one revises one row.
+        assert svc.upload([export], upload_root=inbox).tables[0] == TableTally(
+            "dmhc-2024.csv", present=n, failed=2)
+        findings = header.index("Findings")
+        revised = [list(r) for r in rows]
+        revised[0][findings] = revised[0][findings].replace("Findings:", "Findings: On second review,", 1)
+        newer = write_dmhc(inbox / "dmhc-2025.csv", header, revised)
+        again = svc.upload([newer], upload_root=inbox)
+        assert again.tables == [TableTally("dmhc-2025.csv", present=n - 1, revised=1)] and again.failures == []
+        assert again.message().split("  \n") == [
+            f"{escape_markdown('dmhc-2025.csv')}: 0 rows added, {n - 1} already present, 1 revised, 0 failed",
+            "extracted 1 rows"]
+        assert svc.stats()["documents"] == n + 1 and svc.stats()["decisions"] == n
+
+
+def _line_of(path: Path, reference_id: str) -> int:
+    return next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if line.startswith(reference_id))
+
+
+def test_upload_of_a_csv_of_another_layout_is_refused_with_the_cli_s_reason(tmp_path: Path, capsys) -> None:
+    from imr_rag.faces.app_service import TableTally
+    from imr_rag.faces.cli import main
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    other = inbox / "claims.csv"
+    other.write_text("case,outcome,date\nCM16-1,Upheld,2016-01-01\n", encoding="utf-8")
+    letter = Path(shutil.copy(SYNTHETIC_LETTERS / "tx_iro_upheld.txt", inbox))
+    settings = make_settings(tmp_path / "data")
+    with AppService(settings, seed=False) as svc:
+        summary = svc.upload([other, letter], upload_root=inbox)
+        assert summary.tables == [TableTally("claims.csv", refused=True)]
+        [(name, stage, reason)] = summary.failures
+        assert (name, stage) == ("claims.csv", "ingest")
+        assert reason.startswith("not the DMHC IMR layout: expected columns ReferenceID, ReportYear")
+        assert summary.message().split("  \n") == [
+            "ingested 1, replaced 0, unchanged 0, extracted 1 (1 items), failed 0",
+            f"{escape_markdown('claims.csv')}: not read, see Failures", "extracted 0 rows"]
+        assert [p.name for p in (settings.data_dir / "uploads").rglob("*") if p.is_file()] == ["tx_iro_upheld.txt"]
+    assert main(["--data-dir", str(tmp_path / "cli"), "--quiet", "ingest", "--no-embed", str(other)]) == 1
+    assert f"FAILED {other}: {reason}\n" in capsys.readouterr().err

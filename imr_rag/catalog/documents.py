@@ -112,6 +112,15 @@ class DocumentRecords:
                 _settle_versions(db, case_number)
             return earlier
 
+    def unextracted_rows(self, table: str) -> list[str]:
+        """Doc ids of the rows read from `table` that have no decision (their extraction failed,
+        or they were ingested without one), in the order they were stored."""
+        return [r[0] for r in self.db.execute(
+            "SELECT d.doc_id FROM documents d WHERE d.row_of = ?"
+            " AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.doc_id = d.doc_id) ORDER BY d.ingested_at, d.doc_id",
+            (table,),
+        )]
+
     def clear_table_failures(self, table: str) -> None:
         """Forget the failures recorded for a table and its rows ("TABLE row N"): a new read of it
         records them afresh (a row fixed in the file is no failure any more)."""

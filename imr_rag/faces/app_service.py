@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from imr_rag.errors import ImrError, redact
 from imr_rag.extract.service import ExtractionService, default_backend
 from imr_rag.faces.highlight import Mark, decision_marks, highlight_fragment, legend_html
 from imr_rag.filters import answer_filters, describe_filters
+from imr_rag.ingest.pipeline import IngestReport
+from imr_rag.ingest.tabular import failed_row_name, is_table
 from imr_rag.layout import sample_letters
 from imr_rag.library import Library
 from imr_rag.schema import Answer, AnswerFilters, Citation, Determination
@@ -301,6 +304,41 @@ def file_digest(path: Path) -> str:
 
 # -- results ------------------------------------------------------------------------------
 @dataclass
+class TableTally:
+    """What adding one DMHC IMR determinations CSV did, counted in rows."""
+
+    name: str
+    added: int = 0
+    present: int = 0
+    """Rows whose version was stored already (by an earlier export or upload)."""
+    revised: int = 0
+    """Rows that are the publisher's new version of a stored row (the old one is kept, superseded)."""
+    failed: int = 0
+    """Rows that could not be read (each one a line of the failures table: "FILE row N")."""
+    refused: bool = False
+    """The whole file was not read (another layout, unreadable): its reason is in the failures table."""
+
+    def message(self) -> str:
+        name = escape_markdown(self.name)
+        if self.refused:
+            return f"{name}: not read, see Failures"
+        return (f"{name}: {self.added} rows added, {self.present} already present, {self.revised} revised,"
+                f" {self.failed} failed")
+
+
+def tally_table(report: IngestReport, table: str) -> TableTally:
+    """The rows of `table` in an ingest report (rows are named "TABLE#ReferenceID", failed ones
+    "TABLE row N", and a file refused as a whole by its own path)."""
+    row, failed_row = f"{table}#", failed_row_name(table, 0)[:-1]
+    of_table = lambda names: sum(1 for n in names if n.startswith(row))  # noqa: E731
+    return TableTally(
+        Path(table).name, added=of_table(report.ingested), present=of_table(report.unchanged),
+        revised=of_table(report.replaced), failed=sum(1 for p, _ in report.failed if p.startswith(failed_row)),
+        refused=any(p == table for p, _ in report.failed),
+    )
+
+
+@dataclass
 class UploadSummary:
     """What adding files through the app did: ingest and extraction, with every failure's reason."""
 
@@ -310,15 +348,41 @@ class UploadSummary:
     extracted: list[str] = field(default_factory=list)
     items: int = 0
     failures: list[tuple[str, str, str]] = field(default_factory=list)
-    """(file name, stage 'ingest' or 'extract', reason)."""
+    """(file name, stage 'ingest' or 'extract', reason); a table's row is named "FILE row N"
+    (unreadable) or "FILE#ReferenceID" (not extractable)."""
+    tables: list[TableTally] = field(default_factory=list)
+    """One per DMHC CSV added; its rows are not in the letter lists above."""
+    rows_extracted: int = 0
+    row_failures: int = 0
+    """Entries of `failures` that are about the tables (the file, a row, a row's extraction)."""
 
     def message(self) -> str:
-        parts = [
-            f"ingested {len(self.ingested)}", f"replaced {len(self.replaced)}",
-            f"unchanged {len(self.unchanged)}", f"extracted {len(self.extracted)} ({self.items} items)",
-            f"failed {len(self.failures)}",
-        ]
-        return ", ".join(parts)
+        """One line for the letters (unless only tables were added), one per table, and the rows
+        extracted; lines end with two spaces (a Markdown line break)."""
+        lines = [t.message() for t in self.tables]
+        if self.tables:
+            lines.append(f"extracted {self.rows_extracted} rows")
+        if not self.tables or self.ingested or self.replaced or self.unchanged or len(self.failures) > self.row_failures:
+            lines.insert(0, ", ".join([
+                f"ingested {len(self.ingested)}", f"replaced {len(self.replaced)}",
+                f"unchanged {len(self.unchanged)}", f"extracted {len(self.extracted)} ({self.items} items)",
+                f"failed {len(self.failures) - self.row_failures}",
+            ]))
+        return "  \n".join(lines)
+
+
+def throttled(progress: Progress, seconds: float = 0.25) -> Progress:
+    """`progress` called at most every `seconds` within a stage, plus each stage's first and last
+    call: a 42,700-row table reports once per row, and a progress bar needs far fewer updates."""
+    last: dict[str, object] = {"stage": None, "at": 0.0}
+
+    def report(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage != last["stage"] or done >= total or now - last["at"] >= seconds:
+            last["stage"], last["at"] = stage, now
+            progress(stage, done, total)
+
+    return report
 
 
 @dataclass
@@ -535,11 +599,12 @@ class AppService:
         expose every letter-like file the server can read. Each accepted file is copied into the
         data folder under its content hash, so two different letters that share a name are two
         letters and the same bytes sent twice are one; the copy of a file that could not be
-        ingested is removed again.
+        ingested is removed again (of a table, the copy made now when none of its rows was new).
         """
         uploads = self.settings.data_dir / "uploads"
         root = upload_root.resolve()
         kept: list[Path] = []
+        copied: set[Path] = set()
         refused: list[tuple[str, str, str]] = []
         for raw in paths:
             src = Path(raw)
@@ -551,38 +616,79 @@ class AppService:
             if not dest.exists():
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(resolved, dest)
+                copied.add(dest)
             kept.append(dest)
         summary = self.add_paths(kept, progress=progress) if kept else UploadSummary()
         summary.failures[:0] = refused
+        # A table's rows are documents of their own (the catalog holds their text): its copy is
+        # kept when this upload stored rows from it, as the file they were read from.
+        tables = [dest for dest in kept if is_table(dest)]
+        rows_from = {dest: False for dest in tables}
+        for dest, tally in zip(tables, summary.tables):
+            rows_from[dest] |= bool(tally.added or tally.revised)
         for dest in kept:
-            if self.library.catalog.doc_for_path(str(dest)) is None:
+            unused = (dest in copied and not rows_from[dest]) if is_table(dest) else (
+                self.library.catalog.doc_for_path(str(dest)) is None)
+            if unused:
                 shutil.rmtree(dest.parent, ignore_errors=True)
         return summary
 
     def add_paths(
         self, paths: list[Path], *, backend: str | None = None, progress: Progress = _no_progress
     ) -> UploadSummary:
-        """Ingest (with embedding) and extract files or folders already on disk."""
+        """Ingest (with embedding) and extract files or folders already on disk. A DMHC IMR
+        determinations CSV is one document per row, extracted by the rules parser as it is read
+        (the published wording is what that parser reads; an LLM backend would be one call per row
+        of a 42,700-row file): `imr-rag extract --backend ...` re-extracts its rows on request."""
         summary = UploadSummary()
+        progress = throttled(progress)
+        letters = [Path(p) for p in paths if not is_table(p)]
+        tables = [Path(p) for p in paths if is_table(p)]
         with self._lock:
-            report = self.library.ingest(list(paths), progress=progress)
-            summary.ingested = [Path(p).name for p in report.ingested]
-            summary.replaced = [Path(p).name for p in report.replaced]
-            summary.unchanged = [Path(p).name for p in report.unchanged]
-            secrets = self.settings.secrets()
-            summary.failures = [(Path(p).name, "ingest", redact(reason, secrets)) for p, reason in report.failed]
-            extractor = ExtractionService(self.settings, self.library.catalog, backend or default_backend(self.settings))
-            catalog = self.library.catalog
-            targets = [
-                doc_id for name in (*report.ingested, *report.replaced, *report.unchanged)
-                if (doc_id := catalog.doc_for_path(name)) and catalog.decision(doc_id) is None
-            ]
-            docs = (catalog.load_document(doc_id) for doc_id in targets)
-            for result in extractor.run(docs, len(targets), progress=progress):
-                name = Path(result.source).name
-                if result.decision is not None:
-                    summary.extracted.append(name)
-                    summary.items += len(result.decision.items)
-                else:
-                    summary.failures.append((name, "extract", redact(result.error or "unknown error", secrets)))
+            if letters:
+                self._add_letters(letters, backend, summary, progress)
+            if tables:
+                self._add_tables(tables, summary, progress)
         return summary
+
+    def _add_letters(self, paths: list[Path], backend: str | None, summary: UploadSummary, progress: Progress) -> None:
+        report = self.library.ingest(list(paths), progress=progress)
+        summary.ingested = [Path(p).name for p in report.ingested]
+        summary.replaced = [Path(p).name for p in report.replaced]
+        summary.unchanged = [Path(p).name for p in report.unchanged]
+        secrets = self.settings.secrets()
+        summary.failures += [(Path(p).name, "ingest", redact(reason, secrets)) for p, reason in report.failed]
+        extractor = ExtractionService(self.settings, self.library.catalog, backend or default_backend(self.settings))
+        catalog = self.library.catalog
+        targets = [
+            doc_id for name in (*report.ingested, *report.replaced, *report.unchanged)
+            if (doc_id := catalog.doc_for_path(name)) and catalog.decision(doc_id) is None
+        ]
+        docs = (catalog.load_document(doc_id) for doc_id in targets)
+        for result in extractor.run(docs, len(targets), progress=progress):
+            name = Path(result.source).name
+            if result.decision is not None:
+                summary.extracted.append(name)
+                summary.items += len(result.decision.items)
+            else:
+                summary.failures.append((name, "extract", redact(result.error or "unknown error", secrets)))
+
+    def _add_tables(self, tables: list[Path], summary: UploadSummary, progress: Progress) -> None:
+        """Each row a document, read, stored and extracted (rules) in batches; then the rows of
+        these tables still without a decision (not extractable, or stored earlier without
+        extraction) are extracted one by one, so that each failure comes with its reason."""
+        catalog = self.library.catalog
+        report = self.library.ingest(list(tables), extract="rules", progress=progress)
+        secrets = self.settings.secrets()
+        summary.tables += [tally_table(report, str(t)) for t in tables]
+        summary.failures += [(Path(p).name, "ingest", redact(reason, secrets)) for p, reason in report.failed]
+        summary.row_failures += len(report.failed)
+        summary.rows_extracted += report.extracted
+        targets = [doc_id for t in tables for doc_id in catalog.unextracted_rows(str(t))]
+        docs = (catalog.load_document(doc_id) for doc_id in targets)
+        for result in ExtractionService(self.settings, catalog, "rules").run(docs, len(targets), progress=progress):
+            if result.decision is not None:
+                summary.rows_extracted += 1
+            else:
+                summary.failures.append((Path(result.source).name, "extract", redact(result.error or "unknown error", secrets)))
+                summary.row_failures += 1
