@@ -144,15 +144,20 @@ def test_library_upload_reports_each_failure_with_its_reason(page, tmp_path: Pat
     not_a_pdf = tmp_path / "scanned.pdf"
     not_a_pdf.write_bytes(b"plain bytes, no PDF header")
     letter = Path(shutil.copy(SYNTHETIC_LETTERS / "tx_iro_upheld.txt", tmp_path / "tx_copy.txt"))
+    # A CSV is taken by the upload widget; one of another layout than DMHC's is refused with its reason.
+    other_csv = tmp_path / "claims.csv"
+    other_csv.write_text("case,outcome,date\nCM16-1,Upheld,2016-01-01\n", encoding="utf-8")
     page.get_by_role("tab", name="Library").click()
     expect(page.locator("#library-stats")).to_contain_text("letters")
-    page.locator("#upload-files input[type=file]").set_input_files([str(not_a_pdf), str(letter)])
+    page.locator("#upload-files input[type=file]").set_input_files([str(not_a_pdf), str(letter), str(other_csv)])
     expect(page.locator("#upload-files")).to_contain_text("tx_copy")  # name and extension render apart
     page.locator("#upload-run").click()
     expect(page.locator("#upload-summary")).to_contain_text("failed 1", timeout=60_000)
+    expect(page.locator("#upload-summary")).to_contain_text("claims.csv: not read, see Failures")
     failures = page.locator("#upload-failures")
     expect(failures).to_contain_text("scanned.pdf")
     expect(failures).to_contain_text("not a PDF")
+    expect(failures).to_contain_text("not the DMHC IMR layout")
 
 
 @pytest.mark.slow
