@@ -327,7 +327,18 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     thr = None
     qmode = p.quants[0] if p.quants else None
     count_n = next((x for x in p.numbers if x.op), None)
-    if count_n and (item_word or items) and "patient_age" not in other_fields:
+    named = [c for c in items if not c.negate]
+    both = qmode == "mix" and len({v for v, _ in p.outcomes}) < 2 and bool(re.search(r"\bboth\b", text)) \
+        and not re.search(r"\b(mix|mixed|split)\b", text)
+    if both:
+        qmode = None  # 'both imaging and medication': two things named, not two outcomes
+    each = both and letter_word and len(named) == 2 and not count_n
+    if each:  # a letter with an item of each
+        quant = Quantifier(mode="some", where=[named[0], *oc])
+        thr = Threshold(op="ge", n=1, where=[named[1], *oc])
+        quant_said = "an item of each"
+        unit, where = "letters", letters + [c for c in items if c.negate]
+    elif count_n and (item_word or items) and "patient_age" not in other_fields:
         both = qmode in ("every", "none") and bool(oc)  # 'all requests upheld and at least 3 items': two conditions
         thr = Threshold(op=count_n.op, n=int(count_n.value), where=items + ([] if both else oc))
         unit, where = "letters", letters
@@ -350,6 +361,12 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         quant_said = f"some item {osaid[0]} that is not " + ", ".join(" ".join(w) for w, n in p.services if n)
         where = letters + _service_cond([(w, n) for w, n in p.services if not n])
         unit = "letters"
+    elif any(n for _, n in p.services) and letter_word and named and not any(c.field == "service" for c in named) \
+            and re.search(r"\b(other than|except|excluding|besides|apart from|aside from)\b", text):
+        # 'cases with surgery requests other than arthroscopy': the surgery items but that one
+        quant = Quantifier(mode="some", where=items)  # one item meeting them all
+        quant_said = "some item meeting all of"
+        where, unit = letters, "letters"
     elif any(n for _, n in p.services) and letter_word:
         quant = Quantifier(mode="none", where=_service_cond([(w, False) for w, n in p.services if n]))
         where = letters + _service_cond([(w, n) for w, n in p.services if not n])
@@ -384,7 +401,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
                 measure=Measure(aggregate="list" if listing else "count"), yes_no=yes_no and not listing)
     head = "which " + unit if listing else ("whether any " if plan.yes_no else "number of ") + unit
     extra = [osaid[0]] + ([quant_said or f"{quant.mode} of its items {osaid[0] if oc else 'match'}"] if quant else []) \
-        + ([f"{thr.op} {thr.n} items"] if thr else []) + said + ([] if p.periods else ["all dates"])
+        + ([f"{thr.op} {thr.n} items"] if thr and not each else []) + said + ([] if p.periods else ["all dates"])
     return done(plan, head + ", " + ", ".join(extra))
 
 

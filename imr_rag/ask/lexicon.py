@@ -37,7 +37,17 @@ OUTCOME_PHRASES = {"denial stands": "upheld", "denial stood": "upheld", "turned 
                    "not medically necessary": "upheld", "found not medically necessary": "upheld",
                    "medically appropriate": "overturned", "not medically appropriate": "upheld",
                    **{f"{v} {n}medically necessary": ("upheld" if n else "overturned")
-                      for v in ("deemed", "considered", "judged", "ruled") for n in ("", "not ")}}
+                      for v in ("deemed", "considered", "judged", "ruled") for n in ("", "not ")},
+                   # who won, said with the winner ('did the injured worker win'): the worker winning
+                   # is the request approved; the payer winning, or the worker losing, is the denial upheld
+                   **{f"{who} {verb}": (outcome if verb in ("win", "wins", "won", "prevail", "prevailed")
+                                        else {"overturned": "upheld", "upheld": "overturned"}[outcome])
+                      for who, outcome in (("worker", "overturned"), ("injured worker", "overturned"),
+                                           ("claimant", "overturned"), ("patient", "overturned"),
+                                           ("applicant", "overturned"), ("employee", "overturned"),
+                                           ("insurer", "upheld"), ("carrier", "upheld"), ("employer", "upheld"),
+                                           ("payer", "upheld"), ("health plan", "upheld"), ("plan", "upheld"))
+                      for verb in ("win", "wins", "won", "prevail", "prevailed", "lose", "loses", "lost")}}
 UNITS = {
     "letters": "letter letters case cases appeals file files claim claims patient patients claimant claimants "
                "worker workers employee employees applicant applicants",

@@ -213,13 +213,23 @@ def _service_position(words: list[Word], start: int, end: int) -> bool:
     return after is None and before is not None and before.text in SERVICE_LEADS
 
 
-def _collect(words: list[Word], vocab: Vocabulary) -> Parts:
+def _collect(words: list[Word], vocab: Vocabulary, dates: tuple[tuple[int, int], ...] = ()) -> Parts:
+    """The question's words (and the spans of its `dates`, which take a negation before them)
+    sorted into what they name."""
     p = Parts()
     negated = False
+    negated_at = 0  # where the negation in force was said
     run: list[int] = []
 
+    def listed_on(j: int) -> bool:
+        """Whether words[j:] goes on with 'and'/'or' and another service ('not counting x-rays and MRIs')."""
+        joined = False
+        while j < len(words) and words[j].text in ("and", "or", "nor", "a", "an", "the"):
+            joined, j = joined or words[j].text in ("and", "or", "nor"), j + 1
+        return joined and j < len(words) and words[j].kind == "service"
+
     def flush() -> None:
-        nonlocal run
+        nonlocal run, negated
         while run and words[run[-1]].kind == "function":
             run.pop()
         if run:
@@ -233,9 +243,13 @@ def _collect(words: list[Word], vocab: Vocabulary) -> Parts:
                 linked = [str(w.value or w.text) for w in phrase if w.kind == "service" and not w.tail]
                 p.services.append((linked, negated))
                 p.service_text.append(" ".join(linked))
+                # 'items other than MRIs were overturned': the negation was the service's (and a list's)
+                negated = negated and listed_on(run[-1] + 1)
         run = []
 
     for idx, w in enumerate(words):
+        if negated and any(negated_at <= a and b <= w.start for a, b in dates):
+            negated = False  # 'other than the 2017 ones with an overturn': the period took the negation
         if idx == 0 and w.text in ("name", "list") and w.kind in ("unknown", "cue"):
             w.kind, w.value = "cue", "list"  # 'Name the guidelines ...': the imperative, not a person's name
         if w.kind == "unknown":
@@ -274,7 +288,7 @@ def _collect(words: list[Word], vocab: Vocabulary) -> Parts:
         if kind == "neg" or (kind == "quant" and value == "none" and w.text == "no" and nxt is not None
                              and nxt.kind in ("service", "unknown", "category") and idx > 0
                              and any(x.kind in ("service", "category") for x in words[:idx])):
-            negated = True  # 'letters with an MRI but no x-ray': the x-ray is excluded, the MRI stays
+            negated, negated_at = True, w.end  # 'letters with an MRI but no x-ray': the x-ray is excluded, the MRI stays
             continue
         after = _next_content(words, words.index(nxt)) if nxt is not None else None
         if kind == "cue" and value == "by" and nxt is not None and (
@@ -295,7 +309,8 @@ def _collect(words: list[Word], vocab: Vocabulary) -> Parts:
         elif kind == "cue":
             p.cues.add(value)
         if kind in ("unit", "cue", "outcome") and value not in ("or",):
-            negated = negated and kind in ("unit",)
+            # 'other than those with MRIs': the negation goes on to what the letters have
+            negated = negated and (kind == "unit" or kind == "cue" and w.text in _HAVING)
         elif kind in ("category", "guideline", "specialty", "state", "format", "priority", "sex", "value"):
             # 'non-expedited overturns': the negation was this word's, unless a list of its kind goes on
             # ('minus medications and imaging')
@@ -353,11 +368,18 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
         text = text[:described.start()] + " " * (described.end(1) - described.start()) + text[described.end(1):]
         slots = [s for s in slots if s.end <= described.start() or s.start >= described.end(1)]
         words = tokenize(text, slots, vocab)
+    left_out = _LEFT_OUT_CASE.search(text)
+    if left_out and left_out.group(1).strip():  # 'excluding the shoulder surgery case CM16-…': the case, described
+        text = text[:left_out.start(1)] + " " * len(left_out.group(1)) + text[left_out.end(1):]
+        slots = [s for s in slots if s.end <= left_out.start(1) or s.start >= left_out.end(1)]
+        words = tokenize(text, slots, vocab)
     glued = _service_numbers(text, slots, words, vocab)
     if glued:
         slots = [s for s in slots if (s.start, s.end) not in glued]
         words = tokenize(text, slots, vocab, tuple(glued))
-    p = _collect(words, vocab)
+    p = _collect(words, vocab, tuple((s.start, s.end) for s in slots if s.kind == "date"))
+    if left_out and left_out.group(1).strip():
+        p.unread += [w for w in re.findall(r"[a-z0-9]+", left_out.group(1)) if w not in FUNCTION_WORDS]
     if described and text[described.start(1):described.end(1)].strip() == "":
         p.unread += [w for w in re.findall(r"[a-z]+", described.group(1)) if w not in FUNCTION_WORDS]
     p.cases = [s.value for s in slots if s.kind == "case"]
@@ -434,6 +456,15 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
             reading.unused = unread
     return reading
 
+
+_HAVING = frozenset({"with", "having", "involving", "containing", "including"})
+"""Words between a negation and what it negates ('other than those with MRIs')."""
+
+_LEFT_OUT_CASE = re.compile(r"\b(?:excluding|except|other than|not counting|besides|without|minus|leaving out|leave out)"
+                            r"\s+the\s+((?:[a-z0-9][a-z0-9\-]*\s+){1,4}?)(?:case|letter|decision)\s+(?:number\s+)?"
+                            r"(?=(?:cm)?\d{2,4}-\d{4,7}\b)")
+"""'excluding the shoulder surgery case CM16-…': the words between 'the' and 'case' describe the
+case left out; they are named as not used, never read as a service excluded."""
 
 _FOLLOW_UP = re.compile(r"^\s*(and\s+(the\s+)?(other|rest|same)|(the\s+)?same\s+(question|thing|for)|what\s+about\s+(it|them|that|those)|"
                         r"how\s+about\s+(it|them|that|those)|compare\s+them|and\s+(it|them|those|that)\b|the\s+other\s+one)\b")
@@ -565,7 +596,12 @@ one answers another question."""
 
 
 def _unused_slots(p: Parts, plan: Plan) -> list[str]:
-    """Numbers, periods and date fields the question names that the plan does not use."""
+    """What the question names that the plan does not use: numbers, periods, date fields and
+    other condition fields, and every value read (an outcome, a service, a category, a
+    specialty ...) whose field no condition, grouping or segment of the plan holds ('for cases
+    where everything was upheld, average days ...' answered over every letter is an answer to
+    another question). Quantifier words are not checked: 'each', 'all', 'both' are as often
+    emphasis ('how many of each')."""
     conds = _conditions(plan)
     if plan.case_number or any(c.field == "case_number" for c in conds):
         return []  # one case: numbers belong to its items' wording ('six sessions')
@@ -581,6 +617,13 @@ def _unused_slots(p: Parts, plan: Plan) -> list[str]:
     given = {"guideline": p.guidelines, "category": p.categories}
     out += [f"the field '{FIELDS[f].label}'" for f in dict.fromkeys(p.fields)
             if (FIELDS[f].kind == "date" or f in given and not given[f] or f in _CONDITION_FIELDS) and f not in used]
+    named = {"determination": [v for v, _ in p.outcomes], "service": [" ".join(w) for w, _ in p.services],
+             "category": [v for v, _ in p.categories], "guideline": [v for v, _ in p.guidelines],
+             "reviewer_specialty": [v for v, _ in p.specialties], "reviewer_licensure": [v for v, _ in p.states],
+             "letter_format": [v for v, _ in p.formats], "patient_sex": p.sexes,
+             "priority": [v for v, _ in p.priorities]}
+    out += [f"the {FIELDS[f].label} '{v}'" for f, vs in named.items() if f not in used for v in dict.fromkeys(vs)]
+    out += [f"the {f.replace('_', ' ')} '{v}'" for (f, v), _ in p.values if f not in used]
     return out
 
 

@@ -58,9 +58,23 @@ class Vocabulary:
                     i += size
                     break
             else:
-                terms.append(ServiceTerm(tokens[i], ((tokens[i],),)))
+                terms.append(ServiceTerm(tokens[i], tuple((w,) for w in _forms(tokens[i]))))
                 i += 1
         return terms
+
+
+_PAIRED_ENDINGS = (("scopy", "scopic"), ("graphy", "graphic"), ("scopies", "scopic"), ("graphies", "graphic"))
+"""A procedure's noun and adjective ('arthroscopy' / 'arthroscopic decompression', 'electromyography'
+/ 'electromyographic'): one service either way."""
+
+
+def _forms(word: str) -> tuple[str, ...]:
+    for noun, adjective in _PAIRED_ENDINGS:
+        if word.endswith(noun):
+            return word, word[: -len(noun)] + adjective
+        if word.endswith(adjective):
+            return word, word[: -len(adjective)] + noun.removesuffix("ies").removesuffix("y") + "y"
+    return (word,)
 
 
 @lru_cache(maxsize=1)
