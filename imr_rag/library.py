@@ -59,6 +59,7 @@ class Library:
         self._dense = None
         self._dense_version: str | None = None
         self._query_vectors: dict[str, np.ndarray] = {}
+        self._superseded: tuple[tuple, frozenset[str], int] | None = None
         self.notices: list[str] = []
 
     def close(self) -> None:
@@ -236,11 +237,15 @@ class Library:
 
     # -- search --------------------------------------------------------------------------
     def search(
-        self, query: str, k: int = 5, filters: SearchFilters | None = None, mode: str = "hybrid"
+        self, query: str, k: int = 5, filters: SearchFilters | None = None, mode: str = "hybrid",
+        *, superseded: bool = False,
     ) -> list[Hit]:
         """Top-k passages for a query: dense and BM25 results fused by reciprocal rank.
 
         A case number in the query that the catalog knows narrows the search to that letter.
+        The old versions of table rows that a later export revised (`Catalog.superseded_rows`)
+        are left out, as the publisher's corrected-away text, unless `superseded` is set or the
+        filters name the document.
         """
         if mode not in SEARCH_MODES:
             raise ValueError(f"search mode must be one of {SEARCH_MODES}, not {mode!r}")
@@ -248,27 +253,42 @@ class Library:
         self._follow_lexical()
         self._follow_dense()
         depth = max(k * 4, 20)
+        hidden, hidden_chunks = (frozenset(), 0) if superseded or filters.doc_id else self._superseded_rows()
         ranked: list[list[tuple[str, float]]] = []
         # One case or one letter: its chunks come from the catalog's indexes and are scored directly
         # (BM25 with the whole index's statistics, cosine over cached vectors); no pass over every
         # chunk's metadata. Broader filters use the lexical index's mask.
         few = self.catalog.chunks_matching(filters) if filters.case_number or filters.doc_id else None
+        if few is not None and hidden:
+            few = [r for r in few if r.chunk.doc_id not in hidden]
         mask = self.lexical.mask(**filters.model_dump()) if few is None else None
         if mode in ("hybrid", "dense") and self.catalog.get_meta("dense_used") == "1":
             try:
                 ranked.append(
-                    self._dense_ranking(query, depth, filters, mask, complete=mode == "dense") if few is None
+                    retrieval.ranking_without(  # old row versions dropped after ranking
+                        lambda n: self._dense_ranking(query, n, filters, mask, complete=mode == "dense"),
+                        depth, hidden, hidden_chunks,
+                    ) if few is None
                     else self._exact_dense(self._query_vector(query), [r.chunk.chunk_id for r in few], depth)
                 )
             except StoreUnavailable as exc:
                 self._notice(f"the dense store is unavailable ({exc}); searched the lexical index only")
                 mode = "lexical"
         if mode in ("hybrid", "lexical"):
-            ranked.append(self.lexical.search(query, depth, mask) if few is None else
+            ranked.append(self.lexical.search(query, depth, self.lexical.excluding(mask, hidden)) if few is None else
                           self.lexical.score_texts(query, [(r.chunk.chunk_id, r.chunk.text) for r in few], depth))
         best = retrieval.best(ranked, mode, self.settings.rrf_k, k)
         rows = self.catalog.chunks_by_id([cid for cid, _ in best])
         return [retrieval.to_hit(rows[cid], score) for cid, score in best if cid in rows]
+
+    def _superseded_rows(self) -> tuple[frozenset[str], int]:
+        """The superseded table rows (doc ids) and how many chunks they have, computed again only
+        when the catalog's documents or a person's choice of version changed."""
+        key = self.catalog.versions_key()
+        if self._superseded is None or self._superseded[0] != key:
+            hidden = self.catalog.superseded_rows()
+            self._superseded = (key, hidden, self.catalog.chunk_count(hidden) if hidden else 0)
+        return self._superseded[1], self._superseded[2]
 
     def _dense_ranking(
         self, query: str, depth: int, filters: SearchFilters, mask: np.ndarray | None, *, complete: bool

@@ -424,7 +424,7 @@ def write_dmhc(path: Path, header: list[str], rows: list[list[str]], *, extra: s
 
 
 def test_throttled_progress_keeps_each_stage_s_first_and_last_call() -> None:
-    from imr_rag.faces.app_service import throttled
+    from imr_rag.faces.uploads import throttled
 
     calls: list[tuple[str, int, int]] = []
     report = throttled(lambda *a: calls.append(a), seconds=60)
@@ -436,7 +436,7 @@ def test_throttled_progress_keeps_each_stage_s_first_and_last_call() -> None:
 
 
 def test_upload_of_a_dmhc_csv_counts_rows_and_lists_each_failed_row(tmp_path: Path) -> None:
-    from imr_rag.faces.app_service import TableTally
+    from imr_rag.faces.uploads import TableTally
 
     header, rows = dmhc_rows()
     refs = [r[header.index("ReferenceID")] for r in rows]
@@ -490,7 +490,7 @@ def _line_of(path: Path, reference_id: str) -> int:
 
 
 def test_upload_of_a_csv_of_another_layout_is_refused_with_the_cli_s_reason(tmp_path: Path, capsys) -> None:
-    from imr_rag.faces.app_service import TableTally
+    from imr_rag.faces.uploads import TableTally
     from imr_rag.faces.cli import main
 
     inbox = tmp_path / "inbox"

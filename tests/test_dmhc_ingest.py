@@ -20,7 +20,7 @@ from imr_rag.faces.cli import main
 from imr_rag.formats import ca_dmhc_imr as plugin
 from imr_rag.formats.dmhc_csv import read_rows
 from imr_rag.ingest.textmap import normalise
-from imr_rag.schema import Decision, Document
+from imr_rag.schema import Decision, Document, SearchFilters
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS_CSV = ROOT / "evals" / "fixtures" / "dmhc" / "rows.csv"
@@ -463,3 +463,87 @@ def test_outcomes_by_counts_dmhc_rows_per_label_and_outcome() -> None:
         {"diagnosis_category": "Mental", "outcome": "overturned", "items": 2},
         {"diagnosis_category": "not stated", "outcome": "upheld", "items": 1}]
     assert [e["report_year"] for e in outcomes_by(rows, "report_year")] == ["2021", "2024", "2024"]
+
+
+# -- search leaves the publisher's corrected-away text out ------------------------------------------
+def test_a_revised_row_s_old_version_is_not_searched_unless_asked(tmp_path: Path, capsys) -> None:
+    from imr_rag.library import Library
+
+    data = tmp_path / "data"
+    old_findings = UPHELD.replace("has no red flag symptoms", "shows a zebra-striped rash on the forearm")
+    new_findings = UPHELD.replace("has no red flag symptoms", "has progressive foot drop on the left")
+    first = write_csv(tmp_path / "dmhc-2024.csv", [a_row("MN24-10001"), a_row("MN24-10002", old_findings)])
+    newer = write_csv(tmp_path / "dmhc-2025.csv", [a_row("MN24-10001"), a_row("MN24-10002", new_findings)])
+    assert cli(capsys, data, "ingest", "--extract", str(first))[0] == 0  # embedded: the dense side is searched
+    code, out, _ = cli(capsys, data, "search", "zebra-striped rash", "--mode", "lexical", "-k", "3")
+    assert code == 0 and "MN24-10002" in out  # before the revision, the row answers
+    assert "replaced 1, unchanged 1" in cli(capsys, data, "ingest", "--extract", str(newer))[1]
+
+    with Library(make_settings(data)) as lib:
+        versions = {Path(v["path"]).name: v["doc_id"] for v in lib.catalog.case_versions("MN24-10002")}
+        old, new = versions["dmhc-2024.csv#MN24-10002"], versions["dmhc-2025.csv#MN24-10002"]
+        assert lib.catalog.superseded_rows() == {old}
+        for mode in ("lexical", "dense", "hybrid"):
+            hits = lib.search("zebra-striped rash on the forearm", k=10, mode=mode)
+            assert old not in {h.doc_id for h in hits}, mode
+            assert new in {h.doc_id for h in lib.search("progressive foot drop on the left", k=3, mode=mode)}, mode
+            # Narrowed to the case (its number in the query): only the version that counts.
+            assert {h.doc_id for h in lib.search("MN24-10002 rash", k=10, mode=mode)} == {new}, mode
+            # Asked for, or named by its document, the old version is found.
+            assert lib.search("zebra-striped rash", k=1, mode=mode, superseded=True)[0].doc_id == old, mode
+            assert lib.search("zebra-striped rash", k=1, mode=mode, filters=SearchFilters(doc_id=old))[0].doc_id == old
+        assert lib.search("zebra-striped rash", mode="lexical") == []
+
+    code, out, _ = cli(capsys, data, "search", "zebra-striped rash", "--mode", "lexical")
+    assert (code, out.strip()) == (0, "no passages found")
+    code, out, _ = cli(capsys, data, "search", "zebra-striped rash", "--mode", "lexical", "--superseded")
+    assert code == 0 and out.startswith("[1] MN24-10002 ") and "(superseded: revised in a later export)" in out
+    assert "dmhc-2024.csv#MN24-10002" in out
+    code, out, _ = cli(capsys, data, "review")
+    assert "MN24-10002: revised: revised in a later export" in out  # the revision is still listed
+    # A person choosing the old version makes it the one that counts, and the one searched.
+    assert cli(capsys, data, "review", "--keep", "MN24-10002", "dmhc-2024.csv#MN24-10002")[0] == 0
+    code, out, _ = cli(capsys, data, "search", "zebra-striped rash", "--mode", "lexical")
+    assert "MN24-10002" in out and "superseded" not in out
+
+
+def test_many_revised_rows_near_the_query_still_leave_k_current_passages(tmp_path: Path, capsys) -> None:
+    """45 revised rows whose old versions alone hold the phrase searched for: k current passages
+    come back in dense and hybrid search, none of an old version."""
+    from imr_rag.library import Library
+
+    data = tmp_path / "data"
+    old_findings = UPHELD.replace("has no red flag symptoms", "shows a zebra-striped rash on the forearm")
+    refs = [f"MN24-2{n:04d}" for n in range(45)]
+    first = write_csv(tmp_path / "dmhc-2024.csv", [a_row(ref, old_findings) for ref in refs])
+    newer = write_csv(tmp_path / "dmhc-2025.csv", [a_row(ref, OVERTURNED, Determination="Overturned Decision of Health Plan")
+                                                  for ref in refs])
+    assert cli(capsys, data, "ingest", str(first))[0] == 0
+    assert cli(capsys, data, "ingest", str(newer))[0] == 0
+    with Library(make_settings(data)) as lib:
+        hidden, hidden_chunks = lib._superseded_rows()
+        assert len(hidden) == 45 and hidden_chunks > 2 * 20  # more than the dense ranking reads first for k=5
+        for mode in ("dense", "hybrid"):
+            hits = lib.search("zebra-striped rash on the forearm", k=5, mode=mode)
+            assert len(hits) == 5 and not {h.doc_id for h in hits} & hidden, mode
+            assert lib.search("zebra-striped rash on the forearm", k=5, mode=mode, superseded=True)[0].doc_id in hidden
+
+
+def test_ranking_without_hidden_documents_widens_past_them() -> None:
+    from imr_rag.index.retrieval import ranking_without
+
+    # 60 chunks of hidden documents h00..h59 ranked first, then current ones c00..c99.
+    ranking = [(f"h{n:02d}:0000", 1.0) for n in range(60)] + [(f"c{n:02d}:0000", 0.5) for n in range(100)]
+    asked: list[int] = []
+
+    def rank(n: int):
+        asked.append(n)
+        return ranking[:n]
+
+    hidden = frozenset(f"h{n:02d}" for n in range(60))
+    assert ranking_without(rank, 20, hidden, 60) == ranking[60:80]
+    assert asked == [40, 80]  # the first read held hidden chunks only: read again past all 60
+    asked.clear()
+    assert ranking_without(rank, 20, frozenset(), 0) == ranking[:20] and asked == [20]  # nothing hidden: as before
+    few = frozenset({"h00", "h01"})
+    assert [cid for cid, _ in ranking_without(rank, 20, few, 2)] == [cid for cid, _ in ranking[2:22]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 
 from imr_rag.schema import Chunk, ChunkRow, SearchFilters
@@ -34,6 +34,15 @@ class ChunkRecords:
 
     def doc_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT doc_id FROM documents")}
+
+    def chunk_count(self, doc_ids: Iterable[str]) -> int:
+        """How many chunks the documents `doc_ids` have."""
+        ids, total = list(doc_ids), 0
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            total += self.db.execute(
+                f"SELECT COUNT(*) FROM chunks WHERE doc_id IN ({','.join('?' * len(part))})", part).fetchone()[0]
+        return total
 
     def iter_index_rows(self, doc_ids: list[str]) -> Iterator[tuple[str, str, str | None, str, str, str]]:
         """(chunk id, doc id, case number, format, section, text) of the chunks of `doc_ids`, in

@@ -154,6 +154,28 @@ class DecisionRecords:
                           for r in rows if r["doc_id"] != current]
         return revisions
 
+    def superseded_rows(self) -> frozenset[str]:
+        """Doc ids of the table rows that a later version of their row replaced (the old versions
+        `row_revisions` lists, extracted or not): the publisher's corrected-away text, which
+        search leaves out unless asked. Candidates are the case numbers held by more than one
+        document, read from the case-number index alone (a scan of documents.row_of would read
+        past every letter's text)."""
+        cases = [r[0] for r in self.db.execute(
+            "SELECT case_number FROM documents WHERE case_number IS NOT NULL GROUP BY case_number HAVING COUNT(*) > 1"
+        )]
+        hidden: set[str] = set()
+        for case in cases:
+            current = _current_row(self.db, case)
+            if current is not None:
+                hidden.update(r[0] for r in self.db.execute(
+                    "SELECT doc_id FROM documents WHERE case_number = ? AND doc_id != ?", (case, current)))
+        return frozenset(hidden)
+
+    def versions_key(self) -> tuple:
+        """Changes whenever the documents change or a person chooses which version of a case
+        counts: what `superseded_rows` depends on (for a cache of it)."""
+        return (self.generation(), self.db.execute("SELECT MAX(chosen_at) FROM case_choices").fetchone()[0])
+
     def case_versions(self, case_number: str) -> list[sqlite3.Row]:
         """Every stored decision of a case: doc id, path, whether it counts, by ingestion."""
         return self.db.execute(

@@ -114,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", dest="letter_format")
     p.add_argument("--section")
     p.add_argument("--doc-id")
+    p.add_argument("--superseded", action="store_true",
+                   help="also the old versions of table rows a later export revised (left out by default)")
     p.add_argument("--json", action="store_true")
 
     p = add_command(sub, "check", help="compare catalog, lexical index and dense store; --repair fixes drift")

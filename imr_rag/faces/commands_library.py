@@ -72,9 +72,10 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         case_number=args.case_number, letter_format=args.letter_format, section=args.section, doc_id=args.doc_id
     )
     with Library(settings) as lib:
-        hits = lib.search(args.query, k=args.k, filters=filters, mode=args.mode)
+        hits = lib.search(args.query, k=args.k, filters=filters, mode=args.mode, superseded=args.superseded)
         for note in lib.take_notices():
             print(f"imr-rag search: warning: {printable(note)}", file=sys.stderr)
+        old = lib.catalog.superseded_rows() if args.superseded else frozenset()
     if args.json:
         print(json.dumps([h.model_dump() for h in hits], indent=2))
         return EXIT_OK
@@ -82,6 +83,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         print("no passages found")
     for n, h in enumerate(hits, 1):
         where = f"{h.case_number or h.doc_id} {h.section}" + (f" #{h.item_index + 1}" if h.item_index is not None else "")
+        where += " (superseded: revised in a later export)" if h.doc_id in old else ""
         print(f"[{n}] {printable(where)}  ({printable(Path(h.source).name)} {h.start}-{h.end}, score {h.score:.4f})")
         snippet = printable(" ".join(h.text.split()))
         print(f"    {snippet[:300]}{'...' if len(snippet) > 300 else ''}")

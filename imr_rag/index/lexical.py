@@ -476,6 +476,21 @@ class LexicalIndex:
             self._masks[key] = self._mask(active)
         return self._masks[key]
 
+    def excluding(self, mask: np.ndarray | None, doc_ids: frozenset[str]) -> np.ndarray | None:
+        """`mask` (None: every chunk) with the chunks of `doc_ids` cleared; `mask` itself when
+        there are none or no index. The cleared positions are computed once per load and set."""
+        if not doc_ids or not self._load():
+            return mask
+        key = ("excluding", doc_ids)
+        if key not in self._masks:
+            if len(self._masks) >= MASK_CACHE:
+                self._masks.pop(next(iter(self._masks)))
+            hidden = np.array([d.encode("utf-8") for d in doc_ids])
+            parts = [~np.isin(np.asarray(s.meta["doc_ids"]), hidden) for s in self.segments]
+            self._masks[key] = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+        kept = self._masks[key]
+        return kept if mask is None else mask & kept
+
     def _mask(self, active: dict[str, bytes]) -> np.ndarray:
         parts = []
         for s in self.segments:

@@ -57,6 +57,27 @@ def dense_ranking(
     return dense.query(vector, depth, filters)
 
 
+def doc_of(chunk_id: str) -> str:
+    """The document of a chunk id ("<doc id>:<ordinal>", as chunking names them)."""
+    return chunk_id.rpartition(":")[0]
+
+
+def without_docs(ranking: Ranking, doc_ids: frozenset[str]) -> Ranking:
+    """`ranking` without the chunks of `doc_ids`, order kept."""
+    return [(cid, score) for cid, score in ranking if doc_of(cid) not in doc_ids] if doc_ids else ranking
+
+
+def ranking_without(rank: Callable[[int], Ranking], depth: int, hidden: frozenset[str], hidden_chunks: int) -> Ranking:
+    """The `depth` best of a ranking (`rank(n)` gives its n best) that are not chunks of `hidden`
+    documents, which have `hidden_chunks` chunks in all. A few more are asked for; when hidden
+    chunks took more places than that, as many more as there are hidden chunks (up to the fetch
+    cap), so that the result is still the best `depth` of the rest."""
+    kept = without_docs(rank(depth + min(hidden_chunks, depth)), hidden)
+    if len(kept) < depth and hidden_chunks > depth:
+        kept = without_docs(rank(depth + min(hidden_chunks, DENSE_FETCH_MAX)), hidden)
+    return kept[:depth]
+
+
 def exact_dense(vector: np.ndarray, ids: list[str], matrix: np.ndarray, depth: int) -> Ranking:
     """Cosine similarity of the query to each row of `matrix` (the vectors of `ids`), best `depth`."""
     if not ids:
