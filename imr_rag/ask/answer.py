@@ -85,7 +85,7 @@ def _say_value(b: AnswerBuilder, plan: Plan, result: Result):
         return _say_groups(b, plan, result)
     if getattr(plan, "yes_no", False):
         found = bool(result.total)
-        b.say(("Yes: " if found else "No: ") + f"{result.total} {unit_word(plan, result.total)} match.")
+        b.say(("Yes: " if found else "No: ") + f"{result.total} {unit_word(plan, result.total)} match{'es' if result.total == 1 else ''}.")
         return found
     if m.aggregate == "count":
         b.say(f"{result.total} {unit_word(plan, result.total)}.")

@@ -10,6 +10,27 @@ from imr_rag.ask.lexicon import FORMAT_LABELS, OUTCOMES
 from imr_rag.ask.plan import Condition, GroupBy, Measure, Plan, Quantifier, Threshold
 from imr_rag.ask.reading import DATE_FIELD_CHOICES, Parts, Reading
 from imr_rag.ask.vocab import TABLE_FIELDS, Vocabulary
+from imr_rag.ask.phrasing import (
+    COUNTED_UNIT,
+    COUNTS_LETTERS,
+    FEWEST,
+    FULL,
+    ITEMS_PER_LETTER,
+    LETTER_NOUN,
+    LETTER_NOUNS,
+    LIST_ITEMS,
+    MORE,
+    NOT_CHOICE,
+    ONE_REQUEST,
+    OUTCOME_MOST,
+    PERSON,
+    PLURAL_GROUP,
+    PRONOUN,
+    SPEED,
+    WHAT_HAPPENED,
+    WHEN_DECIDED,
+    WHICH_CASE,
+)
 
 
 def _service_cond(phrases: list[tuple[list[str], bool]]) -> list[Condition]:
@@ -56,8 +77,6 @@ def _filters(p: Parts, date_field: str, vocab: Vocabulary) -> tuple[list[Conditi
     return items, letters, said
 
 
-
-
 def _outcome_conds(p: Parts) -> tuple[list[Condition], list[str]]:
     vals = [(v, n) for v, n in p.outcomes]
     if not vals:
@@ -80,7 +99,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     if outcome_of:  # 'was X upheld or overturned', 'what was decided for X': the outcome of the named items
         p.outcomes = []
     yes_no = not outcome_of and bool(re.match(r"(was|were|did|does|do|is|are|has|have|had|any)\b", text)) or (_outcome_asked(text) and "count" not in cues)
-    duration = len(date_fields) >= 2 or (("duration" in cues or _SPEED.search(text)) and bool(date_fields))
+    duration = len(date_fields) >= 2 or (("duration" in cues or SPEED.search(text)) and bool(date_fields))
     fixes = p.corrections
     read = [f"'{a}' -> {b}" for a, b in fixes]
 
@@ -121,10 +140,12 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
             # 'which guideline for the X in CM...': the guidelines of the case's matching items
             return done(Plan(operation="fact", case_number=case, fact="guideline", where=svc),
                         f"guidelines cited for {' '.join(p.service_text) or 'every request'} in case {case}")
-        if "why" in cues or intent == "why":
+        # the bank's intent alone never outweighs what the words say: a yes/no on an outcome, a count
+        by_intent_only = not (yes_no and p.outcomes) and "count" not in cues
+        if "why" in cues or intent == "why" and by_intent_only:
             return done(Plan(operation="why", case_number=case, where=svc, search=" ".join(p.service_text) or None),
                         f"why, case {case}" + (f", service ≈ {' '.join(p.service_text)}" if svc else ""))
-        if "passage" in cues or intent == "passage":
+        if "passage" in cues or intent == "passage" and by_intent_only:
             return done(Plan(operation="passage", case_number=case, where=[Condition(field="case_number", op="eq", value=case)],
                              search=" ".join(p.service_text) or None), f"passage, case {case}, words: {' '.join(p.service_text)}")
         if duration:
@@ -133,6 +154,9 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
             return done(plan, f"days from {FIELDS[pair[0]].label} to {FIELDS[pair[1]].label}, case {case}")
         in_case = [Condition(field="case_number", op="eq", value=case)]
         portion = "authorized_portion" in p.fields
+        if portion and not yes_no and not ("count" in cues and p.units):  # 'how much acupuncture did UR authorize in CM…'
+            plan = Plan(operation="fact", case_number=case, fact="authorized_portion", where=svc)
+            return done(plan, f"portion already authorised of {' '.join(p.service_text) or 'every request'} in case {case}")
         if ("count" in cues or "item_count" in p.fields) and (p.outcomes or p.categories or p.guidelines or portion):
             # 'how many medication requests were upheld in CM...', '... had part already authorized'
             conds, _, said = _filters(p, "decision_date", vocab)
@@ -177,7 +201,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         if "count" in cues and (p.units or "items" in p.units):
             return done(Plan(operation="fact", case_number=case, fact="item_count"),
                         f"number of disputed items in case {case}")
-        if "date" in cues and _WHEN_DECIDED.search(text):  # 'when was case X decided': its decision date
+        if "date" in cues and WHEN_DECIDED.search(text):  # 'when was case X decided': its decision date
             return done(Plan(operation="fact", case_number=case, fact="decision_date"), f"decision date of case {case}")
         if "date" in cues:
             return Reading("clarify", None, f"a date of case {case}, field not named",
@@ -202,7 +226,10 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     oc, osaid = _outcome_conds(p)
     letter_word = "letters" in p.units or ("decisions" in p.units and not p.outcomes)
     item_word = "items" in p.units
-    if letter_word and item_word and p.units[0] == "items":
+    counted = COUNTED_UNIT.search(text)
+    if letter_word and item_word and counted and counted.group(2) not in LETTER_NOUNS:
+        letter_word = False  # 'not counting the expedited case, how many items ... in 2022 letters'
+    elif letter_word and item_word and p.units[0] == "items":
         letter_word = False  # 'how many items ... in letters decided ...': items counted, letters the scope
     unit = "letters" if letter_word and not item_word else "items"
     if "passage" in cues or (intent == "passage" and not p.outcomes and not p.units and "list" not in cues):
@@ -221,10 +248,10 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         return done(Plan(operation="why", where=where, search=" ".join(p.service_text)),
                     f"why, service ≈ {' '.join(p.service_text)}" + _s(said[len(p.services):]))
     # share
-    if oc and _OUTCOME_MOST.search(text) and getattr(_group(p, cues, text), "field", None) in _AGENTS:  # 'which specialties overturn most (often)'
+    if oc and OUTCOME_MOST.search(text) and getattr(_group(p, cues, text), "field", None) in _AGENTS:  # 'which specialties overturn most (often)'
         cues = cues | {"share"}
     if "share" in cues:
-        if unit == "letters" and not _LETTER_NOUN.search(text):
+        if unit == "letters" and not LETTER_NOUN.search(text):
             unit = "items"  # 'overturn rate for female patients': of their requests; letters only when named
         cited = [c for c in items if c.field == "guideline" and not c.negate]
         if not oc and cited:  # 'share of items citing the MTUS': the part is the guideline named
@@ -236,7 +263,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         group = _group(p, cues, text)
         plan = Plan(operation="rank" if group else "aggregate", unit=unit, where=where,
                     measure=Measure(aggregate="share", part=oc), group_by=group,
-                    order="asc" if group and _FEWEST.search(text) else "desc")
+                    order="asc" if group and FEWEST.search(text) else "desc")
         if _segments(p, plan, cues, text):
             return done(plan, f"share {osaid[0]}, compared: " + " vs ".join(plan.segment_labels))
         return done(plan, f"share of {unit} {osaid[0]}" + (", by " + _glabel(group) if group else "") + _s(said))
@@ -264,42 +291,52 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     # durations and averages
     if duration:
         agg = "median" if "median" in cues else "max" if "max" in cues else "min" if "min" in cues else "avg"
-        if agg in ("max", "min") and _WHICH_CASE.search(text):  # the case(s) holding the extreme
+        if agg in ("max", "min") and WHICH_CASE.search(text):  # the case(s) holding the extreme
             plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, duration=pair), which=True)
             return done(plan, f"case with the {'longest' if agg == 'max' else 'shortest'} time from "
                         f"{FIELDS[pair[0]].label} to {FIELDS[pair[1]].label}" + _s(said))
         plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, duration=pair))
         return done(plan, f"{agg} days from {FIELDS[pair[0]].label} to {FIELDS[pair[1]].label}" + _s(said))
-    if "patient_age" in other_fields and ({"avg", "median", "min", "max"} & cues or intent == "average"):
+    if "patient_age" in other_fields and ({"avg", "median", "min", "max"} & cues
+                                          or intent == "average" and not {"count", "list"} & cues):
         agg = next((a for a in ("median", "min", "max") if a in cues), "avg")
         plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field="patient_age"))
         return done(plan, f"{agg} patient age" + _s(said))
     oldest = re.search(r"\b(oldest|youngest)\b", text)
-    if oldest and not date_fields and ("patient_age" in other_fields or _PERSON.search(text)):
+    if oldest and not date_fields and ("patient_age" in other_fields or PERSON.search(text)):
         agg = "max" if oldest.group(1) == "oldest" else "min"  # 'oldest patient': the age, not a date
         plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field="patient_age"),
-                    which="list" in cues or bool(re.search(r"\b(case|cases|letter|letters)\b", text)))
+                    which=bool(WHICH_CASE.search(text)) and not re.search(r"\b(age|how old)\b", text))
         return done(plan, f"{agg} patient age" + (", which cases" if plan.which else "") + _s(said))
     # earliest / latest
-    if {"earliest", "latest"} & cues and intent in ("extreme", "fact", "list") and not p.outcomes:
+    if {"earliest", "latest"} & cues and (intent in ("extreme", "fact", "list") or WHICH_CASE.search(text)) \
+            and not p.outcomes:
         agg = "earliest" if "earliest" in cues else "latest"
         fld = date_fields[0] if date_fields else "decision_date"
-        plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field=fld))
-        return done(plan, f"{agg} {FIELDS[fld].label}" + _s(said))
-    if _WHAT_HAPPENED.search(text) and not oc and not yes_no and not date_fields \
+        plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field=fld),
+                    which=bool(WHICH_CASE.search(text)))  # 'which case was decided first': the case
+        return done(plan, f"{agg} {FIELDS[fld].label}" + (", which cases" if plan.which else "") + _s(said))
+    if WHAT_HAPPENED.search(text) and not oc and not yes_no and not date_fields \
             and not {"count", "share", "list", "rank", "by", "compare"} & cues:
         # 'what happened to the MRI requests': how they were decided, outcome by outcome
         plan = Plan(operation="rank", unit=unit, where=where, group_by=GroupBy(field="determination"))
         return done(plan, f"number of {unit} by outcome" + _s(said))
+    per_letter = ITEMS_PER_LETTER.search(text)
+    if per_letter and not oc and not items:  # 'highest number of items in a letter': the extreme item count
+        agg = "max" if per_letter.group(1) in MORE else "min"
+        plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field="item_count"),
+                    which=bool(WHICH_CASE.search(text)))
+        return done(plan, f"{agg} number of disputed items of a letter" + (", which cases" if plan.which else "")
+                    + _s(said))
     # ranking
     try:
         group = _group(p, cues, text)
     except _MostItems:  # 'which case had the most disputed items': the letters holding the extreme count
         if oc or items or p.services:  # 'which letter had the most overturned items': items counted per case
             plan = Plan(operation="rank", unit="items", where=where + oc, group_by=GroupBy(field="case_number"),
-                        limit=1, order="asc" if _FEWEST.search(text) else "desc")
+                        limit=1, order="asc" if FEWEST.search(text) else "desc")
             return done(plan, f"number of items {osaid[0]} by case, top 1" + _s(said))
-        agg = "min" if "min" in cues or _FEWEST.search(text) else "max"
+        agg = "min" if "min" in cues or FEWEST.search(text) else "max"
         plan = Plan(unit="letters", where=where, measure=Measure(aggregate=agg, field="item_count"), which=True)
         return done(plan, f"case with the {'fewest' if agg == 'min' else 'most'} disputed items" + _s(said))
     if group and not ({"rank", "by"} & cues) and unsure("rank"):
@@ -307,14 +344,15 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     if group and ("rank" in cues or "by" in cues or intent == "rank"):
         g_unit = unit if (letter_word or item_word) else ("letters" if FIELDS[group.field].level == "letter"
                                                           and not p.outcomes and not items else "items")
-        if _COUNTS_LETTERS.search(text):  # 'services by number of cases they appear in', 'in the most letters'
+        if COUNTS_LETTERS.search(text):  # 'services by number of cases they appear in', 'in the most letters'
             g_unit = "letters"
-        elif letter_word and not _COUNTS_LETTERS.search(text) and re.search(r"\b(in|of|from)\s+(\S+\s+)?(letters|decisions|cases)\b", text) \
+        elif letter_word and not COUNTS_LETTERS.search(text) and re.search(r"\b(in|of|from)\s+(\S+\s+)?(letters|decisions|cases)\b", text) \
                 and FIELDS[group.field].level == "item":
             g_unit = "items"  # 'top categories in 2017 decisions': the letters are the scope
         n = next((int(x.value) for x in p.numbers if x.op is None), None)
-        plan = Plan(operation="rank", unit=g_unit, where=where + oc, group_by=group, limit=n or (None if _FULL.search(text) else 1),
-                    order="asc" if "min" in cues or _FEWEST.search(text) else "desc")
+        full = FULL.search(text) or PLURAL_GROUP.search(text)  # 'what services are disputed most': several
+        plan = Plan(operation="rank", unit=g_unit, where=where + oc, group_by=group, limit=n or (None if full else 1),
+                    order="asc" if "min" in cues or FEWEST.search(text) else "desc")
         return done(plan, f"number of {g_unit} {osaid[0]} by {_glabel(group)}" + (f", top {plan.limit}" if plan.limit else "") + _s(said))
     if "rank" in cues and not group:
         raise ValueError("a ranking needs what to rank by (service, category, specialty, month ...)")
@@ -396,7 +434,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         return unsure("list")
     listing = not yes_no and "count" not in cues and ("list" in cues or intent == "list" or letter_word)
     if listing:  # the answer is the case numbers, or the items when items are what is listed
-        unit = "items" if item_word and not letter_word and not (quant or thr) and _LIST_ITEMS.match(text) else "letters"
+        unit = "items" if item_word and not letter_word and not (quant or thr) and LIST_ITEMS.match(text) else "letters"
     plan = Plan(unit=unit, where=where, quantifier=quant, threshold=thr,
                 measure=Measure(aggregate="list" if listing else "count"), yes_no=yes_no and not listing)
     head = "which " + unit if listing else ("whether any " if plan.yes_no else "number of ") + unit
@@ -411,38 +449,14 @@ _SAID = {"count": "how many", "list": "which cases", "share": "what share", "ave
          "passage": "what the letters say", "yesno": "whether any"}
 """How a clarifying question names each intent ("Did you mean a ranking or how many?")."""
 
-_OUTCOME_MOST = re.compile(r"\b(overturn|overturns|uphold|upholds|approve|approves|deny|denies|reverse|reverses|"
-                           r"overturned|upheld|approved|denied|reversed)\s+(the\s+)?(most|least)(\s+often)?\s*[?.!]*$")
-"""An outcome verb followed by 'most' and nothing counted, the groups being who decides ('which
-specialties overturn most'): how often each decides so, a share; 'which service gets overturned
-the most' (the service is decided on) and 'overturned the most requests' count."""
 _AGENTS = ("reviewer_specialty", "reviewer_licensure")
-_COUNTS_LETTERS = re.compile(r"\b(most|fewest|number of|# of|count of|how many|by)\s+"
-                             r"((?!in\b|of\b|from\b|for\b|among\b|across\b|within\b)\w+\s+){0,2}?"
-                             r"(cases|letters|claims|files|decisions)\b")
-"""Letters are what is counted ('by number of cases', 'in the most letters')."""
-_WHICH_CASE = re.compile(r"\b(which|what|whose|name the|list the|show the|fastest|quickest|slowest|longest|shortest)\s+"
-                         r"(\w+\s+)?(case|cases|letter|letters|claim|claims|file|files|worker|patient|claimant|one)\b")
-"""The question asks for the cases holding a value ('which case waited longest'), not the value."""
-_LETTER_NOUN = re.compile(r"\b(letters?|cases?|claims?|files?|decisions?|determinations?)\b")
-_LIST_ITEMS = re.compile(r"\s*(list|show|give|enumerate|name)\b(?!.*\b(cases?|letters?|claims?|files?|case numbers?)\b)")
-"""'List the disputed items': the items are the answer; 'which X requests ...', 'case numbers where
-...' ask for the cases, even when items are named."""
-_WHEN_DECIDED = re.compile(r"\bwhen\b.*\b(decided|ruled|determined|resolved|issued|decide|rule)\b")
-"""'When was it decided': the decision date (no other date is a deciding)."""
 
-_PERSON = re.compile(r"\b(patient|worker|claimant|employee|applicant|person|people)s?\b")
 
 _ORDER = ["date_of_injury", "ur_denial_date", "application_received", "date_assigned", "decision_date"]
 
 
 def _s(said: list[str]) -> str:
     return (", " + ", ".join(said)) if said else ""
-
-
-_FULL = re.compile(r"\b(rank|ranked|ranking|breakdown|distribution|by|per|each|break|broken|wise)\b")
-"""A ranking asked for in full; otherwise a superlative ('the most') keeps the top one (and ties)."""
-_FEWEST = re.compile(r"\b(fewest|least|lowest|smallest)\b")
 
 
 class _MostItems(Exception):
@@ -525,14 +539,10 @@ def _segments(p: Parts, plan: Plan, cues: set[str], text: str = "") -> bool:
 def _compares(cues: set[str], text: str) -> bool:
     """The question compares: 'vs', 'compare', or 'X or Y' with a comparative ('which had more');
     'on or after', 'or later', 'X or Y upheld' (either) are no comparison."""
-    text = _NOT_CHOICE.sub(" ", text)
+    text = NOT_CHOICE.sub(" ", text)
     return "compare" in cues or bool(re.search(r"\bor\b", text) and re.search(
         r"\b(more|most|fewer|fewest|less|least|higher|highest|lower|lowest|better|worse)\b", text)) \
         or bool(re.search(r"\b(more|fewer|less)\b.*\bthan\b", text))
-
-
-_NOT_CHOICE = re.compile(r"\b(on or (after|before)|or (later|earlier|after|before|more|fewer|less|older|younger|so)|"
-                         r"more or less|(upheld|overturned|approved|denied) or (upheld|overturned|approved|denied))\b")
 
 
 def _period_cond(per, date_field: str) -> Condition:
@@ -543,18 +553,8 @@ def _period_cond(per, date_field: str) -> Condition:
     return Condition(field=date_field, op="le", value=per.end, negate=per.negated)
 
 
-_PRONOUN = re.compile(r"\b(it|them|they|that one|the other one|same question|this case|that case|the case|"
-                      r"this letter|that letter|the letter|the patient|the worker|the reviewer|the claimant|"
-                      r"the employee|the applicant|what about|how about|and the)\b")
 _AGGREGATING = {"count", "list", "share", "avg", "median", "min", "max", "rank", "by", "earliest", "latest",
                 "compare", "duration", "month", "quarter", "year"}
-
-
-_SPEED = re.compile(r"\b(fastest|quickest|slowest|soonest|longest|shortest)\b")
-"""With a date field: the time between it and the decision ('fastest case UR denial -> decision')."""
-_WHAT_HAPPENED = re.compile(r"\b(happen\w*|come out|came out|turn\w* out|end\w* up|fared?|outcomes?|results?)\b")
-"""Asking how things were decided ('what happened to the MRI requests'), not which were ('decided in 2023')."""
-_ONE_REQUEST = re.compile(r"\bthe\s+(\w+\s+){0,3}?(request|item|treatment|service|procedure|prescription)\b(?!s)")
 
 
 def _needs_case(p: Parts, text: str) -> bool:
@@ -562,9 +562,9 @@ def _needs_case(p: Parts, text: str) -> bool:
     no unit, no aggregating word, and it points at a case or asks a case's fact."""
     if p.cues & _AGGREGATING or p.quants or p.periods:
         return False
-    if _PRONOUN.search(text):
+    if PRONOUN.search(text):
         return True
-    if "outcome_q" in p.cues and _ONE_REQUEST.search(text):
+    if "outcome_q" in p.cues and ONE_REQUEST.search(text):
         return True  # 'what happened to the medication request': one request, of a case not named
     if p.numbers:
         return False

@@ -18,6 +18,7 @@ from imr_rag.ask.conflicts import conflict_notes
 from imr_rag.ask.describe import describe_plan
 from imr_rag.ask.execute import run_plan
 from imr_rag.ask.intent import IntentModel
+from imr_rag.ask.lexicon import GENERIC_NOUNS
 from imr_rag.ask.llm import NUMBER, LLMClient
 from imr_rag.ask.passages import conclusion_span, guideline_spans, mention_sentences, mentioning_hits, quote, quote_hits, rationale_spans, squash
 from imr_rag.ask.plan import Condition, Plan
@@ -199,11 +200,45 @@ class Asker:
             return self.passages(question, reading, plan, filters)
         if plan.operation == "why":
             return self.why(question, reading, plan, filters)
-        if (plan.yes_no and plan.unit == "items" and plan.operation == "aggregate") or (
+        asks_items = not any(c.field == "guideline" for c in plan.where)  # 'did CM… cite ACOEM': a yes/no count
+        if (plan.yes_no and plan.unit == "items" and plan.operation == "aggregate" and asks_items) or (
                 plan.operation == "fact" and plan.fact == "determination"):
             return self.item_outcomes(question, reading, plan, filters)
+        plan, note = self.service_check(plan)
+        read_as = f"{reading.read_as} ({note})" if note else reading.read_as
         result = run_plan(self.library.catalog.db, plan, filters, row_limit=self.row_limit)
-        return write(question, reading.read_as, plan, result, self.text_of)
+        return write(question, read_as, plan, result, self.text_of)
+
+    def matches_items(self, terms: list[str]) -> int:
+        """How many current items of the library a service condition of `terms` matches."""
+        alone = Plan(unit="items", where=[Condition(field="service", op="matches", value=terms)])
+        return run_plan(self.library.catalog.db, alone, None, row_limit=0).value or 0
+
+    def service_check(self, plan: Plan) -> tuple[Plan, str]:
+        """Each service phrase the plan requires, checked against the library's items before a
+        count or list rests on it: one that matches no item, but does without a generic noun
+        ('EMG studies' when no item says 'study'), is read without it and the reading line says
+        so; any other is kept (no item matching it is then the answer: 0)."""
+        notes: list[str] = []
+
+        def checked(c: Condition) -> Condition:
+            if c.field != "service" or c.op != "matches" or c.negate or self.matches_items(list(c.value)):
+                return c
+            terms = [" ".join(w for w in t.split() if w not in GENERIC_NOUNS) or t for t in c.value]
+            if terms == list(c.value) or not self.matches_items(terms):
+                return c
+            dropped = sorted({w for t in c.value for w in t.split() if w in GENERIC_NOUNS})
+            notes.append(f"'{' '.join(dropped)}' read as the service itself: no item names it")
+            return c.model_copy(update={"value": terms})
+
+        fixed = plan.model_copy(update={
+            "where": [checked(c) for c in plan.where],
+            "quantifier": plan.quantifier and plan.quantifier.model_copy(
+                update={"where": [checked(c) for c in plan.quantifier.where]}),
+            "threshold": plan.threshold and plan.threshold.model_copy(
+                update={"where": [checked(c) for c in plan.threshold.where]}),
+            "segments": [[checked(c) for c in seg] for seg in plan.segments]})
+        return fixed, "; ".join(notes)
 
     def unknown_service(self, question: str, reading: Reading, filters: AnswerFilters) -> Answer:
         """A service phrase no item is: 'No letter mentions X' only when no passage uses its words

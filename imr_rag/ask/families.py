@@ -6,7 +6,9 @@ wordings. An item's family is the synonym group (imr_rag/data/service_synonyms.j
 table the reader links question words to) of the first group name its service names, the longest
 name first at each word ('MARS MRI' before 'MRI'); a service naming no group is its own family
 (its text, case-blind). A group another group includes belongs to the including one
-('lidocaine patch' is 'lidocaine', EMG and nerve conduction are 'EMG/NCV'). The compiler reaches this through the SQL function `service_family`,
+('lidocaine patch' is 'lidocaine', EMG and nerve conduction are 'EMG/NCV'); a drug class
+('opioid') includes its drugs for questions only, never as their family, and a body part
+('lumbar spine') is no family. The compiler reaches this through the SQL function `service_family`,
 registered on the catalog connection by `register`.
 """
 
@@ -32,9 +34,16 @@ def service_family(service: str | None) -> str | None:
     for i in range(len(tokens)):
         for size in range(min(vocab.longest, len(tokens) - i), 0, -1):
             group = vocab.by_variant.get(tuple(tokens[i:i + size]))
-            if group is not None:
+            if group is not None and group not in _body_parts():
                 return _broader().get(group, group)
     return " ".join(service.split())
+
+
+@lru_cache(maxsize=1)
+def _body_parts() -> frozenset[str]:
+    """Groups naming a body part ('lumbar spine'): where a service is done, never what it is."""
+    data = json.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))
+    return frozenset(g["name"] for g in data["groups"] if g.get("body_part"))
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +53,8 @@ def _broader() -> dict[str, str]:
     data = json.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))
     owners: dict[str, list[str]] = {}
     for g in data["groups"]:
+        if g.get("class"):  # a drug class is asked about, never a family: Norco ranks as Norco, not 'opioid'
+            continue
         for included in g.get("includes", []):
             owners.setdefault(included, []).append(g["name"])
     return {k: v[0] for k, v in owners.items() if len(v) == 1}

@@ -63,6 +63,13 @@ CATEGORY_WORDS = {
     "injection": "injection injections shots",
     "DME": "dme equipment",
 }
+GENERIC_NOUNS = frozenset("study studies studys test tests testing exam exams examination examinations procedure "
+                          "procedures session sessions visit visits".split())
+"""Nouns that name a service's kind, not the service ('EMG study', 'MRI exam'): a service phrase
+that matches no item with them is read without them (said in the reading line)."""
+CATEGORY_PHRASES = {"durable medical equipment": "DME", "medical equipment": "DME", "diagnostic imaging": "imaging",
+                    "surgical procedure": "surgery", "surgical procedures": "surgery"}
+"""Categories named in several words (read whole)."""
 GUIDELINE_PHRASES = {"MTUS": ("mtus", "ca mtus"), "ODG": ("odg", "official disability guidelines"), "ACOEM": ("acoem",)}
 """The phrases naming each guideline family (a bare 'ca' is California, not the MTUS)."""
 NEGATION = "don't doesn't didn't not except excluding exclude excludes without besides minus non"
@@ -77,7 +84,7 @@ QUANTIFIERS = {
 }
 CUES = {
     "count": "how many number count total tally # how much quantity",
-    "list": "which list show cases with case numbers case number whose",
+    "list": "which list show cases with case numbers case number whose casenumbers",
     "share": "rate rates % percent pct percentage share proportion fraction how often ratio likelihood chance odds portion",
     "avg": "average avg mean on average typical typically",
     "median": "median",
@@ -88,7 +95,8 @@ CUES = {
     "min": "youngest minimum min lowest fastest quickest shortest least",
     "max": "maximum max highest longest slowest",
     "rank": "volume most top rank ranked ranking common frequent frequently often busiest breakdown popular leading "
-            "biggest fewest distribution leads lead tops",
+            "biggest fewest distribution leads lead tops commonly dominated dominate dominates dominant predominant "
+            "prevalent",
     "by": "by per each for each in each broken down by broken down broken out break down split by wise",
     "compare": "vs vs. versus compare compared comparison against more less difference differ differs differed",
     "why": "why reason reasons rationale reasoning basis explain explanation justification justify grounds",
@@ -109,17 +117,29 @@ CUES = {
 }
 MEANING_WORDS = frozenset(
     ["weekday", "weekdays", "weekend", "weekends", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "spring", "summer", "autumn", "fall", "winter", "season", "seasonal", "fiscal", "holiday", "holidays", "decade", "century", "morning", "evening", "night", "hour", "hours", "cost", "costs", "price", "prices", "dollar", "dollars", "amount", "paid", "payment", "insurer", "insurers", "employer", "employers", "attorney", "attorneys", "lawyer", "lawyers", "name", "names", "address", "trend", "trends", "growth", "increase", "decrease", "change", "changed", "percentile", "standard", "deviation", "variance", "sum", "half", "higher", "lower", "greater", "fewer", "than", "only", "exactly", "correlation", "average", "other", "christmas", "thanksgiving", "easter", "halloween", "around",
-     "approximately", "roughly", "nearly", "almost"])
+     "approximately", "roughly", "nearly", "almost", "original", "originally"])
 """Words that would change what is asked; left unread they make the reader refuse, naming them."""
 
 
-DESCRIPTIVE = "additional extra further remaining continued ongoing repeat another original"
+DESCRIPTIVE = "additional extra further remaining continued ongoing repeat another"
 """Adjectives that describe a request ('additional chiropractic', 'extra wheelchair rental') without
 naming a service or changing what is counted: consumed, never part of a service phrase."""
 AUTHORIZED_PORTION = ("already authorized", "already authorised", "already certified", "already approved",
-                      "part of the request", "part of the original request", "part of it", "portion of the request")
+                      "part of the request", "part of the original request", "part of it", "portion of the request",
+                      "partial certification", "partial certifications", "partially certified", "partly certified",
+                      "part already authorized", "part already authorised", "part already certified",
+                      "part already approved",
+                      *(f"{who} {already}{verb}" for who in ("ur", "utilization review", "claims administrator",
+                                                              "the claims administrator")
+                        for already in ("", "already ")
+                        for verb in ("approve", "approved", "authorize", "authorized", "authorise", "authorised",
+                                     "certify", "certified", "modify", "modified", "allow", "allowed")),
+                      *(f"{verb} by {who}" for who in ("ur", "utilization review", "the claims administrator",
+                                                       "claims administrator")
+                        for verb in ("approved", "authorized", "authorised", "certified", "modified", "allowed")))
 """Words of an item a part of which the claims administrator had already authorised (the field
-'authorized_portion' is known)."""
+'authorized_portion' is known), and of what utilization review approved ('what did UR approve'):
+UR's own approval, never read as the IMR's outcome."""
 CONTEXT_PHRASES = ("claims administrator", "claims administrators", "claims adjuster", "the claims administrator",
                    "independent review organization", "independent review organisation", "review organization",
                    "independent review")
@@ -255,6 +275,8 @@ def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]
     for cat, words in CATEGORY_WORDS.items():  # known whether or not the library has the category (then 0)
         for w in words.split():
             _add(t, w, "category", cat)
+    for phrase, cat in CATEGORY_PHRASES.items():
+        _add(t, phrase, "category", cat)
     for unit, words in UNITS.items():
         for w in _phrases(words):  # 'at issue', 'in dispute' whole: a bare 'in' or 'at' is no unit
             _add(t, w, "unit", unit)

@@ -17,9 +17,10 @@ from imr_rag.ask.build import build_plan
 from imr_rag.ask.fields import FIELDS
 from imr_rag.ask.function_words import FUNCTION_WORDS
 from imr_rag.ask.intent import IntentModel
-from imr_rag.ask.lexicon import MEANING_WORDS, build_lexicon
-from imr_rag.ask.plan import Plan
+from imr_rag.ask.lexicon import GENERIC_NOUNS, MEANING_WORDS, build_lexicon
+from imr_rag.ask.phrasing import DESCRIBED, FOLLOW_UP, HAVING, LEFT_OUT_CASE, rephrase
 from imr_rag.ask.reading import Parts, Reading, Word
+from imr_rag.ask.selfcheck import unused_slots
 from imr_rag.ask.slots import (
     Correction,
     Slot,
@@ -97,6 +98,10 @@ def tokenize(text: str, taken: list[Slot], vocab: Vocabulary, glued: tuple = ())
 
 
 _KNOWN_KINDS = ("unit", "outcome")
+TRANSPOSED_MIN = 5
+"""Shorter words than LEXICON_TYPO_MIN are read as a known unit or outcome word only when two
+adjacent letters are swapped ('reveiw', 'upehld'): the commonest typo, and one that no other
+short word of the lexicon is one swap from (checked: one meaning or none)."""
 """Kinds of word a typo or a shortening may be read as: a wrong cue or field word ('topical' ->
 'typical', an average) would change the question, so those are never guessed."""
 _WORDS: dict[int, tuple[Vocabulary, frozenset]] = {}
@@ -121,6 +126,10 @@ def _known_word(word: str, vocab: Vocabulary) -> tuple[str, tuple[str, object]] 
     fix = correct_word(word, words) if len(word) >= LEXICON_TYPO_MIN else None
     if fix is not None and fix.corrected:
         return fix.corrected, lex[(fix.corrected,)]
+    swapped = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)} & words \
+        if len(word) >= TRANSPOSED_MIN else set()
+    if len({lex[(t,)] for t in swapped}) == 1:  # 'reveiw' -> review: two letters swapped, one meaning
+        return min(swapped), lex[(min(swapped),)]
     stem = word[:-1] if word.endswith("s") else word
     if len(stem) < ABBREVIATION_MIN or not stem.isalpha():
         return None
@@ -175,7 +184,6 @@ def stems(word: str) -> list[str]:
         if word.endswith(suffix) and len(word) - len(suffix) >= 2:
             out.append(word[: -len(suffix)])
     return out
-
 
 
 AGENT_WORDS = frozenset({"imr", "iro", "reviewer", "reviewers", "maximus", "doctor", "doctors", "physician",
@@ -234,12 +242,18 @@ def _collect(words: list[Word], vocab: Vocabulary, dates: tuple[tuple[int, int],
             run.pop()
         if run:
             phrase = [words[j] for j in run]
-            if any(w.kind == "unknown" for w in phrase):
+            if len(phrase) == 1 and phrase[0].kind == "unknown" and len(phrase[0].text) > 4 \
+                    and phrase[0].text.endswith(("ly", "ed")):
+                p.unread.append(phrase[0].text)  # 'commonly', 'stayed': an adverb or a verb, no service
+            elif any(w.kind == "unknown" for w in phrase) and not (
+                    all(w.kind != "unknown" or w.text in GENERIC_NOUNS for w in phrase)
+                    and any(w.kind == "service" for w in phrase)):
                 if _service_position(words, run[0], run[-1] + 1):
                     p.unknown.append(phrase)
                 else:
                     p.unread.extend(w.text for w in phrase if w.kind != "function")
-            else:
+            else:  # 'MRI exams': the MRI, a noun of its kind no item uses is named as not used
+                p.unread.extend(w.text for w in phrase if w.kind == "unknown")
                 linked = [str(w.value or w.text) for w in phrase if w.kind == "service" and not w.tail]
                 p.services.append((linked, negated))
                 p.service_text.append(" ".join(linked))
@@ -260,7 +274,11 @@ def _collect(words: list[Word], vocab: Vocabulary, dates: tuple[tuple[int, int],
             if known is not None:  # 'reqeust' -> request, 'chiro' -> chiropractic: a word the reader knows
                 p.corrections.append((w.text, known[0]))
                 w.kind, w.value = known[1]
-            if fix.corrected:
+            lexical = _lexicon(vocab).get((fix.corrected,)) if fix.corrected else None
+            if lexical is not None and lexical[0] == "category":  # 'medicaitons' -> medications: the category
+                p.corrections.append((w.text, fix.corrected))
+                w.kind, w.value = lexical
+            elif fix.corrected:
                 p.corrections.append((w.text, fix.corrected))
                 w.kind, w.value = "service", fix.corrected
             elif w.text in SEASONS and idx > 0 and words[idx - 1].text in ("the", "a", "his", "her", "their"):
@@ -310,7 +328,7 @@ def _collect(words: list[Word], vocab: Vocabulary, dates: tuple[tuple[int, int],
             p.cues.add(value)
         if kind in ("unit", "cue", "outcome") and value not in ("or",):
             # 'other than those with MRIs': the negation goes on to what the letters have
-            negated = negated and (kind == "unit" or kind == "cue" and w.text in _HAVING)
+            negated = negated and (kind == "unit" or kind == "cue" and w.text in HAVING)
         elif kind in ("category", "guideline", "specialty", "state", "format", "priority", "sex", "value"):
             # 'non-expedited overturns': the negation was this word's, unless a list of its kind goes on
             # ('minus medications and imaging')
@@ -345,14 +363,8 @@ def _mask(text: str, slots: list[Slot], words: list[Word]) -> str:
 def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: IntentModel) -> Reading:
     """Read `question` into a plan, a question back or a refusal (see module docstring)."""
     text = normalise_question(question)
-    text = re.sub(r"\s+/\s+", " or ", text)  # 'the wheelchair / hospital bed case': either
-    text = re.sub(r"\b(every|each)\s+(single|last)\b", r"\1", text)  # emphasis, not the number one
-    if re.search(r"\b(age|aged|old|oldest|youngest|older|younger|sex|gender|male|female|born|diagnos\w*|dx)\b", text):
-        text = re.sub(r"\bpts?\b", "patient", text)  # 'age of pt': the patient, not physical therapy
-    text = re.sub(r"'other'(\s+categor(y|ies))?", "other category", text)  # the category named in quotes
-    if re.search(r"\b(board|certified|certification|speciali[sz]\w*)\b", text):
-        text = re.sub(r"\b(field|area|discipline)s?\b", "specialty", text)  # 'in which field is he board certified'
-    if _FOLLOW_UP.search(text):
+    text = rephrase(text)
+    if FOLLOW_UP.search(text):
         return Reading("clarify", None, "a follow-up of an earlier question",
                        "This reads as a follow-up ('them', 'the same', 'the other one'); each question is answered on "
                        "its own, so please ask it whole, naming what it is about.")
@@ -360,7 +372,7 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
     slots += find_periods(text, today, [(s.start, s.end) for s in slots])
     slots += find_numbers(text, [(s.start, s.end) for s in slots])
     words = tokenize(text, slots, vocab)
-    described = _DESCRIBED.search(text)
+    described = DESCRIBED.search(text)
     if described and text[described.start():].startswith(("after", "following")) and not all(
             w.kind in ("service", "function") for w in words if described.start(1) <= w.start < described.end(1)):
         described = None  # 'after the UR denial': a date field, not the request it followed
@@ -368,7 +380,7 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
         text = text[:described.start()] + " " * (described.end(1) - described.start()) + text[described.end(1):]
         slots = [s for s in slots if s.end <= described.start() or s.start >= described.end(1)]
         words = tokenize(text, slots, vocab)
-    left_out = _LEFT_OUT_CASE.search(text)
+    left_out = LEFT_OUT_CASE.search(text)
     if left_out and left_out.group(1).strip():  # 'excluding the shoulder surgery case CM16-…': the case, described
         text = text[:left_out.start(1)] + " " * len(left_out.group(1)) + text[left_out.end(1):]
         slots = [s for s in slots if s.end <= left_out.start(1) or s.start >= left_out.end(1)]
@@ -432,7 +444,7 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
         return Reading("refuse", None, "could not build a plan", f"The question cannot be expressed: {exc}",
                        corrections=fixes)
     if reading.status == "plan" and reading.plan is not None:
-        dropped = _unused_slots(p, reading.plan)
+        dropped = unused_slots(p, reading.plan)
         if dropped:  # a named value the plan does not use: the answer would be to another question
             return Reading("refuse", None, reading.read_as + "; not used: " + ", ".join(dropped),
                            f"I read the question as: {reading.read_as}, but that reading does not use "
@@ -456,25 +468,6 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
             reading.unused = unread
     return reading
 
-
-_HAVING = frozenset({"with", "having", "involving", "containing", "including"})
-"""Words between a negation and what it negates ('other than those with MRIs')."""
-
-_LEFT_OUT_CASE = re.compile(r"\b(?:excluding|except|other than|not counting|besides|without|minus|leaving out|leave out)"
-                            r"\s+the\s+((?:[a-z0-9][a-z0-9\-]*\s+){1,4}?)(?:case|letter|decision)\s+(?:number\s+)?"
-                            r"(?=(?:cm)?\d{2,4}-\d{4,7}\b)")
-"""'excluding the shoulder surgery case CM16-…': the words between 'the' and 'case' describe the
-case left out; they are named as not used, never read as a service excluded."""
-
-_FOLLOW_UP = re.compile(r"^\s*(and\s+(the\s+)?(other|rest|same)|(the\s+)?same\s+(question|thing|for)|what\s+about\s+(it|them|that|those)|"
-                        r"how\s+about\s+(it|them|that|those)|compare\s+them|and\s+(it|them|those|that)\b|the\s+other\s+one)\b")
-"""A question that only makes sense after another one ('compare them', 'same question for 2016')."""
-
-_DESCRIBED = re.compile(r"\b(?:(?:for|of|in)\s+(?:the|a|this|that|her|his|our)\s+(?:patient|worker|claimant|employee|"
-                        r"applicant|man|woman)\s+with|(?:after|following)\s+(?:the|a|an|his|her|their))"
-                        r"\s+([a-z][a-z '\-]*?)\s*(?=[?.,;!]|$)")
-"""'... for the patient with failed back surgery syndrome': after a named service, a description of
-the patient (a diagnosis), not a filter; its words are named as not used."""
 
 _SERVICE_NUMBER_NEXT = re.compile(r"\s*(mg|mcg|ml|%|sessions?|visits?|times|tabs?|tablets?|patch(es)?|units?|hours?)\b")
 
@@ -578,52 +571,5 @@ def _period_owner(p: Parts, slots: list[Slot], words: list[Word]) -> Reading | N
                            f"Does {s.text} refer to the {FIELDS[named[0]].label} or to the decision date?",
                            choices=[FIELDS[named[0]].label, "decision date"], corrections=p.corrections)
     return None
-
-
-def _conditions(plan: Plan) -> list:
-    out = list(plan.where) + list(plan.measure.part)
-    out += plan.quantifier.where if plan.quantifier else []
-    out += plan.threshold.where if plan.threshold else []
-    for seg in plan.segments:
-        out += seg
-    return out
-
-
-_CONDITION_FIELDS = frozenset({"authorized_portion", "diagnoses", "item_count", "patient_age", "patient_sex",
-                               "reviewer_licensure"})
-"""Fields that, when named, change which rows count or what is computed: a plan that does not use
-one answers another question."""
-
-
-def _unused_slots(p: Parts, plan: Plan) -> list[str]:
-    """What the question names that the plan does not use: numbers, periods, date fields and
-    other condition fields, and every value read (an outcome, a service, a category, a
-    specialty ...) whose field no condition, grouping or segment of the plan holds ('for cases
-    where everything was upheld, average days ...' answered over every letter is an answer to
-    another question). Quantifier words are not checked: 'each', 'all', 'both' are as often
-    emphasis ('how many of each')."""
-    conds = _conditions(plan)
-    if plan.case_number or any(c.field == "case_number" for c in conds):
-        return []  # one case: numbers belong to its items' wording ('six sessions')
-    values = {c.value for c in conds if not isinstance(c.value, list)} | {c.value2 for c in conds}
-    numbers = values | {plan.limit, plan.threshold.n if plan.threshold else None}
-    out = [f"the number {n.value:g}" for n in p.numbers if n.value not in numbers
-           and float(n.value) not in {float(v) for v in numbers if isinstance(v, (int, float))}]
-    out += [f"the date {x.label}" for x in p.periods if x.start not in values and x.end not in values]
-    used = {c.field for c in conds} | {plan.measure.field, plan.fact, plan.group_by and plan.group_by.field}
-    used |= set(plan.measure.duration or ())
-    if plan.operation in ("fact", "why", "passage"):
-        return out
-    given = {"guideline": p.guidelines, "category": p.categories}
-    out += [f"the field '{FIELDS[f].label}'" for f in dict.fromkeys(p.fields)
-            if (FIELDS[f].kind == "date" or f in given and not given[f] or f in _CONDITION_FIELDS) and f not in used]
-    named = {"determination": [v for v, _ in p.outcomes], "service": [" ".join(w) for w, _ in p.services],
-             "category": [v for v, _ in p.categories], "guideline": [v for v, _ in p.guidelines],
-             "reviewer_specialty": [v for v, _ in p.specialties], "reviewer_licensure": [v for v, _ in p.states],
-             "letter_format": [v for v, _ in p.formats], "patient_sex": p.sexes,
-             "priority": [v for v, _ in p.priorities]}
-    out += [f"the {FIELDS[f].label} '{v}'" for f, vs in named.items() if f not in used for v in dict.fromkeys(vs)]
-    out += [f"the {f.replace('_', ' ')} '{v}'" for (f, v), _ in p.values if f not in used]
-    return out
 
 

@@ -269,7 +269,8 @@ def _span_sub(m: re.Match, name: str, today: dt.date, hint: int | None):
 
 # -- numbers -----------------------------------------------------------------------------------
 _COMPARE = (r"(?P<cmp>at\s+least|no\s+(?:fewer|less)\s+than|more\s+than|over|above|greater\s+than|>=|>|"
-            r"at\s+most|no\s+more\s+than|fewer\s+than|less\s+than|under|below|<=|<|exactly|only|just|a(?=\s+single)|=)?\s*")
+            r"at\s+most|no\s+more\s+than|fewer\s+than|less\s+than|under|below|<=|<|exactly|only|just|a(?=\s+single)|=|"
+            r"(?<=older\s)than|(?<=younger\s)than|(?<=longer\s)than|(?<=shorter\s)than)?\s*")
 NUMBER_RE = re.compile(rf"(?<![\w/.-]){_COMPARE}(?P<n>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|"
                        r"eleven|twelve|twenty|single)(?P<older>\s+or\s+(?:more|older|over|higher|less|younger|fewer)|\+|\s+plus\b)?"
                        r"(?![\w/-])")
@@ -296,6 +297,8 @@ def find_numbers(text: str, taken: list[tuple[int, int]]) -> list[Slot]:
         raw = m.group("n")
         value = float(raw) if raw[0].isdigit() else {**_NUMBER_WORDS, "twenty": 20, "single": 1}[raw]
         op = _CMP_OP.get(" ".join((m.group("cmp") or "").split())) if m.group("cmp") else None
+        if m.group("cmp") == "than":  # 'older than 58': the word before says which way ('older' stays a word)
+            op = "gt" if re.search(r"(older|longer)\s+$", text[:a]) else "lt"
         if raw == "single" and op is None:
             op = "eq"
         if m.group("older") and m.group("older").strip() in ("+", "plus"):

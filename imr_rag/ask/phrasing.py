@@ -1,0 +1,108 @@
+"""Phrase patterns the plan builder reads in a question's text beside its words: which case is asked
+for, what is counted, a ranking asked in full, an extreme per letter ... (build.py holds the logic)."""
+
+from __future__ import annotations
+
+import re
+
+OUTCOME_MOST = re.compile(r"\b(overturn|overturns|uphold|upholds|approve|approves|deny|denies|reverse|reverses|"
+                          r"overturned|upheld|approved|denied|reversed)\s+(the\s+)?(most|least)(\s+often)?\s*[?.!]*$")
+"""An outcome verb followed by 'most' and nothing counted, the groups being who decides ('which
+specialties overturn most'): how often each decides so, a share; 'which service gets overturned
+the most' (the service is decided on) and 'overturned the most requests' count."""
+
+COUNTS_LETTERS = re.compile(r"\b(most|fewest|number of|# of|count of|how many|by)\s+"
+                            r"((?!in\b|of\b|from\b|for\b|among\b|across\b|within\b)\w+\s+){0,2}?"
+                            r"(cases|letters|claims|files|decisions)\b")
+"""Letters are what is counted ('by number of cases', 'in the most letters')."""
+
+WHICH_CASE = re.compile(r"\b(which|what|whose|name the|list the|show the|fastest|quickest|slowest|longest|shortest)\s+"
+                        r"(\w+\s+)?(case|cases|letter|letters|claim|claims|file|files|worker|patient|claimant|one)\b"
+                        r"|\bcase\s*(numbers?|nos?\.?|#\s*'?s?)(?!\w)|\bcasenumbers\b|\bwho\b|[-,:]\s*(which\s+)?cases?\s*$")
+"""The question asks for the cases holding a value ('which case waited longest'), not the value."""
+
+LETTER_NOUN = re.compile(r"\b(letters?|cases?|claims?|files?|decisions?|determinations?)\b")
+
+LIST_ITEMS = re.compile(r"\s*(list|show|give|enumerate|name)\b(?!.*\b(cases?|letters?|claims?|files?|case numbers?)\b)")
+"""'List the disputed items': the items are the answer; 'which X requests ...', 'case numbers where
+...' ask for the cases, even when items are named."""
+
+WHEN_DECIDED = re.compile(r"\bwhen\b.*\b(decided|ruled|determined|resolved|issued|decide|rule)\b")
+"""'When was it decided': the decision date (no other date is a deciding)."""
+
+PERSON = re.compile(r"\b(patient|worker|claimant|employee|applicant|person|people)s?\b")
+
+FULL = re.compile(r"\b(rank|ranked|ranking|breakdown|distribution|by|per|each|break|broken|wise)\b")
+"""A ranking asked for in full; otherwise a superlative ('the most') keeps the top one (and ties)."""
+
+FEWEST = re.compile(r"\b(fewest|least|lowest|smallest)\b")
+
+PLURAL_GROUP = re.compile(r"\b(which|what)\s+(\w+\s+)?(services|treatments|drugs|medications|procedures|categories|"
+                          r"specialties|months|quarters|years|guidelines|types|kinds|diagnoses)\s+(are|were|get|got|have|had)\b")
+"""'what services are disputed most often': several asked for, the ranking in full."""
+
+LETTER_NOUNS = ("letter", "letters", "case", "cases", "decision", "decisions", "determination", "determinations",
+                "file", "files", "claim", "claims")
+
+COUNTED_UNIT = re.compile(r"\b(?:how many|number of|count of|# of|(?<!not )counting|tally of)\s+(?:[a-z\-]+\s+){0,3}?("
+                          r"(items?|requests?|treatments?|services?|" + "|".join(LETTER_NOUNS) + r"))\b")
+"""The unit right after 'how many' / 'counting' is the one counted; a unit named elsewhere is the scope."""
+
+MORE = ("highest", "largest", "greatest", "most", "max", "maximum", "biggest")
+
+ITEMS_PER_LETTER = re.compile(rf"\b({'|'.join(MORE)}|lowest|smallest|fewest|least|min|minimum)\s+(number|count|#)\s+of\s+"
+                              r"(disputed\s+)?(items|requests|treatments|services)\s+(in|per|on|of)\s+(a\s+|one\s+|any\s+|"
+                              r"each\s+|the\s+)?(letter|case|decision)\b")
+"""'the highest number of items in a letter': the extreme of a letter's item count, not a count."""
+
+NOT_CHOICE = re.compile(r"\b(on or (after|before)|or (later|earlier|after|before|more|fewer|less|older|younger|so)|"
+                        r"more or less|(upheld|overturned|approved|denied) or (upheld|overturned|approved|denied))\b")
+
+PRONOUN = re.compile(r"\b(it|them|they|that one|the other one|same question|this case|that case|the case|"
+                     r"this letter|that letter|the letter|the patient|the worker|the reviewer|the claimant|"
+                     r"the employee|the applicant|what about|how about|and the)\b")
+
+SPEED = re.compile(r"\b(fastest|quickest|slowest|soonest|longest|shortest)\b")
+"""With a date field: the time between it and the decision ('fastest case UR denial -> decision')."""
+
+WHAT_HAPPENED = re.compile(r"\b(happen\w*|come out|came out|turn\w* out|end\w* up|fared?|outcomes?|results?)\b")
+"""Asking how things were decided ('what happened to the MRI requests'), not which were ('decided in 2023')."""
+
+ONE_REQUEST = re.compile(r"\bthe\s+(\w+\s+){0,3}?(request|item|treatment|service|procedure|prescription)\b(?!s)")
+
+HAVING = frozenset({"with", "having", "involving", "containing", "including"})
+"""Words between a negation and what it negates ('other than those with MRIs')."""
+
+LEFT_OUT_CASE = re.compile(r"\b(?:excluding|except|other than|not counting|besides|without|minus|leaving out|leave out)"
+                           r"\s+the\s+((?:[a-z0-9][a-z0-9\-]*\s+){1,4}?)(?:case|letter|decision)\s+(?:number\s+)?"
+                           r"(?=(?:cm)?\d{2,4}-\d{4,7}\b)")
+"""'excluding the shoulder surgery case CM16-…': the words between 'the' and 'case' describe the
+case left out; they are named as not used, never read as a service excluded."""
+
+FOLLOW_UP = re.compile(r"^\s*(and\s+(the\s+)?(other|rest|same)|(the\s+)?same\s+(question|thing|for)|what\s+about\s+(it|them|that|those)|"
+                       r"how\s+about\s+(it|them|that|those)|compare\s+them|and\s+(it|them|those|that)\b|the\s+other\s+one)\b")
+"""A question that only makes sense after another one ('compare them', 'same question for 2016')."""
+
+DESCRIBED = re.compile(r"\b(?:(?:for|of|in)\s+(?:the|a|this|that|her|his|our)\s+(?:patient|worker|claimant|employee|"
+                       r"applicant|man|woman)\s+with|(?:after|following)\s+(?:the|a|an|his|her|their))"
+                       r"\s+([a-z][a-z '\-]*?)\s*(?=[?.,;!]|$)")
+"""'... for the patient with failed back surgery syndrome': after a named service, a description of
+the patient (a diagnosis), not a filter; its words are named as not used."""
+
+
+def rephrase(text: str) -> str:
+    """A normalised question with the wordings that would mislead the word reader said plainly."""
+    text = re.sub(r"\s+/\s+", " or ", text)  # 'the wheelchair / hospital bed case': either
+    text = re.sub(r"\b([a-z][a-z\-]+)/([a-z][a-z\-]+)\b", r"\1 or \2", text)  # 'NCV/EMG': either ('w/' stays)
+    text = re.sub(r"\b(every|each)\s+(single|last)\b", r"\1", text)  # emphasis, not the number one
+    text = re.sub(r"\b(in|of|per)\s+(a\s+single|one\s+single|a)\s+(letter|case|decision)\b", r"\1 \3", text)
+    text = re.sub(r"\bcase\s*(?:#\s*'?s|nos\.?|numbers)(?!\w)", "casenumbers", text)  # 'texas case #s'
+    text = re.sub(r"\b(stayed|remained|stays|remains|still)\s+(?=(denied|upheld|non-?certified|not\s+certified|"
+                  r"overturned|approved|certified)\b)", "", text)  # 'stayed non-certified': the outcome, said twice
+    text = re.sub(r"\bpts\b", "patients", text)  # 'pts over 50': patients (physical therapy is 'PT requests')
+    if re.search(r"\b(age|aged|old|oldest|youngest|older|younger|sex|gender|male|female|born|diagnos\w*|dx)\b", text):
+        text = re.sub(r"\bpt\b", "patient", text)  # 'age of pt': the patient, not physical therapy
+    text = re.sub(r"'other'(\s+categor(y|ies))?", "other category", text)  # the category named in quotes
+    if re.search(r"\b(board|certified|certification|speciali[sz]\w*)\b", text):
+        text = re.sub(r"\b(field|area|discipline)s?\b", "specialty", text)  # 'in which field is he board certified'
+    return text
