@@ -110,3 +110,29 @@ def test_who_won_is_an_outcome(engine):
     (g, item), = items_where(lambda g, i: g["case_number"] == "CM99-0000006" and "mri" in i["service"].lower())
     answer = engine.answer("did the injured worker win the MRI in CM99-0000006")
     assert answer.value is (item["determination"] == "overturned")
+
+
+def test_a_span_of_years_is_a_period_not_a_case(engine):
+    answer = engine.answer("share of requests upheld in the 2022-2023 decisions")
+    inside = items_where(lambda g, i: (g.get("decision_date") or "")[:4] in ("2022", "2023"))
+    assert answer.status == "answered"
+    assert answer.value == pytest.approx(sum(i["determination"] == "upheld" for _, i in inside) / len(inside))
+
+
+def test_texas_alone_is_the_letters_jurisdiction_and_formats_compare(engine):
+    texas = [g for g in GOLD if g["letter_format"] == "tx_iro"]
+    answer = engine.answer("how many decisions in texas")
+    assert answer.value == len(texas) and "Texas IRO" in answer.reading
+    compared = {g["label"]: g["value"] for g in engine.answer("texas vs california letter counts").value}
+    assert compared == {"Texas IRO": len(texas), "California DWC IMR": len(GOLD) - len(texas)}
+
+
+def test_patients_over_an_age_bound_a_share(engine):
+    answer = engine.answer("overturn rate for patients over 50")
+    old = items_where(lambda g, i: (g.get("patient") or {}).get("age", 0) > 50)
+    assert answer.value == pytest.approx(sum(i["determination"] == "overturned" for _, i in old) / len(old))
+
+
+def test_examples_in_brackets_are_alternatives(engine):
+    answer = engine.answer("how many opioid requests (norco, tramadol etc)")
+    assert answer.value == len(items_where(lambda g, i: OPIOIDS.search(i["service"])))

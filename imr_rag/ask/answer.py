@@ -12,6 +12,7 @@ from collections.abc import Callable
 from imr_rag.ask.citations import AnswerBuilder
 from imr_rag.extract.checks import find_date
 from imr_rag.ask.fields import FIELDS
+from imr_rag.ask.lexicon import FORMAT_LABELS
 from imr_rag.ask.plan import Plan
 from imr_rag.ask.result import Result, Row
 from imr_rag.schema import Answer, CountedItem
@@ -79,8 +80,9 @@ def _say_value(b: AnswerBuilder, plan: Plan, result: Result):
             b.say(f"The letter of case {plan.case_number} does not state the {label}.")
             return None
         cites = list(dict.fromkeys(n for r in result.rows for n in _cite_fact(b, r, plan.fact, result.value)))
-        b.say(f"The {label} of case {plan.case_number} is {_show(result.value)}.", cites)
-        return result.value
+        shown = FORMAT_LABELS.get(result.value, result.value) if plan.fact == "letter_format" else result.value
+        b.say(f"The {label} of case {plan.case_number} is {_show(shown)}.", cites)
+        return shown
     if plan.operation in ("rank", "compare"):
         return _say_groups(b, plan, result)
     if getattr(plan, "yes_no", False):

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 
 from imr_rag.ask.fields import DATE_FIELDS, FIELDS
-from imr_rag.ask.lexicon import FORMAT_LABELS, OUTCOMES
+from imr_rag.ask.lexicon import FORMAT_LABELS
 from imr_rag.ask.plan import Condition, GroupBy, Measure, Plan, Quantifier, Threshold
 from imr_rag.ask.reading import DATE_FIELD_CHOICES, Parts, Reading
 from imr_rag.ask.vocab import TABLE_FIELDS, Vocabulary
 from imr_rag.ask.phrasing import (
+    BODY_WORDS,
     COUNTED_UNIT,
     COUNTS_LETTERS,
     FEWEST,
@@ -20,16 +21,18 @@ from imr_rag.ask.phrasing import (
     LETTER_NOUNS,
     LIST_ITEMS,
     MORE,
-    NOT_CHOICE,
     ONE_REQUEST,
     OUTCOME_MOST,
     PERSON,
+    PERSON_BOUND,
     PLURAL_GROUP,
     PRONOUN,
     SPEED,
     WHAT_HAPPENED,
     WHEN_DECIDED,
     WHICH_CASE,
+    compares,
+    outcome_asked,
 )
 
 
@@ -42,7 +45,8 @@ def _service_cond(phrases: list[tuple[list[str], bool]]) -> list[Condition]:
     return out
 
 
-def _filters(p: Parts, date_field: str, vocab: Vocabulary) -> tuple[list[Condition], list[Condition], list[str]]:
+def _filters(p: Parts, date_field: str, vocab: Vocabulary,
+             text: str = "") -> tuple[list[Condition], list[Condition], list[str]]:
     """(item conditions, letter conditions, words saying them)."""
     items, letters, said = [], [], []
     items += _service_cond(p.services)
@@ -65,6 +69,11 @@ def _filters(p: Parts, date_field: str, vocab: Vocabulary) -> tuple[list[Conditi
     for (fld, value), neg in p.values:  # a published determination's field ('Mental Disorder')
         letters.append(Condition(field=fld, op="eq", value=value, negate=neg))
         said.append(f"{'not ' if neg else ''}{FIELDS[fld].label} {value}")
+    bounded = {float(m.group(4)) for m in PERSON_BOUND.finditer(text)}
+    for num in p.numbers:  # 'overturn rate for patients over 50': the age, whatever else the plan does
+        if num.op and num.value in bounded:
+            letters.append(Condition(field="patient_age", op=num.op, value=num.value))
+            said.append(f"age {num.op} {num.value:g}")
     for sex in p.sexes:
         letters.append(Condition(field="patient_sex", op="eq", value=sex))
         said.append(f"patient {sex}")
@@ -98,7 +107,9 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
             "outcome_q" in cues or "decisions" in p.units and not p.outcomes and "list" not in cues))
     if outcome_of:  # 'was X upheld or overturned', 'what was decided for X': the outcome of the named items
         p.outcomes = []
-    yes_no = not outcome_of and bool(re.match(r"(was|were|did|does|do|is|are|has|have|had|any)\b", text)) or (_outcome_asked(text) and "count" not in cues)
+    yes_no = not outcome_of and bool(re.match(r"(was|were|did|does|do|is|are|has|have|had|any)\b", text)) or (outcome_asked(text) and "count" not in cues)
+    if yes_no and text.startswith("any") and re.search(r"\b(list|show|name|give)\s+(them|those|the\s+cases|cases)\b", text):
+        yes_no = False  # 'any case where ... - list them': the cases
     duration = len(date_fields) >= 2 or (("duration" in cues or SPEED.search(text)) and bool(date_fields))
     fixes = p.corrections
     read = [f"'{a}' -> {b}" for a, b in fixes]
@@ -193,7 +204,8 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
                 plan.where = svc + cond
             return done(plan, f"outcome of {' '.join(p.service_text) or 'every request'} in case {case}"
                         + (f", asked whether {p.outcomes[0][0]}" if plan.yes_no else ""))
-        if (p.sexes or p.priorities) and not yes_no:
+        if (p.sexes or p.priorities) and (not yes_no or len(set(p.sexes)) > 1 or len(set(p.priorities)) > 1):
+            # 'is the patient in CM… male or female': the field, whichever it is
             other_fields.insert(0, "patient_sex" if p.sexes else "priority")
         if other_fields:
             return done(Plan(operation="fact", case_number=case, fact=other_fields[0]),
@@ -219,7 +231,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         return Reading("clarify", None, "a date, field not named", "Which date: decision, injury, UR denial, "
                        "assigned or application received?", choices=DATE_FIELD_CHOICES, corrections=fixes)
     date_field = date_fields[0] if len(date_fields) == 1 and not duration else "decision_date"
-    items, letters, said = _filters(p, date_field, vocab)
+    items, letters, said = _filters(p, date_field, vocab, text)
     if left_out:
         letters.append(Condition(field="case_number", op="eq", value=left_out, negate=True))
         said.append(f"not case {left_out}")
@@ -268,7 +280,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
             return done(plan, f"share {osaid[0]}, compared: " + " vs ".join(plan.segment_labels))
         return done(plan, f"share of {unit} {osaid[0]}" + (", by " + _glabel(group) if group else "") + _s(said))
     # compare
-    if _compares(cues, text) and not any(x.op for x in p.numbers):  # '3 or more issues': a threshold
+    if compares(cues, text) and not any(x.op for x in p.numbers):  # '3 or more issues': a threshold
         if yes_no:
             raise ValueError("a yes/no comparison ('were there more X than Y') is not supported; ask 'X vs Y'")
         if re.search(r"\b(often|likely|frequently)\b", text):
@@ -286,7 +298,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
                 return Reading("clarify", None, "a comparison of letters' values, unit not named",
                                "Count letters or disputed items?", choices=["letters", "items"], corrections=fixes)
             return done(plan, f"number of {unit} {osaid[0]}, compared: " + " vs ".join(plan.segment_labels))
-        raise ValueError("the plan can compare services, categories, periods, sexes, states or priorities, "
+        raise ValueError("the plan can compare services, categories, periods, sexes, states, priorities or formats, "
                          "one kind at a time, and not what this question compares")
     # durations and averages
     if duration:
@@ -412,8 +424,11 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     else:
         where = where + oc
     for num in p.numbers:
+        age = Condition(field="patient_age", op=num.op, value=num.value) if num.op else None
+        if age in where:
+            continue  # read with the person it bounds ('patients over 50')
         if num.op and "patient_age" in other_fields or (num.op and not thr and not items and not oc):
-            where.append(Condition(field="patient_age", op=num.op, value=num.value))
+            where.append(age)
             said.append(f"age {num.op} {num.value:g}")
     for fld in other_fields:
         if fld in ("reviewer_licensure", "patient_sex", "priority", "reviewer_specialty", "patient_age"):
@@ -485,8 +500,8 @@ def _group(p: Parts, cues: set[str], text: str = "") -> GroupBy | None:
     if "guideline" in p.fields and not p.guidelines and "by" in cues:
         return GroupBy(field="guideline")
     if not p.services and ("rank" in cues or "by" in cues):
-        if re.search(r"\b(which|what|the)\s+(letter|case|claim|file|decision)\b", text):
-            raise _MostItems()
+        if re.search(r"\b(which|what|the)\s+(\d{4}\s+)?(letter|case|claim|file|decision)\b", text):
+            raise _MostItems()  # 'which (2017) case had the most items
         if p.categories and "by" in cues:
             return GroupBy(field="category")
         return GroupBy(field="service_family")  # 'physical therapy' in all its wordings is one group
@@ -503,13 +518,19 @@ def _glabel(g: GroupBy | None) -> str:
 
 def _segments(p: Parts, plan: Plan, cues: set[str], text: str = "") -> bool:
     """Make `plan` a comparison when the question compares (vs, compare, 'X or Y, which'), one
-    segment per named service, category, period, sex, state or priority (never a negated one)."""
-    if not _compares(cues, text):
+    segment per named service, category, period, sex, state, priority or letter format (never a
+    negated one)."""
+    if not compares(cues, text):
         return False
     kinds = []
-    services = [(w, n) for w, n in p.services if not n]
+    said = p.service_said if len(p.service_said) == len(p.services) else [" ".join(w) for w, _ in p.services]
+    services = [(w, said[k]) for k, (w, n) in enumerate(p.services) if not n]
+    if len(services) >= 2 and all(len(w) == 1 and w[0] in BODY_WORDS for w, _ in services[:-1]) \
+            and len(services[-1][0]) > 1 and services[-1][0][0] in BODY_WORDS:
+        head = services[-1][0][1:]  # 'lumbar vs cervical MRI': the lumbar MRI and the cervical MRI
+        services = [([*w, *head], f"{label} {' '.join(head)}") for w, label in services[:-1]] + [services[-1]]
     if len(services) >= 2:
-        kinds.append(([_service_cond([(w, False)]) for w, _ in services], [" ".join(w) for w, _ in services],
+        kinds.append(([_service_cond([(w, False)]) for w, _ in services], [label for _, label in services],
                       ("service",)))
     cats = [v for v, n in p.categories if not n]
     if len(cats) >= 2:
@@ -522,10 +543,12 @@ def _segments(p: Parts, plan: Plan, cues: set[str], text: str = "") -> bool:
         kinds.append(([[_period_cond(x, "decision_date"), *(_period_cond(y, "decision_date") for y in scope)]
                        for x in periods], [x.label for x in periods], ("decision_date",)))
     for values, fld in ((p.sexes, "patient_sex"), ([v for v, n in p.states if not n], "reviewer_licensure"),
-                        ([v for v, n in p.priorities if not n], "priority")):
+                        ([v for v, n in p.priorities if not n], "priority"),
+                        ([v for v, n in p.formats if not n], "letter_format")):
         values = list(dict.fromkeys(values))
         if len(values) >= 2:
-            kinds.append(([[Condition(field=fld, op="eq", value=v)] for v in values], values, (fld,)))
+            labels = [FORMAT_LABELS.get(v, v) for v in values] if fld == "letter_format" else values
+            kinds.append(([[Condition(field=fld, op="eq", value=v)] for v in values], labels, (fld,)))
     if len(kinds) != 1:
         return False  # nothing or several things compared at once: not one comparison
     segs, labels, fields = kinds[0]
@@ -534,15 +557,6 @@ def _segments(p: Parts, plan: Plan, cues: set[str], text: str = "") -> bool:
     plan.segments, plan.segment_labels = segs, labels
     plan.where = [c for c in plan.where if c.field not in fields]
     return True
-
-
-def _compares(cues: set[str], text: str) -> bool:
-    """The question compares: 'vs', 'compare', or 'X or Y' with a comparative ('which had more');
-    'on or after', 'or later', 'X or Y upheld' (either) are no comparison."""
-    text = NOT_CHOICE.sub(" ", text)
-    return "compare" in cues or bool(re.search(r"\bor\b", text) and re.search(
-        r"\b(more|most|fewer|fewest|less|least|higher|highest|lower|lowest|better|worse)\b", text)) \
-        or bool(re.search(r"\b(more|fewer|less)\b.*\bthan\b", text))
 
 
 def _period_cond(per, date_field: str) -> Condition:
@@ -573,9 +587,3 @@ def _needs_case(p: Parts, text: str) -> bool:
     case_fact = bool(set(p.fields) & {"patient_age", "patient_sex", "reviewer_specialty", "diagnoses"}) \
         or "outcome_q" in p.cues
     return case_fact or not (p.services or p.categories or p.outcomes or p.specialties or p.guidelines)
-
-
-def _outcome_asked(text: str) -> bool:
-    """'CM...: ketoprofen - upheld?': a question ending in an outcome word and a question mark."""
-    m = re.search(r"(\w+)\s*\?\s*$", text)
-    return bool(m) and any(m.group(1) in words.split() for words in OUTCOMES.values())

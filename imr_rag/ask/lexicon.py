@@ -64,7 +64,7 @@ CATEGORY_WORDS = {
     "DME": "dme equipment",
 }
 GENERIC_NOUNS = frozenset("study studies studys test tests testing exam exams examination examinations procedure "
-                          "procedures session sessions visit visits".split())
+                          "procedures session sessions visit visits script scripts prescription prescriptions".split())
 """Nouns that name a service's kind, not the service ('EMG study', 'MRI exam'): a service phrase
 that matches no item with them is read without them (said in the reading line)."""
 CATEGORY_PHRASES = {"durable medical equipment": "DME", "medical equipment": "DME", "diagnostic imaging": "imaging",
@@ -129,6 +129,11 @@ AUTHORIZED_PORTION = ("already authorized", "already authorised", "already certi
                       "partial certification", "partial certifications", "partially certified", "partly certified",
                       "part already authorized", "part already authorised", "part already certified",
                       "part already approved",
+                      *(f"{adv} {verb} by {who}" for adv in ("partly", "partially") for verb in ("approved", "authorized",
+                                                                                              "certified")
+                        for who in ("ur", "utilization review")),
+                      *(f"{verb} {when} imr" for verb in ("authorized", "authorised", "approved", "certified")
+                        for when in ("before", "prior to")),
                       *(f"{who} {already}{verb}" for who in ("ur", "utilization review", "claims administrator",
                                                               "the claims administrator")
                         for already in ("", "already ")

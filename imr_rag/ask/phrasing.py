@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from imr_rag.ask.lexicon import OUTCOMES
+
 OUTCOME_MOST = re.compile(r"\b(overturn|overturns|uphold|upholds|approve|approves|deny|denies|reverse|reverses|"
                           r"overturned|upheld|approved|denied|reversed)\s+(the\s+)?(most|least)(\s+often)?\s*[?.!]*$")
 """An outcome verb followed by 'most' and nothing counted, the groups being who decides ('which
@@ -96,9 +98,18 @@ def rephrase(text: str) -> str:
     text = re.sub(r"\b([a-z][a-z\-]+)/([a-z][a-z\-]+)\b", r"\1 or \2", text)  # 'NCV/EMG': either ('w/' stays)
     text = re.sub(r"\b(every|each)\s+(single|last)\b", r"\1", text)  # emphasis, not the number one
     text = re.sub(r"\b(in|of|per)\s+(a\s+single|one\s+single|a)\s+(letter|case|decision)\b", r"\1 \3", text)
-    text = re.sub(r"\bcase\s*(?:#\s*'?s|nos\.?|numbers)(?!\w)", "casenumbers", text)  # 'texas case #s'
+    text = re.sub(r"\bcase\s*(?:#\s*'?s|nos\.?|numbers|number(?!\s*(?:[a-z]{2}-?\d|\d)))(?!\w)", "casenumbers",
+                  text)  # 'texas case #s', 'expedited case number' (not 'case number CM16-…')
+    text = re.sub(r"\(([^()]*(?:,|\betc\b|\be\.?g\.?)[^()]*)\)", lambda m: " or " + " or ".join(
+        w.strip() for w in re.split(r",|\bor\b|\band\b", re.sub(r"\b(etc\.?|e\.?g\.?|i\.?e\.?)", "", m.group(1)))
+        if w.strip()) + " ", text)  # 'PPI requests (prilosec, protonix etc)': the examples are alternatives
+    text = re.sub(r"\b((?:19|20)\d\d)\s*\+", r"since \1", text)  # '2021+'
     text = re.sub(r"\b(stayed|remained|stays|remains|still)\s+(?=(denied|upheld|non-?certified|not\s+certified|"
                   r"overturned|approved|certified)\b)", "", text)  # 'stayed non-certified': the outcome, said twice
+    text = re.sub(r"\b(?:the\s+)?(?:start|beginning)\s+of\s+((?:19|20)\d\d)\b", r"january \1", text)  # 'since the start of 2017'
+    text = re.sub(r"\b(?:the\s+)?end\s+of\s+((?:19|20)\d\d)\b", r"december \1", text)
+    text = re.sub(r"\bh([12])\s*((?:19|20)\d\d)\b", lambda m: f"{'first' if m.group(1) == '1' else 'second'} half of "
+                  f"{m.group(2)}", text)  # 'h1 2017'
     text = re.sub(r"\bpts\b", "patients", text)  # 'pts over 50': patients (physical therapy is 'PT requests')
     if re.search(r"\b(age|aged|old|oldest|youngest|older|younger|sex|gender|male|female|born|diagnos\w*|dx)\b", text):
         text = re.sub(r"\bpt\b", "patient", text)  # 'age of pt': the patient, not physical therapy
@@ -106,3 +117,28 @@ def rephrase(text: str) -> str:
     if re.search(r"\b(board|certified|certification|speciali[sz]\w*)\b", text):
         text = re.sub(r"\b(field|area|discipline)s?\b", "specialty", text)  # 'in which field is he board certified'
     return text
+
+
+PERSON_BOUND = re.compile(r"\b(patients?|workers?|claimants?|employees?|applicants?|people|persons?|pts)\s+(aged\s+)?"
+                          r"(over|under|above|below|older than|younger than|more than|less than|at least|at most)\s+(\d+)")
+"""'patients over 50': a bound on the patient's age, whatever the question computes."""
+
+
+BODY_WORDS = frozenset("lumbar cervical thoracic lumbosacral knee shoulder hip ankle wrist elbow hand foot neck back spine "
+                       "left right bilateral upper lower".split())
+"""Words that say where, not what: 'lumbar vs cervical MRI' compares two MRIs."""
+
+
+def compares(cues: set[str], text: str) -> bool:
+    """The question compares: 'vs', 'compare', or 'X or Y' with a comparative ('which had more');
+    'on or after', 'or later', 'X or Y upheld' (either) are no comparison."""
+    text = NOT_CHOICE.sub(" ", text)
+    return "compare" in cues or bool(re.search(r"\bor\b", text) and re.search(
+        r"\b(more|most|fewer|fewest|less|least|higher|highest|lower|lowest|better|worse)\b", text)) \
+        or bool(re.search(r"\b(more|fewer|less)\b.*\bthan\b", text))
+
+
+def outcome_asked(text: str) -> bool:
+    """'CM...: ketoprofen - upheld?': a question ending in an outcome word and a question mark."""
+    m = re.search(r"(\w+)\s*\?\s*$", text)
+    return bool(m) and any(m.group(1) in words.split() for words in OUTCOMES.values())

@@ -256,6 +256,7 @@ def _collect(words: list[Word], vocab: Vocabulary, dates: tuple[tuple[int, int],
                 p.unread.extend(w.text for w in phrase if w.kind == "unknown")
                 linked = [str(w.value or w.text) for w in phrase if w.kind == "service" and not w.tail]
                 p.services.append((linked, negated))
+                p.service_said.append(" ".join(w.text for w in phrase if w.kind == "service"))
                 p.service_text.append(" ".join(linked))
                 # 'items other than MRIs were overturned': the negation was the service's (and a list's)
                 negated = negated and listed_on(run[-1] + 1)
@@ -434,6 +435,11 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
         return Reading("unknown_service", None, f"service ≈ {phrase} (not a service of the library)",
                        f"'{phrase}' names no disputed service in the library.", unknown_phrase=phrase,
                        suggestions=sugg, corrections=fixes)
+    if p.states and not _LICENCE.search(text):  # 'overturn rate in texas': the letters' jurisdiction (said)
+        as_format = {"Texas": "tx_iro", **({} if "ca_dmhc_imr" in vocab.letter_formats else {"California": "ca_dwc_imr"})}
+        if all(v in as_format for v, _ in p.states):
+            p.formats += [(as_format[v], n) for v, n in p.states]
+            p.states = []
     doubt = _doubtful(text, p) or _period_owner(p, slots, words)
     if doubt is not None:
         return doubt
@@ -533,9 +539,14 @@ def _noun_phrase(text: str, p: Parts) -> bool:
                  "compare", "duration"} & p.cues or p.quants)
 
 
+_LICENCE = re.compile(r"\b(licen[cs]\w*|reviewers?|physicians?|doctors?|board|certified|md)\b")
+"""Words that make a state the reviewer's licence; without them Texas and California are the
+letters' own jurisdictions (formats), any other state is asked back."""
+
+
 def _doubtful(text: str, p: Parts) -> Reading | None:
     """Readings the plan could be built from but only by guessing a word's role: ask back or refuse."""
-    if p.states and not re.search(r"\b(licen[cs]\w*|reviewers?|physicians?|doctors?|board|certified|md)\b", text):
+    if p.states and not _LICENCE.search(text):
         states = ", ".join(dict.fromkeys(v for v, _ in p.states))
         return Reading("clarify", None, f"{states}: the reviewer's licence or the letter's state?",
                        f"Do you mean letters whose reviewer is licensed in {states}, or letters from {states}?",

@@ -66,6 +66,8 @@ class Parts:
     cues: set[str] = field(default_factory=set)
     services: list[tuple[list[str], bool]] = field(default_factory=list)  # phrases (linked words), negated
     service_text: list[str] = field(default_factory=list)
+    service_said: list[str] = field(default_factory=list)
+    """Each service phrase as the question wrote it ('TENS unit', 'x-rays'): the labels of a comparison."""
     corrections: list[tuple[str, str]] = field(default_factory=list)
     unknown: list[list[Word]] = field(default_factory=list)
     ambiguous: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)

@@ -35,7 +35,10 @@ def unused_slots(p: Parts, plan: Plan) -> list[str]:
         return []  # one case: numbers belong to its items' wording ('six sessions')
     values = {c.value for c in conds if not isinstance(c.value, list)} | {c.value2 for c in conds}
     numbers = values | {plan.limit, plan.threshold.n if plan.threshold else None}
+    # 'letters with at least one approval': a letter having one (unless other numbers bound other things)
+    existence = plan.unit == "letters" and bool(conds) and len(p.numbers) == 1
     out = [f"the number {n.value:g}" for n in p.numbers if n.value not in numbers
+           and not (existence and n.value == 1 and n.op == "ge")
            and float(n.value) not in {float(v) for v in numbers if isinstance(v, (int, float))}]
     out += [f"the date {x.label}" for x in p.periods if x.start not in values and x.end not in values]
     used = {c.field for c in conds} | {plan.measure.field, plan.fact, plan.group_by and plan.group_by.field}

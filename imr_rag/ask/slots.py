@@ -54,10 +54,16 @@ def normalise_question(text: str) -> str:
 CASE_LIKE = re.compile(r"\b(?:case\s+(?:number\s+|no\.?\s*|#\s*)?)?([a-z]{2}\d{2}-?\d{5,8}|\d{4}-\d{4,6})\b")
 
 
+_YEARS = re.compile(r"((?:19|20)\d\d)\s*-\s*((?:19|20)\d\d)")
+"""A span of whole years ('the 2022-2024 decisions')."""
+
+
 def find_cases(text: str) -> list[Slot]:
     out = []
     for m in CASE_LIKE.finditer(text):
         raw = m.group(1)
+        if _YEARS.fullmatch(raw):
+            continue  # '2022-2024': years, not a case
         if "-" not in raw:
             raw = raw[:4] + "-" + raw[4:]
         out.append(Slot("case", m.start(), m.end(), normalize_case_number(raw), m.group(0)))
@@ -220,6 +226,10 @@ def find_periods(text: str, today: dt.date, taken: list[tuple[int, int]]) -> lis
         out.append(Slot("date", a, b, Period(start and start.isoformat(), end and end.isoformat(), label, neg),
                         text[a:b]))
 
+    for m in re.finditer(rf"(?<![\d-]){_YEARS.pattern}(?![\d-])", text):
+        first, last = int(m.group(1)), int(m.group(2))
+        if first < last and free(m.start(), m.end()):
+            add(m.start(), m.end(), dt.date(first, 1, 1), dt.date(last, 12, 31), f"{first} to {last}")
     for m in _RANGE.finditer(text):
         pa, pb = ("a", "b") if m.group("a") else ("a2", "b2")
         sa, sb = _span_sub(m, pa, today, hint), _span_sub(m, pb, today, hint)
