@@ -136,3 +136,17 @@ def test_patients_over_an_age_bound_a_share(engine):
 def test_examples_in_brackets_are_alternatives(engine):
     answer = engine.answer("how many opioid requests (norco, tramadol etc)")
     assert answer.value == len(items_where(lambda g, i: OPIOIDS.search(i["service"])))
+
+
+def test_setting_aside_is_a_negation(engine):
+    answer = engine.answer("setting aside the texas letters, how many requests were denied")
+    assert answer.value == len(items_where(lambda g, i: g["letter_format"] != "tx_iro" and i["determination"] == "upheld"))
+
+
+def test_what_the_reviewer_was_is_a_specialty_never_a_service(engine):
+    ortho = {g["case_number"] for g in GOLD if g["case_number"] and "orthop" in ((g.get("reviewer") or {}).get("specialty") or "").lower()}
+    answer = engine.answer("cases where the reviewer was an orthopedic surgeon")
+    assert set(answer.value) == ortho
+    # no specialty of the library: said, never the letters with a chiropractic request
+    refused = engine.answer("list every case where the reviewer was a chiropractor")
+    assert refused.status == "refused" and "specialt" in refused.text

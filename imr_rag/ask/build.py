@@ -18,6 +18,7 @@ from imr_rag.ask.phrasing import (
     FULL,
     ITEMS_PER_LETTER,
     LETTER_NOUN,
+    LETTER_NOUN_PLURAL,
     LETTER_NOUNS,
     LIST_ITEMS,
     MORE,
@@ -574,8 +575,8 @@ _AGGREGATING = {"count", "list", "share", "avg", "median", "min", "max", "rank",
 def _needs_case(p: Parts, text: str) -> bool:
     """A question about one case that names none ('how old was the patient', 'was it overturned'):
     no unit, no aggregating word, and it points at a case or asks a case's fact."""
-    if p.cues & _AGGREGATING or p.quants or p.periods:
-        return False
+    if p.cues & _AGGREGATING or p.quants or p.periods or LETTER_NOUN_PLURAL.search(text):
+        return False  # 'cases where the reviewer was ...': several cases
     if PRONOUN.search(text):
         return True
     if "outcome_q" in p.cues and ONE_REQUEST.search(text):

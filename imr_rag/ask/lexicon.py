@@ -73,7 +73,9 @@ CATEGORY_PHRASES = {"durable medical equipment": "DME", "medical equipment": "DM
 GUIDELINE_PHRASES = {"MTUS": ("mtus", "ca mtus"), "ODG": ("odg", "official disability guidelines"), "ACOEM": ("acoem",)}
 """The phrases naming each guideline family (a bare 'ca' is California, not the MTUS)."""
 NEGATION = "don't doesn't didn't not except excluding exclude excludes without besides minus non"
-NEGATION_PHRASES = ("other than", "but not", "aside from", "apart from", "not counting", "leaving out", "leave out")
+NEGATION_PHRASES = ("other than", "but not", "aside from", "apart from", "not counting", "leaving out", "leave out",
+                    "setting aside", "set aside", "putting aside", "leaving aside", "ignoring", "disregarding",
+                    "omitting", "barring", "exclusive of")
 """Negation: single words, and phrases read whole (a bare 'from', 'but' or 'than' negates nothing:
 'transportation to/from appointments', 'after May but before June')."""
 QUANTIFIERS = {
@@ -270,7 +272,9 @@ def build_lexicon(vocab: Vocabulary) -> dict[tuple[str, ...], tuple[str, object]
                         ("physiatry", "Physical Medicine & Rehabilitation"), ("ortho", "Orthopedic Surgery"),
                         ("orthopedics", "Orthopedic Surgery"), ("family medicine", "Family Practice"),
                         ("occ med", "Occupational Medicine"), ("orthopedic surgeon", "Orthopedic Surgery"),
-                        ("ortho surgeon", "Orthopedic Surgery"), ("pain medicine", "Pain Medicine")):
+                        ("ortho surgeon", "Orthopedic Surgery"), ("pain medicine", "Pain Medicine"),
+                        ("pain specialist", "Pain Medicine"), ("pain doctor", "Pain Medicine"),
+                        ("pain physician", "Pain Medicine")):
         if spec in vocab.specialties:
             _add(t, alias, "specialty", spec)
     for family, phrases in GUIDELINE_PHRASES.items():

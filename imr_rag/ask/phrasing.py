@@ -23,6 +23,8 @@ WHICH_CASE = re.compile(r"\b(which|what|whose|name the|list the|show the|fastest
                         r"|\bcase\s*(numbers?|nos?\.?|#\s*'?s?)(?!\w)|\bcasenumbers\b|\bwho\b|[-,:]\s*(which\s+)?cases?\s*$")
 """The question asks for the cases holding a value ('which case waited longest'), not the value."""
 
+LETTER_NOUN_PLURAL = re.compile(r"\b(letters|cases|claims|files|decisions|determinations)\b")
+
 LETTER_NOUN = re.compile(r"\b(letters?|cases?|claims?|files?|decisions?|determinations?)\b")
 
 LIST_ITEMS = re.compile(r"\s*(list|show|give|enumerate|name)\b(?!.*\b(cases?|letters?|claims?|files?|case numbers?)\b)")
@@ -142,3 +144,9 @@ def outcome_asked(text: str) -> bool:
     """'CM...: ketoprofen - upheld?': a question ending in an outcome word and a question mark."""
     m = re.search(r"(\w+)\s*\?\s*$", text)
     return bool(m) and any(m.group(1) in words.split() for words in OUTCOMES.values())
+
+
+REVIEWER_IS = re.compile(r"\b(reviewers?|reviewing (?:physician|doctor)|physician reviewer|expert reviewer)\s+"
+                         r"(?:who\s+|that\s+)?(?:was|is|were|are|being)\s+(?:an?\s+)?([a-z][a-z\-]*(?:\s+(?!in\b|for\b|on\b|and\b|with\b|"
+                         r"who\b|that\b)[a-z][a-z\-]*){0,2})")
+"""'the reviewer was a chiropractor': what follows names the reviewer's specialty."""

@@ -18,7 +18,7 @@ from imr_rag.ask.fields import FIELDS
 from imr_rag.ask.function_words import FUNCTION_WORDS
 from imr_rag.ask.intent import IntentModel
 from imr_rag.ask.lexicon import GENERIC_NOUNS, MEANING_WORDS, build_lexicon
-from imr_rag.ask.phrasing import DESCRIBED, FOLLOW_UP, HAVING, LEFT_OUT_CASE, rephrase
+from imr_rag.ask.phrasing import DESCRIBED, FOLLOW_UP, HAVING, LEFT_OUT_CASE, REVIEWER_IS, rephrase
 from imr_rag.ask.reading import Parts, Reading, Word
 from imr_rag.ask.selfcheck import unused_slots
 from imr_rag.ask.slots import (
@@ -435,6 +435,13 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
         return Reading("unknown_service", None, f"service ≈ {phrase} (not a service of the library)",
                        f"'{phrase}' names no disputed service in the library.", unknown_phrase=phrase,
                        suggestions=sugg, corrections=fixes)
+    named = REVIEWER_IS.search(text)
+    if named and p.services and not p.specialties and any(
+            w in named.group(2).split() for said in p.service_said for w in said.split()):
+        # 'cases where the reviewer was a chiropractor': a specialty, never the service of that name
+        return Reading("refuse", None, f"reviewer's specialty ≈ {named.group(2)} (not a specialty of the library)",
+                       f"'{named.group(2)}' is no reviewer specialty in the library; its specialties are: "
+                       + ", ".join(sorted(vocab.specialties)[:12]) + ".", corrections=fixes)
     if p.states and not _LICENCE.search(text):  # 'overturn rate in texas': the letters' jurisdiction (said)
         as_format = {"Texas": "tx_iro", **({} if "ca_dmhc_imr" in vocab.letter_formats else {"California": "ca_dwc_imr"})}
         if all(v in as_format for v, _ in p.states):

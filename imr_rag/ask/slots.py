@@ -106,7 +106,8 @@ _RANGE = re.compile(rf"\b(?:between|from)\s+(?P<a>{_ANY_POINT})\s+(?:and|to|thro
                     rf"|\b(?P<a2>{_ANY_POINT})\s*(?:-|to|through|thru)\s*(?P<b2>{_ANY_POINT})\b")
 _OPEN = re.compile(rf"\b(?P<op>since|after|starting|before|prior\s+to|until|up\s+to|through|by|earlier\s+than|later\s+than)\s+(?:the\s+)?(?P<p>{_ANY_POINT})")
 _EXCEPT = re.compile(r"\b(?:except|excluding|other\s+than|but\s+not|not\s+counting|leaving\s+out|leave\s+out|aside\s+from|"
-                     r"apart\s+from|besides|minus|outside(?:\s+of)?|not)\s+(?:for\s+|in\s+|during\s+|from\s+)?(?:the\s+)?$")
+                     r"apart\s+from|besides|minus|outside(?:\s+of)?|setting\s+aside|set\s+aside|leaving\s+aside|ignoring|"
+                     r"disregarding|omitting|barring|not)\s+(?:for\s+|in\s+|during\s+|from\s+)?(?:the\s+)?$")
 
 
 def _end_of_month(y: int, m: int) -> dt.date:
