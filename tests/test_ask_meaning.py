@@ -150,3 +150,9 @@ def test_what_the_reviewer_was_is_a_specialty_never_a_service(engine):
     # no specialty of the library: said, never the letters with a chiropractic request
     refused = engine.answer("list every case where the reviewer was a chiropractor")
     assert refused.status == "refused" and "specialt" in refused.text
+
+
+@pytest.mark.parametrize("q", ["show me his date of injury", "ok and the second case", "how does that compare with hers"])
+def test_a_question_pointing_at_someone_named_before_is_asked_back(engine, q):
+    answer = engine.answer(q)  # each question stands alone: who 'he' or 'the second case' is was never said
+    assert answer.status == "clarify" and answer.value is None

@@ -87,6 +87,12 @@ FOLLOW_UP = re.compile(r"^\s*(and\s+(the\s+)?(other|rest|same)|(the\s+)?same\s+(
                        r"how\s+about\s+(it|them|that|those)|compare\s+them|and\s+(it|them|those|that)\b|the\s+other\s+one)\b")
 """A question that only makes sense after another one ('compare them', 'same question for 2016')."""
 
+POINTING = re.compile(r"\b(the\s+other\s+one|the\s+(second|first|third|last|previous|earlier)\s+(one|case|letter|request)|"
+                      r"that\s+one|this\s+one|(that|this|same)\s+(case|letter|patient|worker|claimant)|"
+                      r"his|him|hers|he|she|her)\b")
+"""Words pointing at someone or something named before ('his date of injury', 'the second case'):
+without a case number in the question, the question is a follow-up."""
+
 DESCRIBED = re.compile(r"\b(?:(?:for|of|in)\s+(?:the|a|this|that|her|his|our)\s+(?:patient|worker|claimant|employee|"
                        r"applicant|man|woman)\s+with|(?:after|following)\s+(?:the|a|an|his|her|their))"
                        r"\s+([a-z][a-z '\-]*?)\s*(?=[?.,;!]|$)")

@@ -18,7 +18,7 @@ from imr_rag.ask.fields import FIELDS
 from imr_rag.ask.function_words import FUNCTION_WORDS
 from imr_rag.ask.intent import IntentModel
 from imr_rag.ask.lexicon import GENERIC_NOUNS, MEANING_WORDS, build_lexicon
-from imr_rag.ask.phrasing import DESCRIBED, FOLLOW_UP, HAVING, LEFT_OUT_CASE, REVIEWER_IS, rephrase
+from imr_rag.ask.phrasing import DESCRIBED, FOLLOW_UP, HAVING, LEFT_OUT_CASE, POINTING, REVIEWER_IS, rephrase
 from imr_rag.ask.reading import Parts, Reading, Word
 from imr_rag.ask.selfcheck import unused_slots
 from imr_rag.ask.slots import (
@@ -365,7 +365,7 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
     """Read `question` into a plan, a question back or a refusal (see module docstring)."""
     text = normalise_question(question)
     text = rephrase(text)
-    if FOLLOW_UP.search(text):
+    if FOLLOW_UP.search(text) or POINTING.search(text) and not find_cases(text):
         return Reading("clarify", None, "a follow-up of an earlier question",
                        "This reads as a follow-up ('them', 'the same', 'the other one'); each question is answered on "
                        "its own, so please ask it whole, naming what it is about.")
