@@ -21,7 +21,7 @@ from imr_rag.ask.intent import IntentModel
 from imr_rag.ask.lexicon import GENERIC_NOUNS
 from imr_rag.ask.llm import NUMBER, LLMClient
 from imr_rag.ask.passages import conclusion_span, guideline_spans, mention_sentences, mentioning_hits, quote, quote_hits, rationale_spans, squash
-from imr_rag.ask.plan import Condition, Plan
+from imr_rag.ask.plan import Condition, Measure, Plan
 from imr_rag.ask.reader import JOINING, Reading, read_question
 from imr_rag.ask.result import Row
 from imr_rag.ask.vocab import Vocabulary, load_vocabulary
@@ -306,13 +306,8 @@ class Asker:
         asked = {v for c in (plan.measure.part if every else plan.where) if c.field == "determination" and not c.negate
                  for v in (c.value if isinstance(c.value, list) else [c.value])}
         case = [Condition(field="case_number", op="eq", value=plan.case_number)] if plan.case_number else []
-        named = plan.model_copy(update={
-            "operation": "aggregate", "unit": "items", "fact": None, "case_number": None, "yes_no": False,
-            "where": [c for c in plan.where if c.field != "determination"] + case,
-            "measure": plan.measure.model_copy(update={"aggregate": "list", "part": []})})
-        items = [r for r in run_plan(self.library.catalog.db, named, filters, row_limit=self.row_limit).rows
-                 if r.item_index is not None]
-        items = head_items(items, plan)
+        items = head_items(self.listed_items([c for c in plan.where if c.field != "determination"] + case, filters),
+                           plan)
         if not items and plan.case_number:  # the case has no such item: say what it has, answer nothing
             return self.not_in_case(question, reading, plan, filters)
         if not items:
@@ -346,12 +341,15 @@ class Asker:
         answer.plan = plan.shown()
         return answer
 
+    def listed_items(self, where: list[Condition], filters: AnswerFilters) -> list[Row]:
+        """The current items meeting `where` (and the user's filters), in the catalog's order."""
+        plan = Plan(unit="items", where=where, measure=Measure(aggregate="list"))
+        return [r for r in run_plan(self.library.catalog.db, plan, filters, row_limit=self.row_limit).rows
+                if r.item_index is not None]
+
     def not_in_case(self, question: str, reading: Reading, plan: Plan, filters: AnswerFilters) -> Answer:
         """A service the named case does not dispute: the case's own items, and no outcome."""
-        everything = Plan(unit="items", where=[Condition(field="case_number", op="eq", value=plan.case_number)],
-                          measure=plan.measure.model_copy(update={"aggregate": "list", "part": []}))
-        rows = [r for r in run_plan(self.library.catalog.db, everything, filters, row_limit=self.row_limit).rows
-                if r.item_index is not None]
+        rows = self.listed_items([Condition(field="case_number", op="eq", value=plan.case_number)], filters)
         asked = "; ".join(t for c in plan.where if c.field == "service" and not c.negate for t in c.value) or "it"
         if not rows:
             message = f"Case {plan.case_number} has no disputed item in the library, so no outcome for {asked}."
