@@ -156,3 +156,9 @@ def test_what_the_reviewer_was_is_a_specialty_never_a_service(engine):
 def test_a_question_pointing_at_someone_named_before_is_asked_back(engine, q):
     answer = engine.answer(q)  # each question stands alone: who 'he' or 'the second case' is was never said
     assert answer.status == "clarify" and answer.value is None
+
+
+def test_share_of_outcome_items_that_meet_a_condition(engine):
+    answer = engine.answer("what share of overturned requests were for MRIs")
+    overturned = items_where(lambda g, i: i["determination"] == "overturned")
+    assert answer.value == pytest.approx(sum("mri" in i["service"].lower() for _, i in overturned) / len(overturned))

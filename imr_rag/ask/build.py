@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from imr_rag.ask.conditions import cond_said, period_cond, service_cond
 from imr_rag.ask.fields import DATE_FIELDS, FIELDS
 from imr_rag.ask.lexicon import FORMAT_LABELS
 from imr_rag.ask.plan import Condition, GroupBy, Measure, Plan, Quantifier, Threshold
@@ -22,6 +23,7 @@ from imr_rag.ask.phrasing import (
     LETTER_NOUNS,
     LIST_ITEMS,
     MORE,
+    OF_OUTCOME_ITEMS,
     ONE_REQUEST,
     OUTCOME_MOST,
     PERSON,
@@ -37,20 +39,11 @@ from imr_rag.ask.phrasing import (
 )
 
 
-def _service_cond(phrases: list[tuple[list[str], bool]]) -> list[Condition]:
-    out = []
-    for neg in (False, True):
-        terms = [" ".join(words) for words, n in phrases if n == neg and words]
-        if terms:
-            out.append(Condition(field="service", op="matches", value=terms, negate=neg))
-    return out
-
-
 def _filters(p: Parts, date_field: str, vocab: Vocabulary,
              text: str = "") -> tuple[list[Condition], list[Condition], list[str]]:
     """(item conditions, letter conditions, words saying them)."""
     items, letters, said = [], [], []
-    items += _service_cond(p.services)
+    items += service_cond(p.services)
     for words, neg in p.services:
         said.append(("not " if neg else "") + "service ≈ " + " ".join(words))
     for values, fld in ((p.categories, "category"), (p.guidelines, "guideline")):
@@ -82,7 +75,7 @@ def _filters(p: Parts, date_field: str, vocab: Vocabulary,
         letters.append(Condition(field="priority", op="eq", value=pri, negate=neg))
         said.append(f"{'not ' if neg else ''}priority {pri}")
     for per in p.periods:
-        letters.append(_period_cond(per, date_field))
+        letters.append(period_cond(per, date_field))
         said.append(f"{'not ' if per.negated else ''}{FIELDS[date_field].label} {per.label}")
     return items, letters, said
 
@@ -141,10 +134,10 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         left_out, case = case, None  # 'excluding CM16-0248698, how many ...': the library without that case
     # -- one case ---------------------------------------------------------------------------
     if outcome_of and not case:  # the engine answers each matching item with its outcome and rationale
-        plan = Plan(unit="items", where=_service_cond(p.services), yes_no=True)
+        plan = Plan(unit="items", where=service_cond(p.services), yes_no=True)
         return done(plan, f"outcome of {' '.join(p.service_text)}")
     if case:
-        svc = _service_cond(p.services)
+        svc = service_cond(p.services)
         if outcome_of:
             return done(Plan(operation="fact", case_number=case, fact="determination", where=svc),
                         f"outcome of {' '.join(p.service_text)} in case {case}")
@@ -271,6 +264,13 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
             oc, osaid = cited, ["citing " + ", ".join(str(c.value) for c in cited)]
             where = [c for c in where if c not in cited]
             said = [x for x in said if not x.startswith("cites ")]
+        named_items = [c for c in items if not c.negate]
+        if oc and named_items and OF_OUTCOME_ITEMS.search(text):
+            # 'share of overturned items that cited ODG': of the overturned ones, those citing ODG
+            where = [c for c in where if c not in named_items] + oc
+            part_said = [cond_said(c) for c in named_items]
+            said = [x for x in said if x not in part_said]
+            oc, osaid = named_items, [", ".join(part_said) + f" (of the {osaid[0]} ones)"]
         if not oc:
             raise ValueError("a rate needs the outcome whose share is wanted (overturned or upheld)")
         group = _group(p, cues, text)
@@ -408,9 +408,9 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
             quant = Quantifier(mode=qmode, where=cond)
         unit, where = "letters", letters if qmode != "every" or not oc else letters + items
     elif any(n for _, n in p.services) and letter_word and oc:  # 'cases with an overturn but not on an MRI'
-        quant = Quantifier(mode="some", where=oc + _service_cond([(w, True) for w, n in p.services if n]))
+        quant = Quantifier(mode="some", where=oc + service_cond([(w, True) for w, n in p.services if n]))
         quant_said = f"some item {osaid[0]} that is not " + ", ".join(" ".join(w) for w, n in p.services if n)
-        where = letters + _service_cond([(w, n) for w, n in p.services if not n])
+        where = letters + service_cond([(w, n) for w, n in p.services if not n])
         unit = "letters"
     elif any(n for _, n in p.services) and letter_word and named and not any(c.field == "service" for c in named) \
             and re.search(r"\b(other than|except|excluding|besides|apart from|aside from)\b", text):
@@ -419,8 +419,8 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         quant_said = "some item meeting all of"
         where, unit = letters, "letters"
     elif any(n for _, n in p.services) and letter_word:
-        quant = Quantifier(mode="none", where=_service_cond([(w, False) for w, n in p.services if n]))
-        where = letters + _service_cond([(w, n) for w, n in p.services if not n])
+        quant = Quantifier(mode="none", where=service_cond([(w, False) for w, n in p.services if n]))
+        where = letters + service_cond([(w, n) for w, n in p.services if not n])
         unit = "letters"
     else:
         where = where + oc
@@ -531,7 +531,7 @@ def _segments(p: Parts, plan: Plan, cues: set[str], text: str = "") -> bool:
         head = services[-1][0][1:]  # 'lumbar vs cervical MRI': the lumbar MRI and the cervical MRI
         services = [([*w, *head], f"{label} {' '.join(head)}") for w, label in services[:-1]] + [services[-1]]
     if len(services) >= 2:
-        kinds.append(([_service_cond([(w, False)]) for w, _ in services], [label for _, label in services],
+        kinds.append(([service_cond([(w, False)]) for w, _ in services], [label for _, label in services],
                       ("service",)))
     cats = [v for v, n in p.categories if not n]
     if len(cats) >= 2:
@@ -541,7 +541,7 @@ def _segments(p: Parts, plan: Plan, cues: set[str], text: str = "") -> bool:
         y is x or (y.start and y.end and x.start <= y.start and y.end <= x.end) for y in periods)]
     periods = [x for x in periods if x not in scope]  # 'in 2017, jan or feb': 2017 holds both, no third segment
     if len(periods) >= 2:
-        kinds.append(([[_period_cond(x, "decision_date"), *(_period_cond(y, "decision_date") for y in scope)]
+        kinds.append(([[period_cond(x, "decision_date"), *(period_cond(y, "decision_date") for y in scope)]
                        for x in periods], [x.label for x in periods], ("decision_date",)))
     for values, fld in ((p.sexes, "patient_sex"), ([v for v, n in p.states if not n], "reviewer_licensure"),
                         ([v for v, n in p.priorities if not n], "priority"),
@@ -558,14 +558,6 @@ def _segments(p: Parts, plan: Plan, cues: set[str], text: str = "") -> bool:
     plan.segments, plan.segment_labels = segs, labels
     plan.where = [c for c in plan.where if c.field not in fields]
     return True
-
-
-def _period_cond(per, date_field: str) -> Condition:
-    if per.start and per.end:
-        return Condition(field=date_field, op="between", value=per.start, value2=per.end, negate=per.negated)
-    if per.start:
-        return Condition(field=date_field, op="ge", value=per.start, negate=per.negated)
-    return Condition(field=date_field, op="le", value=per.end, negate=per.negated)
 
 
 _AGGREGATING = {"count", "list", "share", "avg", "median", "min", "max", "rank", "by", "earliest", "latest",

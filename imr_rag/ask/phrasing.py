@@ -156,3 +156,10 @@ REVIEWER_IS = re.compile(r"\b(reviewers?|reviewing (?:physician|doctor)|physicia
                          r"(?:who\s+|that\s+)?(?:was|is|were|are|being)\s+(?:an?\s+)?([a-z][a-z\-]*(?:\s+(?!in\b|for\b|on\b|and\b|with\b|"
                          r"who\b|that\b)[a-z][a-z\-]*){0,2})")
 """'the reviewer was a chiropractor': what follows names the reviewer's specialty."""
+
+
+OF_OUTCOME_ITEMS = re.compile(r"\b(share|percent|percentage|pct|proportion|fraction|%)\s+of\s+(the\s+|all\s+)?"
+                              r"(overturned|upheld|approved|denied|reversed|affirmed|granted|certified|non-?certified|"
+                              r"successful|won|lost)\s+(items|requests|treatments|services|disputes|appeals|ones)\s+"
+                              r"(that|which|with|were|was|citing|cited|for|involving)\b")
+"""'share of overturned items that cited ODG': the outcome names the whole, what follows the part."""
