@@ -162,3 +162,28 @@ def test_share_of_outcome_items_that_meet_a_condition(engine):
     answer = engine.answer("what share of overturned requests were for MRIs")
     overturned = items_where(lambda g, i: i["determination"] == "overturned")
     assert answer.value == pytest.approx(sum("mri" in i["service"].lower() for _, i in overturned) / len(overturned))
+
+
+def test_a_scene_setting_preamble_is_said_as_not_used(engine):
+    answer = engine.answer("for a memo I'm writing: how many tramadol requests were there?")
+    assert answer.value == len(items_where(lambda g, i: "tramadol" in i["service"].lower()))
+    assert "not used: memo" in answer.reading
+
+
+def test_a_case_described_but_not_named_is_asked_for(engine):
+    answer = engine.answer("who reviewed the shoulder case?")  # several letters dispute a shoulder service
+    assert answer.status == "clarify" and answer.value is None
+
+
+def test_plain_words_for_an_approval_and_for_the_counted_letters(engine):
+    acupuncture = engine.answer("did any tramadol request get through IMR?")
+    assert acupuncture.value is any(i["determination"] == "overturned"
+                                    for _, i in items_where(lambda g, i: "tramadol" in i["service"].lower()))
+    letters = engine.answer("of the decisions, how many had a medication overturned?")
+    assert letters.value == sum(1 for g in GOLD if any(i["category"] == "medication" and i["determination"] == "overturned"
+                                                       for i in g["items"]))
+
+
+def test_a_duration_in_weeks_is_refused_not_answered_in_days(engine):
+    answer = engine.answer("how many weeks from UR denial to decision in CM99-0000001")
+    assert answer.status == "refused" and "days" in answer.text

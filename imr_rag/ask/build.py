@@ -24,6 +24,7 @@ from imr_rag.ask.phrasing import (
     LIST_ITEMS,
     MORE,
     OF_OUTCOME_ITEMS,
+    OF_THE_LETTERS,
     ONE_REQUEST,
     OUTCOME_MOST,
     PERSON,
@@ -102,8 +103,9 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     if outcome_of:  # 'was X upheld or overturned', 'what was decided for X': the outcome of the named items
         p.outcomes = []
     yes_no = not outcome_of and bool(re.match(r"(was|were|did|does|do|is|are|has|have|had|any)\b", text)) or (outcome_asked(text) and "count" not in cues)
-    if yes_no and text.startswith("any") and re.search(r"\b(list|show|name|give)\s+(them|those|the\s+cases|cases)\b", text):
-        yes_no = False  # 'any case where ... - list them': the cases
+    if yes_no and re.search(r"\b((list|show|name|give)\s+(them|those|the\s+cases|cases)|which\s+ones|which\s+cases|"
+                            r"casenumbers|how\s+many)\b", text):
+        yes_no = False  # 'any case where ... - list them', 'were there any ...? how many': the cases, the count
     duration = len(date_fields) >= 2 or (("duration" in cues or SPEED.search(text)) and bool(date_fields))
     fixes = p.corrections
     read = [f"'{a}' -> {b}" for a, b in fixes]
@@ -129,7 +131,8 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         pair = tuple(sorted(pair, key=lambda f: _ORDER.index(f)))
     case = p.cases[0] if p.cases else None
     left_out = None
-    if case and re.search(r"\b(excluding|except|other than|not counting|besides|without|minus|leaving out)\s+(the\s+)?"
+    if case and re.search(r"\b(excluding|except|other than|not counting|besides|without|minus|leaving out|apart from|"
+                          r"aside from|setting aside|ignoring|barring)\s*,?\s+(the\s+)?"
                           r"(case\s+)?(number\s+)?" + re.escape(case.lower()), text):
         left_out, case = case, None  # 'excluding CM16-0248698, how many ...': the library without that case
     # -- one case ---------------------------------------------------------------------------
@@ -233,6 +236,8 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     letter_word = "letters" in p.units or ("decisions" in p.units and not p.outcomes)
     item_word = "items" in p.units
     counted = COUNTED_UNIT.search(text)
+    if OF_THE_LETTERS.search(text) and not item_word:
+        letter_word = True  # 'of the decisions, how many had a medication overturned'
     if letter_word and item_word and counted and counted.group(2) not in LETTER_NOUNS:
         letter_word = False  # 'not counting the expedited case, how many items ... in 2022 letters'
     elif letter_word and item_word and p.units[0] == "items":
@@ -379,6 +384,9 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
     qmode = p.quants[0] if p.quants else None
     count_n = next((x for x in p.numbers if x.op), None)
     named = [c for c in items if not c.negate]
+    if len(named) == 1 and named[0].field == "service" and len(named[0].value) == 2:
+        # 'both an MRI and physical therapy': one condition per service, so a letter can hold each
+        named = [named[0].model_copy(update={"value": [v]}) for v in named[0].value]
     both = qmode == "mix" and len({v for v, _ in p.outcomes}) < 2 and bool(re.search(r"\bboth\b", text)) \
         and not re.search(r"\b(mix|mixed|split)\b", text)
     if both:

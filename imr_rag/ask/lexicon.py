@@ -32,6 +32,8 @@ OUTCOME_PHRASES = {"denial stands": "upheld", "denial stood": "upheld", "turned 
                    "still denied": "upheld", "stayed upheld": "upheld", "unsuccessful": "upheld",
                    "not approved": "upheld", "partially overturned": "partially_overturned",
                    "partially approved": "partially_overturned", "got overturned": "overturned",
+                   "get through": "overturned", "got through": "overturned", "gets through": "overturned",
+                   "made it through": "overturned", "make it through": "overturned", "went through": "overturned",
                    # the letters' own wording of the outcome ('is medically necessary' / 'is not ...')
                    "medically necessary": "overturned", "found medically necessary": "overturned",
                    "not medically necessary": "upheld", "found not medically necessary": "upheld",
@@ -94,8 +96,8 @@ CUES = {
                 "fast speed",
     "earliest": "earliest first oldest soonest",
     "latest": "latest most recent newest last recent",
-    "min": "youngest minimum min lowest fastest quickest shortest least",
-    "max": "maximum max highest longest slowest",
+    "min": "youngest minimum min lowest fastest quickest shortest least smallest",
+    "max": "maximum max highest longest slowest largest greatest",
     "rank": "volume most top rank ranked ranking common frequent frequently often busiest breakdown popular leading "
             "biggest fewest distribution leads lead tops commonly dominated dominate dominates dominant predominant "
             "prevalent",

@@ -52,6 +52,10 @@ COUNTED_UNIT = re.compile(r"\b(?:how many|number of|count of|# of|(?<!not )count
                           r"(items?|requests?|treatments?|services?|" + "|".join(LETTER_NOUNS) + r"))\b")
 """The unit right after 'how many' / 'counting' is the one counted; a unit named elsewhere is the scope."""
 
+OF_THE_LETTERS = re.compile(r"\bof the\s+(?:\w+\s+)?(decisions|letters|cases|determinations)\s*,?\s+how many\s+"
+                            r"(?:had|have|were|was|got|did|included|involved)\b")
+"""'of the decisions, how many had a medication overturned': letters are counted."""
+
 MORE = ("highest", "largest", "greatest", "most", "max", "maximum", "biggest")
 
 ITEMS_PER_LETTER = re.compile(rf"\b({'|'.join(MORE)}|lowest|smallest|fewest|least|min|minimum)\s+(number|count|#)\s+of\s+"
@@ -108,7 +112,12 @@ def rephrase(text: str) -> str:
     text = re.sub(r"\b(in|of|per)\s+(a\s+single|one\s+single|a)\s+(letter|case|decision)\b", r"\1 \3", text)
     text = re.sub(r"\bcase\s*(?:#\s*'?s|nos\.?|numbers|number(?!\s*(?:[a-z]{2}-?\d|\d)))(?!\w)", "casenumbers",
                   text)  # 'texas case #s', 'expedited case number' (not 'case number CM16-…')
-    text = re.sub(r"\(([^()]*(?:,|\betc\b|\be\.?g\.?)[^()]*)\)", lambda m: " or " + " or ".join(
+    text = re.sub(r"\b(are|is|were|was)\s+left\b", "", text)  # 'how many letters are left': remain, not the left side
+    text = re.sub(r"\bone of the\b", "among the", text)  # 'was PT one of the disputed items'
+    text = re.sub(r"\bpart of\s+((?:any|a|an|the|these|those)\s+)?(decisions?|letters?|cases?|disputes?|reviews?)\b",
+                  r"in \1\2", text)  # 'was a TENS unit part of any decision'
+    text = re.sub(r"(?<=\w)s?\s+(?:like|such as)\s+(?=[a-z])", " or ", text)  # 'anticonvulsants like gabapentin'
+    text = re.sub(r"\(((?![^()]*\b(?:not|date|only)\b)[^()]*(?:,|\betc\b|\be\.?g\.?)[^()]*)\)", lambda m: " or " + " or ".join(
         w.strip() for w in re.split(r",|\bor\b|\band\b", re.sub(r"\b(etc\.?|e\.?g\.?|i\.?e\.?)", "", m.group(1)))
         if w.strip()) + " ", text)  # 'PPI requests (prilosec, protonix etc)': the examples are alternatives
     text = re.sub(r"\b((?:19|20)\d\d)\s*\+", r"since \1", text)  # '2021+'
@@ -163,3 +172,18 @@ OF_OUTCOME_ITEMS = re.compile(r"\b(share|percent|percentage|pct|proportion|fract
                               r"successful|won|lost)\s+(items|requests|treatments|services|disputes|appeals|ones)\s+"
                               r"(that|which|with|were|was|citing|cited|for|involving)\b")
 """'share of overturned items that cited ODG': the outcome names the whole, what follows the part."""
+
+
+PREAMBLE = re.compile(r"^([^:?]{3,80}?)\s*(?::|\s[-\u2014]\s)\s*(?=\S)")
+SCENE = re.compile(r"\b(i|i'm|im|my|me|we|our|us|memo|report|table|client|clients|boss|supervisor|partners?|team|"
+                   r"presentation|slides?|brief|deck|manager|colleague)\b")
+"""Words that set the scene of a question ('for a memo', 'my supervisor wants'): a preamble holds one."""
+"""'my supervisor wants the MRI number: what share ...': words before a colon or a dash that may
+only set the scene (the reader drops them when none of them is a word it knows)."""
+
+THE_CASE = re.compile(r"\bthe\s+((?:(?!which\b|what\b)[a-z0-9][a-z0-9\-]*\s+){1,3}?)(case|letter|claim|file)\b(?!\s*(?:s\b|numbers?\b|with\b|"
+                      r"that\b|where\b|which\b|in which\b))")
+"""'who reviewed the shoulder case': one case, described, not named."""
+
+ONE_CASE_NEGATED = re.compile(r"\b(excluding|except|other than|not counting|besides|without|minus|leaving out|leave out|"
+                              r"apart from|aside from|setting aside|set aside|ignoring|barring)\s+the\s*$")

@@ -14,11 +14,24 @@ import os
 import re
 
 from imr_rag.ask.build import build_plan
+from imr_rag.ask.doubts import LICENCE, doubtful, period_owner
 from imr_rag.ask.fields import FIELDS
 from imr_rag.ask.function_words import FUNCTION_WORDS
 from imr_rag.ask.intent import IntentModel
 from imr_rag.ask.lexicon import GENERIC_NOUNS, MEANING_WORDS, build_lexicon
-from imr_rag.ask.phrasing import DESCRIBED, FOLLOW_UP, HAVING, LEFT_OUT_CASE, POINTING, REVIEWER_IS, rephrase
+from imr_rag.ask.phrasing import (
+    DESCRIBED,
+    FOLLOW_UP,
+    HAVING,
+    LEFT_OUT_CASE,
+    ONE_CASE_NEGATED,
+    POINTING,
+    PREAMBLE,
+    REVIEWER_IS,
+    SCENE,
+    THE_CASE,
+    rephrase,
+)
 from imr_rag.ask.reading import Parts, Reading, Word
 from imr_rag.ask.selfcheck import unused_slots
 from imr_rag.ask.slots import (
@@ -108,8 +121,9 @@ _WORDS: dict[int, tuple[Vocabulary, frozenset]] = {}
 LEXICON_TYPO_MIN = 7
 """A typo of a word the reader knows (not a service) is corrected from 7 letters: among shorter
 words one edit reaches other real words ('dental' / 'denial', 'denied' / 'denies')."""
-ABBREVIATION_MIN = 4
-"""Letters a shortened word must keep to be read as the one word it begins ('chiro', 'reqs')."""
+ABBREVIATION_MIN = 5
+"""Letters a shortened word must keep to be read as the one word it begins ('chiro', 'ortho'); a
+four-letter word ('part') is too often a word of its own."""
 
 
 def _known_word(word: str, vocab: Vocabulary) -> tuple[str, tuple[str, object]] | None:
@@ -221,9 +235,9 @@ def _service_position(words: list[Word], start: int, end: int) -> bool:
     return after is None and before is not None and before.text in SERVICE_LEADS
 
 
-def _collect(words: list[Word], vocab: Vocabulary, dates: tuple[tuple[int, int], ...] = ()) -> Parts:
+def _collect(words: list[Word], vocab: Vocabulary, dates: tuple[tuple[int, int], ...] = (), text: str = "") -> Parts:
     """The question's words (and the spans of its `dates`, which take a negation before them)
-    sorted into what they name."""
+    sorted into what they name; `text` is the question they were read from."""
     p = Parts()
     negated = False
     negated_at = 0  # where the negation in force was said
@@ -256,7 +270,8 @@ def _collect(words: list[Word], vocab: Vocabulary, dates: tuple[tuple[int, int],
                 p.unread.extend(w.text for w in phrase if w.kind == "unknown")
                 linked = [str(w.value or w.text) for w in phrase if w.kind == "service" and not w.tail]
                 p.services.append((linked, negated))
-                p.service_said.append(" ".join(w.text for w in phrase if w.kind == "service"))
+                said = [w for w in phrase if w.kind == "service"]
+                p.service_said.append(text[said[0].start:said[-1].end] if text else " ".join(w.text for w in said))
                 p.service_text.append(" ".join(linked))
                 # 'items other than MRIs were overturned': the negation was the service's (and a list's)
                 negated = negated and listed_on(run[-1] + 1)
@@ -365,6 +380,13 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
     """Read `question` into a plan, a question back or a refusal (see module docstring)."""
     text = normalise_question(question)
     text = rephrase(text)
+    text, preamble = _without_preamble(text, vocab)
+    described = THE_CASE.search(text)
+    if described and not find_cases(text) and not ONE_CASE_NEGATED.search(text[:described.start() + 4]) and not any(
+            w.kind in ("priority", "format", "state", "specialty", "sex", "field", "value")
+            for w in tokenize(described.group(1), [], vocab)):  # 'in the expedited case': the letters so described
+        return Reading("clarify", None, f"one case ('the {described.group(1)}{described.group(2)}'), case not named",
+                       "Which case do you mean? Name its case number (e.g. CM16-0247274).")
     if FOLLOW_UP.search(text) or POINTING.search(text) and not find_cases(text):
         return Reading("clarify", None, "a follow-up of an earlier question",
                        "This reads as a follow-up ('them', 'the same', 'the other one'); each question is answered on "
@@ -390,7 +412,7 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
     if glued:
         slots = [s for s in slots if (s.start, s.end) not in glued]
         words = tokenize(text, slots, vocab, tuple(glued))
-    p = _collect(words, vocab, tuple((s.start, s.end) for s in slots if s.kind == "date"))
+    p = _collect(words, vocab, tuple((s.start, s.end) for s in slots if s.kind == "date"), text)
     if left_out and left_out.group(1).strip():
         p.unread += [w for w in re.findall(r"[a-z0-9]+", left_out.group(1)) if w not in FUNCTION_WORDS]
     if described and text[described.start(1):described.end(1)].strip() == "":
@@ -442,12 +464,12 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
         return Reading("refuse", None, f"reviewer's specialty ≈ {named.group(2)} (not a specialty of the library)",
                        f"'{named.group(2)}' is no reviewer specialty in the library; its specialties are: "
                        + ", ".join(sorted(vocab.specialties)[:12]) + ".", corrections=fixes)
-    if p.states and not _LICENCE.search(text):  # 'overturn rate in texas': the letters' jurisdiction (said)
+    if p.states and not LICENCE.search(text):  # 'overturn rate in texas': the letters' jurisdiction (said)
         as_format = {"Texas": "tx_iro", **({} if "ca_dmhc_imr" in vocab.letter_formats else {"California": "ca_dwc_imr"})}
         if all(v in as_format for v, _ in p.states):
             p.formats += [(as_format[v], n) for v, n in p.states]
             p.states = []
-    doubt = _doubtful(text, p) or _period_owner(p, slots, words)
+    doubt = doubtful(text, p) or period_owner(p, slots, words)
     if doubt is not None:
         return doubt
     scores = intents.classify(_mask(text, slots, words))
@@ -475,8 +497,8 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
                            f"I could not read {', '.join(repr(w) for w in verdict)}: if it is an outcome, do you mean "
                            "overturned (approved) or upheld (denied)?", choices=["overturned", "upheld", "any outcome"],
                            unused=verdict, corrections=fixes)
-        if p.unread:  # descriptive words that change nothing counted: answered, and said
-            unread = list(dict.fromkeys(p.unread))
+        if p.unread or preamble:  # descriptive words that change nothing counted: answered, and said
+            unread = list(dict.fromkeys(p.unread + preamble))
             reading.read_as += "; not used: " + ", ".join(unread)
             reading.unused = unread
     return reading
@@ -546,48 +568,18 @@ def _noun_phrase(text: str, p: Parts) -> bool:
                  "compare", "duration"} & p.cues or p.quants)
 
 
-_LICENCE = re.compile(r"\b(licen[cs]\w*|reviewers?|physicians?|doctors?|board|certified|md)\b")
-"""Words that make a state the reviewer's licence; without them Texas and California are the
-letters' own jurisdictions (formats), any other state is asked back."""
-
-
-def _doubtful(text: str, p: Parts) -> Reading | None:
-    """Readings the plan could be built from but only by guessing a word's role: ask back or refuse."""
-    if p.states and not _LICENCE.search(text):
-        states = ", ".join(dict.fromkeys(v for v, _ in p.states))
-        return Reading("clarify", None, f"{states}: the reviewer's licence or the letter's state?",
-                       f"Do you mean letters whose reviewer is licensed in {states}, or letters from {states}?",
-                       choices=["reviewer licensed there", "letters from there"])
-    quants = list(p.quants)
-    if re.search(r"\bat all\b", text) and "every" in quants:
-        quants.remove("every")  # 'at all': emphasis, not a quantifier
-    if len(set(quants)) > 1:
-        return Reading("refuse", None, "several quantifiers: " + ", ".join(p.quants),
-                       "The question puts more than one condition on a letter's items (" + ", ".join(p.quants)
-                       + "); the plan holds one, so I give no answer rather than one to a different question.")
-    if p.numbers and re.search(r"\b(not|no|never)\s+(a\s+)?(single|one|1)\b", text):
-        return Reading("refuse", None, "a negated number",
-                       "'not a single' / 'not one' is not a count of items; ask e.g. "
-                       "'letters where no treatment was overturned'.")
-    return None
-
-
-def _period_owner(p: Parts, slots: list[Slot], words: list[Word]) -> Reading | None:
-    """A date named with one date field other than the decision's ('injured workers in the 2017
-    letters'): the period is that field's only when the field's word stands next to it (at most four
-    words between) and no letter/decision word follows it; otherwise ask which date is meant."""
-    named = [f for f in dict.fromkeys(p.fields) if FIELDS[f].kind == "date" and f != "decision_date"]
-    if len(named) != 1 or not p.periods or "duration" in p.cues or "->" in " ".join(w.text for w in words):
-        return None
-    mine = [w for w in words if w.kind == "field" and w.value == named[0]]
-    for s in (x for x in slots if x.kind == "date"):
-        gap = min((sum(1 for w in words if min(f.end, s.end) <= w.start and w.end <= max(f.start, s.start))
-                   for f in mine), default=99)
-        after = next((w for w in words if w.start >= s.end), None)
-        if gap > 4 or (after is not None and after.kind == "unit" and after.value in ("letters", "decisions")):
-            return Reading("clarify", None, f"{s.text}: which date?",
-                           f"Does {s.text} refer to the {FIELDS[named[0]].label} or to the decision date?",
-                           choices=[FIELDS[named[0]].label, "decision date"], corrections=p.corrections)
-    return None
-
-
+def _without_preamble(text: str, vocab: Vocabulary) -> tuple[str, list[str]]:
+    """The question without words before a colon or a dash that only set the scene, and those words ('for a memo:',
+    'my supervisor wants the MRI number:'): dropped when the question goes on after them and
+    none of them but function words is a word the reader knows other than a service word also
+    named after them (a count or unit word there, 'the MRI number', is said again after it)."""
+    m = PREAMBLE.match(text)
+    if m is None or not SCENE.search(m.group(1)) or find_cases(m.group(1)) or re.search(r"\d", m.group(1)):
+        return text, []
+    rest = text[m.end():]
+    words = tokenize(m.group(1), [], vocab)
+    known = [w for w in words if w.kind not in ("unknown", "function", "cue", "unit") and not (
+        w.kind == "service" and re.search(rf"\b{re.escape(w.text)}", rest))]
+    if known or not rest.strip():
+        return text, []
+    return " " * m.end() + rest, [w.text for w in words if w.kind != "function"]
