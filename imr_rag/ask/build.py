@@ -18,6 +18,7 @@ from imr_rag.ask.phrasing import (
     FEWEST,
     FULL,
     ITEMS_PER_LETTER,
+    LEAVING_OUT,
     LETTER_NOUN,
     LETTER_NOUN_PLURAL,
     LETTER_NOUNS,
@@ -131,8 +132,7 @@ def build_plan(p: Parts, scores, text: str, vocab: Vocabulary) -> Reading:
         pair = tuple(sorted(pair, key=lambda f: _ORDER.index(f)))
     case = p.cases[0] if p.cases else None
     left_out = None
-    if case and re.search(r"\b(excluding|except|other than|not counting|besides|without|minus|leaving out|apart from|"
-                          r"aside from|setting aside|ignoring|barring)\s*,?\s+(the\s+)?"
+    if case and re.search(rf"\b({LEAVING_OUT})\s*,?\s+(the\s+)?"
                           r"(case\s+)?(number\s+)?" + re.escape(case.lower()), text):
         left_out, case = case, None  # 'excluding CM16-0248698, how many ...': the library without that case
     # -- one case ---------------------------------------------------------------------------
@@ -532,8 +532,7 @@ def _segments(p: Parts, plan: Plan, cues: set[str], text: str = "") -> bool:
     if not compares(cues, text):
         return False
     kinds = []
-    said = p.service_said if len(p.service_said) == len(p.services) else [" ".join(w) for w, _ in p.services]
-    services = [(w, said[k]) for k, (w, n) in enumerate(p.services) if not n]
+    services = [(w, said) for (w, n), said in zip(p.services, p.service_said) if not n]
     if len(services) >= 2 and all(len(w) == 1 and w[0] in BODY_WORDS for w, _ in services[:-1]) \
             and len(services[-1][0]) > 1 and services[-1][0][0] in BODY_WORDS:
         head = services[-1][0][1:]  # 'lumbar vs cervical MRI': the lumbar MRI and the cervical MRI

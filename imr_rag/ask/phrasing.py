@@ -81,7 +81,11 @@ ONE_REQUEST = re.compile(r"\bthe\s+(\w+\s+){0,3}?(request|item|treatment|service
 HAVING = frozenset({"with", "having", "involving", "containing", "including"})
 """Words between a negation and what it negates ('other than those with MRIs')."""
 
-LEFT_OUT_CASE = re.compile(r"\b(?:excluding|except|other than|not counting|besides|without|minus|leaving out|leave out)"
+LEAVING_OUT = (r"excluding|except|other than|not counting|besides|without|minus|leaving out|leave out|apart from|"
+               r"aside from|setting aside|set aside|ignoring|barring")
+"""The words that leave a case or a set of letters out ('excluding', 'apart from', 'setting aside')."""
+
+LEFT_OUT_CASE = re.compile(rf"\b(?:{LEAVING_OUT})"
                            r"\s+the\s+((?:[a-z0-9][a-z0-9\-]*\s+){1,4}?)(?:case|letter|decision)\s+(?:number\s+)?"
                            r"(?=(?:cm)?\d{2,4}-\d{4,7}\b)")
 """'excluding the shoulder surgery case CM16-…': the words between 'the' and 'case' describe the
@@ -185,5 +189,4 @@ THE_CASE = re.compile(r"\bthe\s+((?:(?!which\b|what\b)[a-z0-9][a-z0-9\-]*\s+){1,
                       r"that\b|where\b|which\b|in which\b))")
 """'who reviewed the shoulder case': one case, described, not named."""
 
-ONE_CASE_NEGATED = re.compile(r"\b(excluding|except|other than|not counting|besides|without|minus|leaving out|leave out|"
-                              r"apart from|aside from|setting aside|set aside|ignoring|barring)\s+the\s*$")
+ONE_CASE_NEGATED = re.compile(rf"\b({LEAVING_OUT})\s+the\s*$")

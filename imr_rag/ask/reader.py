@@ -111,12 +111,12 @@ def tokenize(text: str, taken: list[Slot], vocab: Vocabulary, glued: tuple = ())
 
 
 _KNOWN_KINDS = ("unit", "outcome")
+"""Kinds of word a typo or a shortening may be read as: a wrong cue or field word ('topical' ->
+'typical', an average) would change the question, so those are never guessed."""
 TRANSPOSED_MIN = 5
 """Shorter words than LEXICON_TYPO_MIN are read as a known unit or outcome word only when two
 adjacent letters are swapped ('reveiw', 'upehld'): the commonest typo, and one that no other
 short word of the lexicon is one swap from (checked: one meaning or none)."""
-"""Kinds of word a typo or a shortening may be read as: a wrong cue or field word ('topical' ->
-'typical', an average) would change the question, so those are never guessed."""
 _WORDS: dict[int, tuple[Vocabulary, frozenset]] = {}
 LEXICON_TYPO_MIN = 7
 """A typo of a word the reader knows (not a service) is corrected from 7 letters: among shorter
@@ -235,7 +235,7 @@ def _service_position(words: list[Word], start: int, end: int) -> bool:
     return after is None and before is not None and before.text in SERVICE_LEADS
 
 
-def _collect(words: list[Word], vocab: Vocabulary, dates: tuple[tuple[int, int], ...] = (), text: str = "") -> Parts:
+def _collect(words: list[Word], vocab: Vocabulary, dates: tuple[tuple[int, int], ...], text: str) -> Parts:
     """The question's words (and the spans of its `dates`, which take a negation before them)
     sorted into what they name; `text` is the question they were read from."""
     p = Parts()
@@ -271,7 +271,7 @@ def _collect(words: list[Word], vocab: Vocabulary, dates: tuple[tuple[int, int],
                 linked = [str(w.value or w.text) for w in phrase if w.kind == "service" and not w.tail]
                 p.services.append((linked, negated))
                 said = [w for w in phrase if w.kind == "service"]
-                p.service_said.append(text[said[0].start:said[-1].end] if text else " ".join(w.text for w in said))
+                p.service_said.append(text[said[0].start:said[-1].end])
                 p.service_text.append(" ".join(linked))
                 # 'items other than MRIs were overturned': the negation was the service's (and a list's)
                 negated = negated and listed_on(run[-1] + 1)
@@ -381,17 +381,17 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
     text = normalise_question(question)
     text = rephrase(text)
     text, preamble = _without_preamble(text, vocab)
+    slots = find_cases(text)
     described = THE_CASE.search(text)
-    if described and not find_cases(text) and not ONE_CASE_NEGATED.search(text[:described.start() + 4]) and not any(
+    if described and not slots and not ONE_CASE_NEGATED.search(text[:described.start() + 4]) and not any(
             w.kind in ("priority", "format", "state", "specialty", "sex", "field", "value")
             for w in tokenize(described.group(1), [], vocab)):  # 'in the expedited case': the letters so described
         return Reading("clarify", None, f"one case ('the {described.group(1)}{described.group(2)}'), case not named",
                        "Which case do you mean? Name its case number (e.g. CM16-0247274).")
-    if FOLLOW_UP.search(text) or POINTING.search(text) and not find_cases(text):
+    if FOLLOW_UP.search(text) or POINTING.search(text) and not slots:
         return Reading("clarify", None, "a follow-up of an earlier question",
                        "This reads as a follow-up ('them', 'the same', 'the other one'); each question is answered on "
                        "its own, so please ask it whole, naming what it is about.")
-    slots = find_cases(text)
     slots += find_periods(text, today, [(s.start, s.end) for s in slots])
     slots += find_numbers(text, [(s.start, s.end) for s in slots])
     words = tokenize(text, slots, vocab)
@@ -400,14 +400,10 @@ def read_question(question: str, vocab: Vocabulary, *, today: dt.date, intents: 
             w.kind in ("service", "function") for w in words if described.start(1) <= w.start < described.end(1)):
         described = None  # 'after the UR denial': a date field, not the request it followed
     if described and any(w.kind == "service" and w.end <= described.start() for w in words):
-        text = text[:described.start()] + " " * (described.end(1) - described.start()) + text[described.end(1):]
-        slots = [s for s in slots if s.end <= described.start() or s.start >= described.end(1)]
-        words = tokenize(text, slots, vocab)
+        text, slots, words = _blanked(text, slots, described.start(), described.end(1), vocab)
     left_out = LEFT_OUT_CASE.search(text)
     if left_out and left_out.group(1).strip():  # 'excluding the shoulder surgery case CM16-…': the case, described
-        text = text[:left_out.start(1)] + " " * len(left_out.group(1)) + text[left_out.end(1):]
-        slots = [s for s in slots if s.end <= left_out.start(1) or s.start >= left_out.end(1)]
-        words = tokenize(text, slots, vocab)
+        text, slots, words = _blanked(text, slots, left_out.start(1), left_out.end(1), vocab)
     glued = _service_numbers(text, slots, words, vocab)
     if glued:
         slots = [s for s in slots if (s.start, s.end) not in glued]
@@ -566,6 +562,14 @@ def _noun_phrase(text: str, p: Parts) -> bool:
         return False  # 'norco cases' lists cases, 'overturned requests in 2017' counts items
     return not ({"count", "list", "share", "rank", "by", "avg", "median", "min", "max", "earliest", "latest",
                  "compare", "duration"} & p.cues or p.quants)
+
+
+def _blanked(text: str, slots: list[Slot], start: int, end: int,
+             vocab: Vocabulary) -> tuple[str, list[Slot], list[Word]]:
+    """The question with text[start:end] blanked (offsets kept), its slots outside the span, its words again."""
+    text = text[:start] + " " * (end - start) + text[end:]
+    slots = [s for s in slots if s.end <= start or s.start >= end]
+    return text, slots, tokenize(text, slots, vocab)
 
 
 def _without_preamble(text: str, vocab: Vocabulary) -> tuple[str, list[str]]:
